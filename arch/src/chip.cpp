@@ -1,0 +1,424 @@
+// seedchip — loading, validating and summarising chip descriptions.
+#include "seedchip/arch/chip.h"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string_view>
+
+#include "builtin_chips.h"
+#include "yaml_reader.h"
+
+namespace seedchip::arch {
+
+namespace {
+
+using detail::Field;
+using detail::MapReader;
+using detail::NumberRange;
+
+// ---- validation ranges (documented in chips/README.md; keep them in sync) ----
+// Counts (cores, PE rows/cols, banks, semaphores, queue entries, lanes) are
+// capped at 2^16, far beyond any real part; memories at 1 TiB per core, so
+// sram_bytes * cores <= 2^56 and no derived size can overflow uint64.
+constexpr uint64_t kMaxCount = 65536;
+constexpr uint64_t kMaxKiB = uint64_t{1} << 30;
+constexpr uint64_t kMaxDevices = 1024;
+constexpr NumberRange kClockMhz{0, true, 100000};       // up to 100 GHz
+constexpr NumberRange kRate{0, true, 1};                // a PE does at most one MAC per cycle
+constexpr NumberRange kCapacityGiB{0, true, 16777216};  // up to 2^24 GiB = 2^54 bytes
+constexpr NumberRange kBandwidthGBs{0, true, 1e9};      // up to 1 EB/s
+constexpr NumberRange kTdpW{0, true, 1e6};              // up to 1 MW
+constexpr std::array<std::string_view, 7> kMemoryTypes = {"hbm3e", "hbm3",    "hbm2e", "ddr3",
+                                                          "ddr4",  "lpddr5x", "gddr7"};
+constexpr std::string_view kBuiltinPrefix = "builtin:";
+
+uint32_t read_count(const MapReader& m, std::string_view key, uint64_t max = kMaxCount) {
+  return static_cast<uint32_t>(m.required(key).as_uint(1, max));
+}
+
+uint64_t read_kib(const MapReader& m, std::string_view key) {
+  return m.required(key).as_uint(1, kMaxKiB) * 1024;  // cannot overflow: kMaxKiB * 1024 = 2^40
+}
+
+bool valid_name(std::string_view s) {
+  auto ok = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
+  };
+  return !s.empty() && s.size() <= 64 && s[0] != '.' && s[0] != '-' &&
+         std::all_of(s.begin(), s.end(), ok);
+}
+
+std::string all_dtype_names() {
+  std::string out;
+  for (int i = 0; i < kNumDTypes; ++i) {
+    if (i) out += ", ";
+    out += dtype_name(static_cast<DType>(i));
+  }
+  return out;
+}
+
+MatrixEngineDesc read_matrix(const Field& f) {
+  const MapReader m = f.as_map({"rows", "cols", "dataflow", "rate"});
+  MatrixEngineDesc d;
+  d.rows = read_count(m, "rows");
+  d.cols = read_count(m, "cols");
+  const Field df = m.required("dataflow");
+  d.dataflow = df.as_string();
+  if (d.dataflow != "weight_stationary") {
+    df.fail(fmt::format("unsupported dataflow '{}' (supported: weight_stationary)", d.dataflow));
+  }
+  const Field rf = m.required("rate");
+  const MapReader rates = rf.as_open_map();
+  if (rates.size() == 0) rf.fail("must list at least one dtype, e.g. {int8: 1}");
+  for (const Field& e : rates.entries()) {
+    const std::string key = e.path().substr(rf.path().size() + 1);
+    // Only canonical names: the "fp8" alias would hide which fp8 format is meant.
+    const std::optional<DType> t = parse_dtype(key);
+    if (!t || dtype_name(*t) != key) {
+      e.fail(fmt::format("unknown dtype (expected one of: {})", all_dtype_names()));
+    }
+    d.rate[*t] = e.as_number(kRate);
+  }
+  return d;
+}
+
+CoreDesc read_core(const Field& f) {
+  const MapReader m = f.as_map({"sram_kib", "sram_banks", "accumulator_kib", "semaphores",
+                                "queue_depth", "instruction_memory_kib", "matrix", "vector"});
+  CoreDesc c;
+  c.sram_bytes = read_kib(m, "sram_kib");
+  c.sram_banks = read_count(m, "sram_banks");
+  if (c.sram_bytes % c.sram_banks != 0) {
+    m.required("sram_banks")
+        .fail(fmt::format("must divide sram_kib * 1024 = {} bytes, got '{}'", c.sram_bytes,
+                          c.sram_banks));
+  }
+  c.accumulator_bytes = read_kib(m, "accumulator_kib");
+  c.semaphores = read_count(m, "semaphores");
+  c.queue_depth = read_count(m, "queue_depth");
+  c.instruction_memory_bytes = read_kib(m, "instruction_memory_kib");
+  c.matrix = read_matrix(m.required("matrix"));
+  const MapReader v = m.required("vector").as_map({"lanes"});
+  c.vector.lanes = read_count(v, "lanes");
+  return c;
+}
+
+MemoryDesc read_memory(const Field& f) {
+  const MapReader m = f.as_map({"type", "devices", "capacity_gib", "bandwidth_gb_s"});
+  MemoryDesc d;
+  const Field tf = m.required("type");
+  d.type = tf.as_string();
+  if (std::find(kMemoryTypes.begin(), kMemoryTypes.end(), d.type) == kMemoryTypes.end()) {
+    tf.fail(fmt::format("unknown memory type '{}' (expected one of: {})", d.type,
+                        fmt::join(kMemoryTypes, ", ")));
+  }
+  d.devices = read_count(m, "devices", kMaxDevices);
+  // GiB may be fractional (e.g. 0.5 for a small LPDDR part); round to whole bytes.
+  const Field cf = m.required("capacity_gib");
+  const double bytes = std::round(cf.as_number(kCapacityGiB) * 1073741824.0);
+  if (bytes < 1) cf.fail(fmt::format("must be at least one byte, {}", cf.got()));
+  d.capacity_bytes = static_cast<uint64_t>(bytes);  // <= 2^54 by kCapacityGiB
+  d.bandwidth_bytes_per_s = m.required("bandwidth_gb_s").as_number(kBandwidthGBs) * 1e9;
+  return d;
+}
+
+Chip read_chip(const Field& doc) {
+  const MapReader top =
+      doc.as_map({"name", "description", "clock_mhz", "cores", "core", "memory", "tdp_w"});
+  Chip c;
+  const Field nf = top.required("name");
+  c.name = nf.as_string();
+  if (!valid_name(c.name)) {
+    nf.fail(fmt::format(
+        "must be 1-64 letters, digits, '.', '_' or '-' (not leading '.' or '-'), {}", nf.got()));
+  }
+  if (auto d = top.optional("description")) c.description = d->as_string();
+  c.clock_hz = top.required("clock_mhz").as_number(kClockMhz) * 1e6;
+  c.cores = read_count(top, "cores");
+  c.core = read_core(top.required("core"));
+  c.memory = read_memory(top.required("memory"));
+  c.tdp_w = top.required("tdp_w").as_number(kTdpW);
+  return c;
+}
+
+void fnv1a(uint64_t& h, const void* data, std::size_t n) {
+  const auto* p = static_cast<const unsigned char*>(data);
+  for (std::size_t i = 0; i < n; ++i) {
+    h ^= p[i];
+    h *= 0x100000001b3ULL;
+  }
+}
+
+void fnv1a_u64(uint64_t& h, uint64_t v) {
+  std::array<unsigned char, 8> le{};  // little-endian whatever the host order
+  for (std::size_t i = 0; i < 8; ++i) le[i] = static_cast<unsigned char>(v >> (8 * i));
+  fnv1a(h, le.data(), le.size());
+}
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// The summary's dtype columns: "fp8" is the faster of the two fp8 formats.
+struct SummaryType {
+  const char* key;
+  double (*peak)(const Chip&);
+  bool is_float;
+};
+constexpr std::array<SummaryType, 5> kSummaryTypes = {{
+    {"int8", [](const Chip& c) { return c.peak_ops_per_s(DType::int8); }, false},
+    {"fp8",
+     [](const Chip& c) {
+       return std::max(c.peak_ops_per_s(DType::fp8e4m3), c.peak_ops_per_s(DType::fp8e5m2));
+     },
+     true},
+    {"bf16", [](const Chip& c) { return c.peak_ops_per_s(DType::bf16); }, true},
+    {"fp16", [](const Chip& c) { return c.peak_ops_per_s(DType::fp16); }, true},
+    {"fp32", [](const Chip& c) { return c.peak_ops_per_s(DType::fp32); }, true},
+}};
+
+// "34.0", "91.75", "1.05": two decimals, a trailing zero dropped.
+std::string two_decimals(double v) {
+  std::string s = fmt::format("{:.2f}", v);
+  if (s.size() > 1 && s.back() == '0') s.pop_back();
+  return s;
+}
+
+// Decimal SI prefixes: si(91.75e12, "OP/s") = "91.75 TOP/s".
+std::string si(double v, std::string_view unit) {
+  static constexpr std::array<const char*, 7> kPrefix = {"", "k", "M", "G", "T", "P", "E"};
+  std::size_t i = 0;
+  // Round to the printed precision first so 999.999e9 prints as 1.0 T, not 1000.0 G.
+  while (i + 1 < kPrefix.size() && std::round(std::abs(v) * 100) / 100 >= 1000) {
+    v /= 1000;
+    ++i;
+  }
+  return fmt::format("{} {}{}", two_decimals(v), kPrefix[i], unit);
+}
+
+// Binary prefixes for memory sizes: iec(24 << 20) = "24.0 MiB".
+std::string iec(uint64_t bytes) {
+  static constexpr std::array<const char*, 7> kPrefix = {"B",   "KiB", "MiB", "GiB",
+                                                         "TiB", "PiB", "EiB"};
+  double v = static_cast<double>(bytes);
+  std::size_t i = 0;
+  while (i + 1 < kPrefix.size() && std::round(v * 100) / 100 >= 1024) {
+    v /= 1024;
+    ++i;
+  }
+  return fmt::format("{} {}", two_decimals(v), kPrefix[i]);
+}
+
+Chip load_builtin(const detail::EmbeddedChip& e) {
+  const std::string text(reinterpret_cast<const char*>(e.text), e.size);
+  return load_chip_yaml(text, std::string(kBuiltinPrefix) + e.name);
+}
+
+}  // namespace
+
+// ---- derived figures ----
+
+double Chip::peak_ops_per_s(DType t) const {
+  auto it = core.matrix.rate.find(t);
+  if (it == core.matrix.rate.end() || !(it->second > 0)) return 0;
+  return 2.0 * core.matrix.rows * core.matrix.cols * it->second * clock_hz * cores;
+}
+
+bool Chip::matrix_supports(DType t) const {
+  auto it = core.matrix.rate.find(t);
+  return it != core.matrix.rate.end() && it->second > 0;
+}
+
+uint64_t Chip::sram_bytes_total() const { return core.sram_bytes * cores; }
+
+double Chip::ridge_ops_per_byte(DType t) const {
+  if (!(memory.bandwidth_bytes_per_s > 0)) return 0;
+  return peak_ops_per_s(t) / memory.bandwidth_bytes_per_s;
+}
+
+// Canonical byte stream (version 1): the ASCII tag "seedchip-isa-fingerprint-v1",
+// then nine unsigned 64-bit little-endian words in this order: cores, matrix
+// rows, matrix cols, supported-dtype mask (bit k set when DType value k has a
+// rate > 0), sram_bytes, accumulator_bytes, semaphores, memory capacity_bytes,
+// instruction_memory_bytes. Changing the set or order means bumping the tag.
+uint64_t Chip::isa_fingerprint() const {
+  uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a 64 offset basis
+  constexpr std::string_view kTag = "seedchip-isa-fingerprint-v1";
+  fnv1a(h, kTag.data(), kTag.size());
+  uint64_t mask = 0;
+  for (int i = 0; i < kNumDTypes; ++i) {
+    if (matrix_supports(static_cast<DType>(i))) mask |= uint64_t{1} << i;
+  }
+  for (uint64_t v : {uint64_t{cores}, uint64_t{core.matrix.rows}, uint64_t{core.matrix.cols}, mask,
+                     core.sram_bytes, core.accumulator_bytes, uint64_t{core.semaphores},
+                     memory.capacity_bytes, core.instruction_memory_bytes}) {
+    fnv1a_u64(h, v);
+  }
+  return h;
+}
+
+// ---- loading ----
+
+Chip load_chip_yaml(const std::string& text, const std::string& source) {
+  std::vector<YAML::Node> docs;
+  try {
+    docs = YAML::LoadAll(text);
+  } catch (const YAML::Exception& e) {
+    detail::throw_error(source, e.mark, "", "malformed YAML: " + e.msg);
+  }
+  if (docs.empty() || docs[0].IsNull()) {
+    detail::throw_error(source, YAML::Mark::null_mark(), "",
+                        "empty file (expected a chip description map)");
+  }
+  if (docs.size() > 1) {
+    detail::throw_error(source, docs[1].Mark(), "",
+                        "more than one YAML document (one chip per file)");
+  }
+  try {
+    Chip chip = read_chip(Field(&source, "", docs[0], docs[0].Mark()));
+    chip.source = source;
+    return chip;
+  } catch (const YAML::Exception& e) {
+    // Not expected (the reader does no yaml-cpp conversions), but never let one escape untyped.
+    detail::throw_error(source, e.mark, "", std::string("YAML error: ") + e.msg);
+  }
+}
+
+Chip load_chip_file(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    throw ChipError(fmt::format("{}: cannot read chip file: no such file", path));
+  }
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    throw ChipError(fmt::format("{}: cannot read chip file: not a regular file", path));
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw ChipError(fmt::format("{}: cannot read chip file: {}", path, std::strerror(errno)));
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  if (in.bad()) throw ChipError(fmt::format("{}: cannot read chip file: read error", path));
+  return load_chip_yaml(buf.str(), path);
+}
+
+std::vector<std::string> builtin_chip_names() {
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < detail::kNumEmbeddedChips; ++i) {
+    names.emplace_back(detail::kEmbeddedChips[i].name);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+Chip find_chip(const std::string& name_or_path) {
+  if (name_or_path.find('/') != std::string::npos || ends_with(name_or_path, ".yaml") ||
+      ends_with(name_or_path, ".yml")) {
+    return load_chip_file(name_or_path);
+  }
+  for (std::size_t i = 0; i < detail::kNumEmbeddedChips; ++i) {
+    if (name_or_path == detail::kEmbeddedChips[i].name) {
+      return load_builtin(detail::kEmbeddedChips[i]);
+    }
+  }
+  const char* env = std::getenv("SEEDCHIP_CHIP_PATH");
+  const std::string search = env ? env : "";
+  if (!name_or_path.empty()) {
+    std::string_view rest = search;
+    while (!rest.empty()) {
+      const std::size_t colon = rest.find(':');
+      const std::string_view dir = rest.substr(0, colon);
+      rest = colon == std::string_view::npos ? std::string_view() : rest.substr(colon + 1);
+      if (dir.empty()) continue;  // "a::b" or a trailing ':' adds nothing
+      const std::filesystem::path candidate = std::filesystem::path(dir) / (name_or_path + ".yaml");
+      std::error_code ec;
+      if (std::filesystem::is_regular_file(candidate, ec))
+        return load_chip_file(candidate.string());
+    }
+  }
+  throw ChipError(fmt::format("unknown chip '{}': built-in chips are {}; {}", name_or_path,
+                              fmt::join(builtin_chip_names(), ", "),
+                              search.empty() ? std::string("SEEDCHIP_CHIP_PATH is not set")
+                                             : "no NAME.yaml in SEEDCHIP_CHIP_PATH=" + search));
+}
+
+// ---- summaries ----
+
+nlohmann::json chip_summary_json(const Chip& c) {
+  nlohmann::json peak = nlohmann::json::object();
+  nlohmann::json ridge = nlohmann::json::object();
+  for (const SummaryType& s : kSummaryTypes) {
+    const double p = s.peak(c);
+    if (p <= 0) continue;
+    peak[s.key] = p;
+    ridge[s.key] = c.memory.bandwidth_bytes_per_s > 0 ? p / c.memory.bandwidth_bytes_per_s : 0.0;
+  }
+  return nlohmann::json{
+      {"name", c.name},
+      {"description", c.description},
+      {"source", c.source},
+      {"clock_hz", c.clock_hz},
+      {"cores", c.cores},
+      {"peak_ops_per_s", peak},
+      {"hbm_bytes_per_s", c.memory.bandwidth_bytes_per_s},
+      {"hbm_capacity_bytes", c.memory.capacity_bytes},
+      {"memory_type", c.memory.type},
+      {"sram_bytes_per_core", c.core.sram_bytes},
+      {"sram_bytes_total", c.sram_bytes_total()},
+      {"accumulator_bytes_per_core", c.core.accumulator_bytes},
+      {"ridge_ops_per_byte", ridge},
+      {"tdp_w", c.tdp_w},
+      {"isa_fingerprint", fmt::format("{:016x}", c.isa_fingerprint())},
+  };
+}
+
+std::string chip_summary_text(const Chip& c) {
+  std::string out;
+  auto row = [&out](std::string_view label, const std::string& value) {
+    out += fmt::format("{:<22}{}\n", label, value);
+  };
+  row("chip", c.name);
+  if (!c.description.empty()) row("description", c.description);
+  row("source", c.source);
+  row("clock", si(c.clock_hz, "Hz"));
+  row("cores", fmt::format("{}", c.cores));
+  row("matrix engine", fmt::format("{} x {} {} per core", c.core.matrix.rows, c.core.matrix.cols,
+                                   c.core.matrix.dataflow));
+  for (const SummaryType& s : kSummaryTypes) {
+    const double p = s.peak(c);
+    if (p > 0) row(fmt::format("peak {}", s.key), si(p, s.is_float ? "FLOP/s" : "OP/s"));
+  }
+  row("vector engine", fmt::format("{} lanes per core", c.core.vector.lanes));
+  row("memory",
+      fmt::format("{} x{}, {}, {}", c.memory.type, c.memory.devices, iec(c.memory.capacity_bytes),
+                  si(c.memory.bandwidth_bytes_per_s, "B/s")));
+  for (const SummaryType& s : kSummaryTypes) {
+    const double p = s.peak(c);
+    if (p > 0 && c.memory.bandwidth_bytes_per_s > 0) {
+      row(fmt::format("ridge {}", s.key),
+          fmt::format("{} {}/B", two_decimals(p / c.memory.bandwidth_bytes_per_s),
+                      s.is_float ? "FLOP" : "OP"));
+    }
+  }
+  row("SRAM", fmt::format("{} per core, {} total, {} banks", iec(c.core.sram_bytes),
+                          iec(c.sram_bytes_total()), c.core.sram_banks));
+  row("accumulators", fmt::format("{} per core", iec(c.core.accumulator_bytes)));
+  row("instruction memory", fmt::format("{} per core", iec(c.core.instruction_memory_bytes)));
+  row("sync", fmt::format("{} semaphores, queue depth {}", c.core.semaphores, c.core.queue_depth));
+  row("TDP", fmt::format("{} W", two_decimals(c.tdp_w)));
+  row("ISA fingerprint", fmt::format("{:016x}", c.isa_fingerprint()));
+  return out;
+}
+
+}  // namespace seedchip::arch

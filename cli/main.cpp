@@ -1,0 +1,152 @@
+// seedchip — the command-line tool: one subcommand per job.
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "demo.h"
+#include "seedchip/arch/chip.h"
+#include "seedchip/isa/assembler.h"
+#include "seedchip/isa/program.h"
+#include "seedchip/runtime/tensor_io.h"
+#include "seedchip/sim/functional.h"
+
+namespace {
+
+using namespace seedchip;
+
+std::string read_text(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) throw std::runtime_error(fmt::format("{}: no such file", path));
+  std::ifstream f(path);
+  if (!f) throw std::runtime_error(fmt::format("{}: cannot open", path));
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// A program file: assembly text (.s/.asm) is assembled, anything else is
+// read as a binary container.
+isa::Program load_program(const std::string& path) {
+  auto ext = std::filesystem::path(path).extension().string();
+  if (ext == ".s" || ext == ".asm") return isa::assemble(read_text(path), path);
+  return isa::read_program_file(path);
+}
+
+void print_stats(const sim::RunStats& st) {
+  fmt::print("instructions: {} (dma_in {}, dma_out {}, matrix {}, vector {}, control {})\n", st.total(),
+             st.instructions[0], st.instructions[1], st.instructions[2], st.instructions[3], st.instructions[4]);
+  fmt::print("matrix MACs: {}  vector elements: {}  bytes loaded: {}  stored: {}  barriers: {}\n", st.macs,
+             st.vector_elements, st.bytes_loaded, st.bytes_stored, st.barriers);
+}
+
+std::map<std::string, std::string> parse_inputs(const std::vector<std::string>& specs) {
+  std::map<std::string, std::string> m;
+  for (const auto& s : specs) {
+    auto eq = s.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == s.size())
+      throw std::runtime_error(fmt::format("--input '{}': expected SYMBOL=FILE.npy", s));
+    if (!m.emplace(s.substr(0, eq), s.substr(eq + 1)).second)
+      throw std::runtime_error(fmt::format("--input {}: given twice", s.substr(0, eq)));
+  }
+  return m;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"seedchip: the SeedChip AI inference accelerator in software (ISA, simulator, tools)", "seedchip"};
+  app.set_version_flag("--version", std::string("seedchip ") + SEEDCHIP_VERSION);
+  app.require_subcommand(1);
+
+  // chip
+  auto* chip_cmd = app.add_subcommand("chip", "Chip descriptions");
+  chip_cmd->require_subcommand(1);
+  std::string chip_name;
+  bool chip_json = false;
+  auto* chip_show = chip_cmd->add_subcommand("show", "Print a chip's derived figures (peaks, bandwidth, SRAM, ridge point)");
+  chip_show->add_option("chip", chip_name, "Built-in chip name or YAML file")->required();
+  chip_show->add_flag("--json", chip_json, "Print one JSON object");
+  auto* chip_list = chip_cmd->add_subcommand("list", "List the built-in chips");
+
+  // asm
+  auto* asm_cmd = app.add_subcommand("asm", "Assemble a text program into a binary program");
+  std::string asm_in, asm_out;
+  asm_cmd->add_option("file", asm_in, "Assembly file (.s)")->required();
+  asm_cmd->add_option("-o,--output", asm_out, "Binary program to write")->required();
+
+  // disasm
+  auto* dis_cmd = app.add_subcommand("disasm", "Print a binary program as assembly");
+  std::string dis_in, dis_out;
+  dis_cmd->add_option("file", dis_in, "Binary program")->required();
+  dis_cmd->add_option("-o,--output", dis_out, "Write the assembly here instead of stdout");
+
+  // sim
+  auto* sim_cmd = app.add_subcommand("sim", "Run a program on the functional simulator");
+  std::string sim_in, sim_chip = "seedchip-v1", sim_outdir = ".";
+  std::vector<std::string> sim_inputs;
+  sim_cmd->add_option("file", sim_in, "Binary program (or .s assembly)")->required();
+  sim_cmd->add_option("--chip", sim_chip, "Chip name or YAML file")->capture_default_str();
+  sim_cmd->add_option("--input", sim_inputs, "SYMBOL=FILE.npy for each input tensor");
+  sim_cmd->add_option("--output-dir", sim_outdir, "Directory for one .npy per output tensor")->capture_default_str();
+
+  // demo
+  auto* demo_cmd = app.add_subcommand("demo", "Run the built-in example (int8 GEMM + bias + ReLU) and check it");
+  std::string demo_chip = "seedchip-v1";
+  demo_cmd->add_option("--chip", demo_chip, "Chip name or YAML file")->capture_default_str();
+
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    if (chip_cmd->parsed()) {
+      if (chip_list->parsed()) {
+        for (const auto& n : arch::builtin_chip_names()) {
+          auto c = arch::find_chip(n);
+          fmt::print("{:<16} {}\n", n, c.description);
+        }
+      } else {
+        auto c = arch::find_chip(chip_name);
+        if (chip_json) fmt::print("{}\n", arch::chip_summary_json(c).dump(2));
+        else fmt::print("{}", arch::chip_summary_text(c));
+      }
+    } else if (asm_cmd->parsed()) {
+      auto p = isa::assemble(read_text(asm_in), asm_in);
+      isa::write_program_file(p, asm_out);
+      size_t n = 0;
+      for (const auto& c : p.cores) n += c.code.size();
+      fmt::print("{}: {} instructions on {} cores for chip {}\n", asm_out, n, p.cores.size(), p.target);
+    } else if (dis_cmd->parsed()) {
+      auto text = isa::disassemble(isa::read_program_file(dis_in));
+      if (dis_out.empty()) {
+        fmt::print("{}", text);
+      } else {
+        std::ofstream f(dis_out);
+        f << text;
+        if (!f) throw std::runtime_error(fmt::format("{}: cannot write", dis_out));
+      }
+    } else if (sim_cmd->parsed()) {
+      auto chip = arch::find_chip(sim_chip);
+      auto p = load_program(sim_in);
+      sim::FunctionalSim s(chip, p);
+      runtime::bind_inputs(s, p, parse_inputs(sim_inputs));
+      auto st = s.run();
+      auto outs = runtime::write_outputs(s, p, sim_outdir);
+      fmt::print("{} on {}: ok\n", sim_in, chip.name);
+      print_stats(st);
+      for (const auto& o : outs) fmt::print("wrote {}\n", o);
+    } else if (demo_cmd->parsed()) {
+      return cli::run_demo(demo_chip);
+    }
+  } catch (const std::exception& e) {
+    std::fflush(stdout);
+    fmt::print(stderr, "seedchip: error: {}\n", e.what());
+    return 1;
+  }
+  return 0;
+}

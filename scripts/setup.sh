@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what seedchip needs on Debian 12 (idempotent: installs only what is
+# missing). `scripts/setup.sh` installs the build dependencies;
+# `scripts/setup.sh --test` adds what the test suite needs (Debian's python3
+# with numpy and torch to generate reference data).
+set -euo pipefail
+
+pkgs=(g++ cmake ninja-build pkg-config zlib1g-dev libyaml-cpp-dev libcli11-dev libfmt-dev
+      nlohmann-json3-dev libgtest-dev libbenchmark-dev)
+if [[ "${1:-}" == "--test" ]]; then
+  pkgs+=(python3 python3-numpy python3-torch)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "setup: all ${#pkgs[@]} packages present"
+fi

@@ -1,0 +1,604 @@
+// seedchip — functional simulator: engines, memories, semaphores, barriers.
+#include "seedchip/sim/functional.h"
+
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "seedchip/numerics/convert.h"
+#include "seedchip/sim/vector_ops.h"
+
+namespace seedchip::sim {
+
+using isa::Engine;
+using isa::Instr;
+using isa::Op;
+using isa::Operand;
+using isa::Space;
+
+uint64_t RunStats::total() const {
+  uint64_t t = 0;
+  for (auto n : instructions) t += n;
+  return t;
+}
+
+namespace {
+
+// 128-bit arithmetic makes address range checks immune to overflow.
+__extension__ typedef __int128 i128;
+
+/// A zero-filled byte array. Large ones are reserved with mmap(MAP_NORESERVE)
+/// so that a 144 GB HBM costs only the pages a program touches.
+class Memory {
+ public:
+  Memory() = default;
+  Memory(uint64_t size, const std::string& what) : size_(size) {
+    if (size == 0) return;
+    void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+    if (p == MAP_FAILED)
+      throw SimError(fmt::format("cannot reserve {} bytes of host address space for {}", size, what));
+    data_ = static_cast<uint8_t*>(p);
+  }
+  Memory(Memory&& o) noexcept : data_(std::exchange(o.data_, nullptr)), size_(std::exchange(o.size_, 0)) {}
+  Memory& operator=(Memory&& o) noexcept {
+    std::swap(data_, o.data_);
+    std::swap(size_, o.size_);
+    return *this;
+  }
+  ~Memory() {
+    if (data_) munmap(data_, size_);
+  }
+  uint8_t* data() const { return data_; }
+  uint64_t size() const { return size_; }
+
+ private:
+  uint8_t* data_ = nullptr;
+  uint64_t size_ = 0;
+};
+
+struct CoreState {
+  Memory sram, acc;
+  std::vector<uint32_t> sem;
+  size_t pc = 0;  // next instruction to dispatch
+  std::array<std::deque<uint32_t>, isa::kNumEngines> queue;
+  bool has_code = false;
+  const std::vector<Instr>* code = nullptr;
+  // barrier progress of the instruction at pc: 0 = not started, 1 = waited,
+  // 2 = arrived (waiting for the other cores)
+  int barrier_stage = 0;
+  // matrix engine: the weight tile held in the array
+  bool w_loaded = false;
+  DType w_dtype = DType::fp32;
+  uint32_t wk = 0, wn = 0;
+  std::vector<float> wf;    // K x N, float inputs
+  std::vector<int32_t> wi;  // K x N, integer inputs
+};
+
+}  // namespace
+
+struct FunctionalSim::Impl {
+  arch::Chip chip;
+  const isa::Program& prog;
+  Memory hbm;
+  std::vector<CoreState> cores;
+  RunStats stats;
+
+  Impl(const arch::Chip& c, const isa::Program& p) : chip(c), prog(p) {}
+
+  // ------------------------------------------------------------ errors
+
+  [[noreturn]] void fail(uint32_t core, const Instr& in, size_t idx, const std::string& what) const {
+    throw SimError(fmt::format("core {} {} instruction #{} ({}): {}", core, isa::engine_name(in.engine()),
+                               idx, isa::op_info(in.op)->mnemonic, what));
+  }
+
+  // ------------------------------------------------------------ memory access
+
+  struct Region {
+    uint8_t* base;
+    uint64_t size;
+  };
+
+  Region region(uint32_t core, const Operand& o) {
+    uint32_t c = o.core == isa::kLocalCore ? core : o.core;
+    switch (o.space) {
+      case Space::hbm: return {hbm.data(), hbm.size()};
+      case Space::sram: return {cores[c].sram.data(), cores[c].sram.size()};
+      case Space::acc: return {cores[c].acc.data(), cores[c].acc.size()};
+      case Space::imm: break;
+    }
+    return {nullptr, 0};
+  }
+
+  static std::string space_label(uint32_t core, const Operand& o) {
+    if (o.space == Space::hbm) return "hbm";
+    uint32_t c = o.core == isa::kLocalCore ? core : o.core;
+    return fmt::format("{} of core {}", isa::space_name(o.space), c);
+  }
+
+  // Checks that every element of `o` over `extent` (o.rank dims) lies inside
+  // its memory and returns a pointer to the operand's base address.
+  uint8_t* check_access(uint32_t core, const Instr& in, size_t idx, const Operand& o, const uint32_t* extent,
+                        std::string_view name) {
+    Region r = region(core, o);
+    i128 lo = 0, hi = 0;  // element offsets
+    for (int d = 0; d < o.rank; ++d) {
+      i128 e = static_cast<i128>(extent[d] - 1) * o.stride[d];
+      (e > 0 ? hi : lo) += e;
+    }
+    const int bits = dtype_bits(o.dtype);
+    i128 first = static_cast<i128>(o.addr) * 8 + lo * bits;
+    i128 end = static_cast<i128>(o.addr) * 8 + (hi + 1) * bits;
+    if (first < 0 || end > static_cast<i128>(r.size) * 8) {
+      // Report the byte range the pattern spans (negative starts shown as such).
+      const i128 lo_b = first >= 0 ? first / 8 : -((-first + 7) / 8);
+      const i128 hi_b = (end + 7) / 8;
+      fail(core, in, idx,
+           fmt::format("operand {} accesses bytes [{}0x{:x}, 0x{:x}) outside {} (size 0x{:x})", name,
+                       lo_b < 0 ? "-" : "", static_cast<unsigned long long>(lo_b < 0 ? -lo_b : lo_b),
+                       static_cast<unsigned long long>(hi_b), space_label(core, o), r.size));
+    }
+    return r.base + o.addr;
+  }
+
+  // ------------------------------------------------------------ engines
+
+  void exec(uint32_t core, size_t idx, const Instr& in) {
+    ++stats.instructions[static_cast<int>(in.engine())];
+    switch (in.op) {
+      case Op::nop:
+      case Op::barrier: return;
+      case Op::load:
+      case Op::store: return exec_dma(core, idx, in);
+      case Op::load_gather:
+      case Op::store_scatter: return exec_gather(core, idx, in);
+      case Op::mm_ldw: return exec_ldw(core, idx, in);
+      case Op::mm_run: return exec_mm(core, idx, in);
+      default: return exec_vector(core, idx, in);
+    }
+  }
+
+  void exec_dma(uint32_t core, size_t idx, const Instr& in) {
+    uint8_t* dst = check_access(core, in, idx, in.dst, in.shape.data(), "dst");
+    const uint8_t* src = check_access(core, in, idx, in.a, in.shape.data(), "a");
+    const int64_t es = dtype_bits(in.a.dtype) / 8;
+    const uint64_t bytes = in.elements() * es;
+    (in.op == Op::load ? stats.bytes_loaded : stats.bytes_stored) += bytes;
+    // Pad to 4 dims (outermost first) so one loop nest serves every rank.
+    std::array<int64_t, 4> n{1, 1, 1, 1}, sd{0, 0, 0, 0}, ss{0, 0, 0, 0};
+    for (int d = 0; d < in.rank; ++d) {
+      int p = 4 - in.rank + d;
+      n[p] = in.shape[d];
+      sd[p] = in.dst.stride[d] * es;
+      ss[p] = in.a.stride[d] * es;
+    }
+    const bool contiguous = sd[3] == es && ss[3] == es;
+    for (int64_t i0 = 0; i0 < n[0]; ++i0)
+      for (int64_t i1 = 0; i1 < n[1]; ++i1)
+        for (int64_t i2 = 0; i2 < n[2]; ++i2) {
+          uint8_t* d = dst + i0 * sd[0] + i1 * sd[1] + i2 * sd[2];
+          const uint8_t* s = src + i0 * ss[0] + i1 * ss[1] + i2 * ss[2];
+          if (contiguous) {
+            std::memmove(d, s, static_cast<size_t>(n[3] * es));
+          } else {
+            for (int64_t i3 = 0; i3 < n[3]; ++i3) std::memmove(d + i3 * sd[3], s + i3 * ss[3], es);
+          }
+        }
+  }
+
+  void exec_gather(uint32_t core, size_t idx, const Instr& in) {
+    const bool gather = in.op == Op::load_gather;
+    const uint32_t rows = in.shape[0], cols = in.shape[1];
+    const uint32_t idx_extent[1] = {rows};
+    const uint8_t* ip = check_access(core, in, idx, in.b, idx_extent, "b");
+    // The local side is checked as a whole; the indexed side row by row.
+    const Operand& local = gather ? in.dst : in.a;
+    const Operand& table = gather ? in.a : in.dst;
+    uint8_t* lp = check_access(core, in, idx, local, in.shape.data(), gather ? "dst" : "a");
+    Region tr = region(core, table);
+    const int64_t es = dtype_bits(in.a.dtype) / 8;
+    for (uint32_t r = 0; r < rows; ++r) {
+      const int64_t row = num::load_i64(DType::int32, ip, r * in.b.stride[0]);
+      i128 first = static_cast<i128>(table.addr) + static_cast<i128>(row) * table.stride[0] * es;
+      i128 span = static_cast<i128>(cols - 1) * table.stride[1] * es;
+      i128 lo = first + std::min<i128>(0, span), hi = first + std::max<i128>(0, span) + es;
+      if (lo < 0 || hi > static_cast<i128>(tr.size))
+        fail(core, in, idx,
+             fmt::format("index {} (row {}) puts operand {} outside {} (size 0x{:x})", row, r,
+                         gather ? "a" : "dst", space_label(core, table), tr.size));
+      uint8_t* tp = tr.base + static_cast<int64_t>(first);
+      uint8_t* lrow = lp + static_cast<int64_t>(r) * local.stride[0] * es;
+      for (uint32_t c = 0; c < cols; ++c) {
+        uint8_t* t = tp + static_cast<int64_t>(c) * table.stride[1] * es;
+        uint8_t* l = lrow + static_cast<int64_t>(c) * local.stride[1] * es;
+        if (gather) std::memmove(l, t, es);
+        else std::memmove(t, l, es);
+      }
+    }
+    (gather ? stats.bytes_loaded : stats.bytes_stored) += static_cast<uint64_t>(rows) * cols * es;
+  }
+
+  void exec_ldw(uint32_t core, size_t idx, const Instr& in) {
+    CoreState& cs = cores[core];
+    const uint32_t k = in.shape[0], n = in.shape[1];
+    const uint8_t* base = check_access(core, in, idx, in.a, in.shape.data(), "a");
+    cs.w_dtype = in.a.dtype;
+    cs.wk = k;
+    cs.wn = n;
+    cs.w_loaded = true;
+    const bool integer = dtype_is_int(in.a.dtype);
+    if (integer) cs.wi.assign(static_cast<size_t>(k) * n, 0);
+    else cs.wf.assign(static_cast<size_t>(k) * n, 0.f);
+    for (uint32_t i = 0; i < k; ++i)
+      for (uint32_t j = 0; j < n; ++j) {
+        int64_t off = static_cast<int64_t>(i) * in.a.stride[0] + static_cast<int64_t>(j) * in.a.stride[1];
+        if (in.a.dtype == DType::int4) {
+          // int4 nibbles are addressed from the byte base: offset counts nibbles.
+          cs.wi[static_cast<size_t>(i) * n + j] = num::int4_get(base, off);
+        } else if (integer) {
+          cs.wi[static_cast<size_t>(i) * n + j] = static_cast<int32_t>(num::load_i64(in.a.dtype, base, off));
+        } else {
+          cs.wf[static_cast<size_t>(i) * n + j] = num::load_f32(in.a.dtype, base, off);
+        }
+      }
+  }
+
+  static bool fp8(DType t) { return t == DType::fp8e4m3 || t == DType::fp8e5m2; }
+
+  void exec_mm(uint32_t core, size_t idx, const Instr& in) {
+    CoreState& cs = cores[core];
+    const uint32_t m = in.shape[0], k = in.shape[1], n = in.shape[2];
+    if (!cs.w_loaded) fail(core, in, idx, "no weights loaded (mm.ldw must come first)");
+    if (k != cs.wk || n != cs.wn)
+      fail(core, in, idx,
+           fmt::format("shape K={} N={} does not match the loaded weights ({} x {})", k, n, cs.wk, cs.wn));
+    const DType at = in.a.dtype, wt = cs.w_dtype;
+    const bool integer = dtype_is_int(at);
+    bool ok;
+    if (integer) ok = (at == DType::int8 || at == DType::uint8) && dtype_is_int(wt) && wt != DType::int32;
+    else if (fp8(at)) ok = fp8(wt);
+    else ok = at == wt;
+    if (!ok)
+      fail(core, in, idx,
+           fmt::format("input dtype {} cannot multiply weights of dtype {}", dtype_name(at), dtype_name(wt)));
+    const DType want_acc = integer ? DType::int32 : DType::fp32;
+    if (in.dst.dtype != want_acc)
+      fail(core, in, idx, fmt::format("dst must be {} for {} inputs", dtype_name(want_acc), dtype_name(at)));
+    const uint32_t a_ext[2] = {m, k}, d_ext[2] = {m, n};
+    const uint8_t* ap = check_access(core, in, idx, in.a, a_ext, "a");
+    uint8_t* dp = check_access(core, in, idx, in.dst, d_ext, "dst");
+    const bool accumulate = in.param[0] != 0;
+    stats.macs += static_cast<uint64_t>(m) * k * n;
+    if (integer) {
+      std::vector<int32_t> arow(k);
+      std::vector<uint32_t> psum(n);
+      for (uint32_t i = 0; i < m; ++i) {
+        for (uint32_t kk = 0; kk < k; ++kk)
+          arow[kk] = static_cast<int32_t>(num::load_i64(at, ap, i * in.a.stride[0] + kk * in.a.stride[1]));
+        std::fill(psum.begin(), psum.end(), 0u);
+        // int32 arithmetic wraps (two's complement), done in uint32 to stay defined.
+        for (uint32_t kk = 0; kk < k; ++kk) {
+          const uint32_t av = static_cast<uint32_t>(arow[kk]);
+          const int32_t* w = &cs.wi[static_cast<size_t>(kk) * n];
+          for (uint32_t j = 0; j < n; ++j) psum[j] += av * static_cast<uint32_t>(w[j]);
+        }
+        for (uint32_t j = 0; j < n; ++j) {
+          int64_t off = i * in.dst.stride[0] + j * in.dst.stride[1];
+          uint32_t v = psum[j];
+          if (accumulate) v += static_cast<uint32_t>(num::load_i64(DType::int32, dp, off));
+          num::detail::store_le<uint32_t>(dp + 4 * off, v);
+        }
+      }
+      return;
+    }
+    std::vector<float> arow(k), psum(n);
+    const bool fused = at == DType::fp32;  // fp32 products are inexact: use a true FMA
+    for (uint32_t i = 0; i < m; ++i) {
+      for (uint32_t kk = 0; kk < k; ++kk)
+        arow[kk] = num::load_f32(at, ap, i * in.a.stride[0] + kk * in.a.stride[1]);
+      std::fill(psum.begin(), psum.end(), 0.f);
+      // Partial sums flow down the array: k = 0..K-1 in order, each step
+      // rounded to fp32 (docs/isa.md, "accumulation order").
+      for (uint32_t kk = 0; kk < k; ++kk) {
+        const float av = arow[kk];
+        const float* w = &cs.wf[static_cast<size_t>(kk) * n];
+        if (fused) {
+          for (uint32_t j = 0; j < n; ++j) psum[j] = std::fma(av, w[j], psum[j]);
+        } else {
+          // bf16/fp16/fp8 products are exact in fp32, so a*b+c rounds once like an FMA.
+          for (uint32_t j = 0; j < n; ++j) psum[j] += av * w[j];
+        }
+      }
+      for (uint32_t j = 0; j < n; ++j) {
+        int64_t off = i * in.dst.stride[0] + j * in.dst.stride[1];
+        float v = psum[j];
+        if (accumulate) v += num::load_f32(DType::fp32, dp, off);
+        num::store_f32(DType::fp32, dp, off, v);
+      }
+    }
+  }
+
+  void exec_vector(uint32_t core, size_t idx, const Instr& in) {
+    const isa::OpInfo* info = isa::op_info(in.op);
+    const bool reduce = info->format == isa::Format::reduce;
+    std::array<uint32_t, 4> dext = in.shape;
+    if (reduce) dext[in.rank - 1] = 1;
+    VecOperands ops;
+    ops.dst = check_access(core, in, idx, in.dst, dext.data(), "dst");
+    ops.a = in.a.space == Space::imm ? nullptr : check_access(core, in, idx, in.a, in.shape.data(), "a");
+    const bool has_b = info->format == isa::Format::binary || info->format == isa::Format::quant;
+    ops.b = !has_b || in.b.space == Space::imm ? nullptr : check_access(core, in, idx, in.b, in.shape.data(), "b");
+    stats.vector_elements += reduce ? in.elements() / in.shape[in.rank - 1] : in.elements();
+    std::string err = run_vector(in, ops);
+    if (!err.empty()) fail(core, in, idx, err);
+  }
+
+  // ------------------------------------------------------------ scheduling
+
+  bool engine_step(uint32_t c, int e) {
+    CoreState& cs = cores[c];
+    auto& q = cs.queue[e];
+    bool progress = false;
+    while (!q.empty()) {
+      const uint32_t idx = q.front();
+      const Instr& in = (*cs.code)[idx];
+      if (in.wait != isa::kNoSem) {
+        if (cs.sem[in.wait] == 0) break;
+        --cs.sem[in.wait];
+      }
+      exec(c, idx, in);
+      if (in.signal != isa::kNoSem) ++cs.sem[in.signal];
+      q.pop_front();
+      progress = true;
+    }
+    return progress;
+  }
+
+  bool queues_empty(const CoreState& cs) const {
+    for (const auto& q : cs.queue)
+      if (!q.empty()) return false;
+    return true;
+  }
+
+  bool finished(const CoreState& cs) const { return !cs.has_code || (cs.pc == cs.code->size() && queues_empty(cs)); }
+
+  // Dispatches in program order until blocked; control instructions run here.
+  bool dispatch_step(uint32_t c) {
+    CoreState& cs = cores[c];
+    bool progress = false;
+    while (cs.has_code && cs.pc < cs.code->size()) {
+      const Instr& in = (*cs.code)[cs.pc];
+      const Engine e = in.engine();
+      if (e != Engine::control) {
+        if (cs.queue[static_cast<int>(e)].size() >= chip.core.queue_depth) break;
+        cs.queue[static_cast<int>(e)].push_back(static_cast<uint32_t>(cs.pc++));
+        progress = true;
+        continue;
+      }
+      if (cs.barrier_stage == 0) {
+        if (in.wait != isa::kNoSem) {
+          if (cs.sem[in.wait] == 0) break;
+          --cs.sem[in.wait];
+        }
+        cs.barrier_stage = 1;
+        progress = true;
+      }
+      if (in.op == Op::nop) {
+        ++stats.instructions[static_cast<int>(Engine::control)];
+        if (in.signal != isa::kNoSem) ++cs.sem[in.signal];
+        cs.barrier_stage = 0;
+        ++cs.pc;
+        continue;
+      }
+      // barrier: drain this core, then arrive and wait for release
+      if (cs.barrier_stage == 1) {
+        if (!queues_empty(cs)) break;
+        cs.barrier_stage = 2;
+        progress = true;
+      }
+      break;  // stage 2: released by release_barriers()
+    }
+    return progress;
+  }
+
+  bool release_barriers() {
+    const Instr* first = nullptr;
+    uint32_t first_core = 0;
+    for (uint32_t c = 0; c < cores.size(); ++c) {
+      const CoreState& cs = cores[c];
+      if (!cs.has_code) continue;
+      if (cs.barrier_stage != 2) return false;
+      const Instr& in = (*cs.code)[cs.pc];
+      if (!first) {
+        first = &in;
+        first_core = c;
+      } else if (in.param[0] != first->param[0]) {
+        throw SimError(fmt::format("barrier mismatch: core {} is at barrier {} (instruction #{}) but core {} is at barrier {}",
+                                   first_core, first->param[0], cores[first_core].pc, c, in.param[0], cs.pc));
+      }
+    }
+    if (!first) return false;
+    for (auto& cs : cores) {
+      if (!cs.has_code) continue;
+      const Instr& in = (*cs.code)[cs.pc];
+      ++stats.instructions[static_cast<int>(Engine::control)];
+      if (in.signal != isa::kNoSem) ++cs.sem[in.signal];
+      cs.barrier_stage = 0;
+      ++cs.pc;
+    }
+    ++stats.barriers;
+    return true;
+  }
+
+  [[noreturn]] void report_deadlock() const {
+    std::vector<std::string> parts;
+    for (uint32_t c = 0; c < cores.size(); ++c) {
+      const CoreState& cs = cores[c];
+      if (finished(cs)) continue;
+      for (int e = 0; e < isa::kNumEngines; ++e) {
+        if (cs.queue[e].empty()) continue;
+        const uint32_t idx = cs.queue[e].front();
+        const Instr& in = (*cs.code)[idx];
+        parts.push_back(fmt::format("core {} {} #{} ({}) waits on semaphore {} (count 0)", c,
+                                    isa::engine_name(static_cast<Engine>(e)), idx,
+                                    isa::op_info(in.op)->mnemonic, in.wait));
+      }
+      if (cs.pc < cs.code->size()) {
+        const Instr& in = (*cs.code)[cs.pc];
+        const Engine e = in.engine();
+        std::string what;
+        if (e != Engine::control)
+          what = fmt::format("cannot dispatch #{} ({}): {} queue full ({} entries)", cs.pc,
+                             isa::op_info(in.op)->mnemonic, isa::engine_name(e), chip.core.queue_depth);
+        else if (cs.barrier_stage == 0)
+          what = fmt::format("#{} ({}) waits on semaphore {} (count 0)", cs.pc, isa::op_info(in.op)->mnemonic,
+                             in.wait);
+        else if (cs.barrier_stage == 1)
+          what = fmt::format("#{} (barrier {}) waits for this core's engines to drain", cs.pc, in.param[0]);
+        else {
+          std::vector<std::string> missing;
+          for (uint32_t o = 0; o < cores.size(); ++o)
+            if (cores[o].has_code && cores[o].barrier_stage != 2)
+              missing.push_back(fmt::format("core {}{}", o, finished(cores[o]) ? " (finished)" : ""));
+          std::string m;
+          for (auto& s : missing) m += (m.empty() ? "" : ", ") + s;
+          what = fmt::format("#{} (barrier {}) waits for {}", cs.pc, in.param[0], m);
+        }
+        parts.push_back(fmt::format("core {} control {}", c, what));
+      }
+    }
+    std::string msg = "deadlock: no engine can make progress: ";
+    for (size_t i = 0; i < parts.size(); ++i) msg += (i ? "; " : "") + parts[i];
+    throw SimError(msg);
+  }
+
+  RunStats run() {
+    stats = {};
+    for (auto& cs : cores) {
+      cs.pc = 0;
+      cs.barrier_stage = 0;
+      for (auto& q : cs.queue) q.clear();
+      std::fill(cs.sem.begin(), cs.sem.end(), 0u);
+      cs.w_loaded = false;
+    }
+    for (;;) {
+      bool progress = false;
+      for (uint32_t c = 0; c < cores.size(); ++c) {
+        progress |= dispatch_step(c);
+        for (int e = 0; e < isa::kNumEngines; ++e)
+          if (e != static_cast<int>(Engine::control)) progress |= engine_step(c, e);
+      }
+      progress |= release_barriers();
+      bool done = true;
+      for (const auto& cs : cores) done = done && finished(cs);
+      if (done) return stats;
+      if (!progress) report_deadlock();
+    }
+  }
+};
+
+// ------------------------------------------------------------ validation
+
+namespace {
+// uint8 activations and int4 weights run on the int8 datapath (int4 is
+// widened when the weights are loaded) unless the chip rates them itself.
+bool matrix_accepts(const arch::Chip& chip, DType t) {
+  if (chip.matrix_supports(t)) return true;
+  return (t == DType::uint8 || t == DType::int4) && chip.matrix_supports(DType::int8);
+}
+}  // namespace
+
+void validate_program(const arch::Chip& chip, const isa::Program& p) {
+  if (p.fingerprint != chip.isa_fingerprint())
+    throw SimError(fmt::format(
+        "program was built for chip '{}' (fingerprint 0x{:016x}) but is run on chip '{}' (fingerprint 0x{:016x})",
+        p.target, p.fingerprint, chip.name, chip.isa_fingerprint()));
+  const auto& core = chip.core;
+  for (const auto& cc : p.cores) {
+    if (cc.core >= chip.cores)
+      throw SimError(fmt::format("program has code for core {} but chip '{}' has {} cores", cc.core, chip.name,
+                                 chip.cores));
+    std::vector<uint8_t> bytes;
+    for (const auto& in : cc.code) isa::encode_instr(in, bytes);
+    if (bytes.size() > core.instruction_memory_bytes)
+      throw SimError(fmt::format("core {} code is {} bytes, more than the {} bytes of instruction memory",
+                                 cc.core, bytes.size(), core.instruction_memory_bytes));
+    for (size_t i = 0; i < cc.code.size(); ++i) {
+      const Instr& in = cc.code[i];
+      auto bad = [&](const std::string& why) {
+        throw SimError(fmt::format("core {} {} instruction #{} ({}): {}", cc.core, isa::engine_name(in.engine()), i,
+                                   isa::op_info(in.op)->mnemonic, why));
+      };
+      if (std::string why = isa::check_instr(in); !why.empty()) bad(why);
+      for (uint8_t s : {in.wait, in.signal})
+        if (s != isa::kNoSem && s >= core.semaphores)
+          bad(fmt::format("semaphore {} does not exist (the chip has {})", s, core.semaphores));
+      for (const Operand* o : {&in.dst, &in.a, &in.b})
+        if (o->core != isa::kLocalCore && o->space != Space::imm && o->core >= chip.cores)
+          bad(fmt::format("operand names core {} but the chip has {} cores", o->core, chip.cores));
+      if (in.op == Op::mm_ldw) {
+        if (in.shape[0] > core.matrix.rows || in.shape[1] > core.matrix.cols)
+          bad(fmt::format("weight tile {} x {} exceeds the {} x {} array", in.shape[0], in.shape[1],
+                          core.matrix.rows, core.matrix.cols));
+        if (!matrix_accepts(chip, in.a.dtype))
+          bad(fmt::format("the matrix engine of chip '{}' does not support {}", chip.name, dtype_name(in.a.dtype)));
+      }
+      if (in.op == Op::mm_run && !matrix_accepts(chip, in.a.dtype))
+        bad(fmt::format("the matrix engine of chip '{}' does not support {}", chip.name, dtype_name(in.a.dtype)));
+    }
+  }
+  const uint64_t cap = chip.memory.capacity_bytes;
+  for (const auto& s : p.symbols)
+    if (s.addr > cap || s.bytes() > cap - s.addr)
+      throw SimError(fmt::format("tensor '{}' at 0x{:x} ({} bytes) lies outside HBM ({} bytes)", s.name, s.addr,
+                                 s.bytes(), cap));
+  for (const auto& d : p.data)
+    if (d.addr > cap || d.bytes.size() > cap - d.addr)
+      throw SimError(fmt::format("data block at 0x{:x} ({} bytes) lies outside HBM ({} bytes)", d.addr,
+                                 d.bytes.size(), cap));
+}
+
+FunctionalSim::FunctionalSim(const arch::Chip& chip, const isa::Program& program)
+    : impl_(std::make_unique<Impl>(chip, program)) {
+  validate_program(chip, program);
+  impl_->hbm = Memory(chip.memory.capacity_bytes, "HBM");
+  impl_->cores.resize(chip.cores);
+  for (auto& cs : impl_->cores) {
+    cs.sram = Memory(chip.core.sram_bytes, "SRAM");
+    cs.acc = Memory(chip.core.accumulator_bytes, "accumulators");
+    cs.sem.assign(chip.core.semaphores, 0);
+  }
+  for (const auto& cc : program.cores) {
+    impl_->cores[cc.core].has_code = true;
+    impl_->cores[cc.core].code = &cc.code;
+  }
+  for (const auto& d : program.data) write_hbm(d.addr, d.bytes);
+}
+
+FunctionalSim::~FunctionalSim() = default;
+
+void FunctionalSim::write_hbm(uint64_t addr, std::span<const uint8_t> bytes) {
+  if (addr > impl_->hbm.size() || bytes.size() > impl_->hbm.size() - addr)
+    throw SimError(fmt::format("HBM write of {} bytes at 0x{:x} is outside HBM ({} bytes)", bytes.size(), addr,
+                               impl_->hbm.size()));
+  if (!bytes.empty()) std::memcpy(impl_->hbm.data() + addr, bytes.data(), bytes.size());
+}
+
+void FunctionalSim::read_hbm(uint64_t addr, std::span<uint8_t> out) const {
+  if (addr > impl_->hbm.size() || out.size() > impl_->hbm.size() - addr)
+    throw SimError(fmt::format("HBM read of {} bytes at 0x{:x} is outside HBM ({} bytes)", out.size(), addr,
+                               impl_->hbm.size()));
+  if (!out.empty()) std::memcpy(out.data(), impl_->hbm.data() + addr, out.size());
+}
+
+RunStats FunctionalSim::run() { return impl_->run(); }
+
+}  // namespace seedchip::sim
