@@ -1,0 +1,247 @@
+#!/usr/bin/python3
+"""End-to-end tests of the `seedchip` command: the jobs work, and every bad
+input ends with one `seedchip: error:` line and exit status 1 (never a crash,
+a hang or a sanitizer report).
+
+Usage: cli_test.py SEEDCHIP_BINARY SOURCE_DIR
+"""
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import unittest
+import zlib
+
+import numpy as np
+
+SEEDCHIP = os.path.abspath(sys.argv[1])
+SRC = os.path.abspath(sys.argv[2])
+EXAMPLES = os.path.join(SRC, "examples")
+
+
+def slurp(path, mode="r"):
+    with open(path, mode) as f:
+        return f.read()
+
+
+def run(*args, timeout=60):
+    return subprocess.run([SEEDCHIP, *map(str, args)], capture_output=True, text=True, timeout=timeout)
+
+
+class CliCase(unittest.TestCase):
+    def setUp(self):
+        self._tmp = tempfile.TemporaryDirectory()
+        self.tmp = self._tmp.name
+
+    def tearDown(self):
+        self._tmp.cleanup()
+
+    def path(self, name):
+        return os.path.join(self.tmp, name)
+
+    def assert_ok(self, r):
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        return r.stdout
+
+    def assert_clean_error(self, r, contains=""):
+        """Exit 1 with exactly one stderr line `seedchip: error: ...`."""
+        self.assertEqual(r.returncode, 1, f"stdout={r.stdout!r} stderr={r.stderr!r}")
+        lines = r.stderr.strip().splitlines()
+        self.assertEqual(len(lines), 1, r.stderr)
+        self.assertTrue(lines[0].startswith("seedchip: error: "), r.stderr)
+        self.assertIn(contains, lines[0])
+        return lines[0]
+
+    def asm(self, name):
+        out = self.path(name + ".bin")
+        self.assert_ok(run("asm", os.path.join(EXAMPLES, name + ".s"), "-o", out))
+        return out
+
+
+class Basics(CliCase):
+    def test_version_and_help(self):
+        self.assertIn("seedchip", self.assert_ok(run("--version")))
+        for sub in [[], ["chip"], ["chip", "show"], ["chip", "list"], ["asm"], ["disasm"], ["sim"], ["demo"]]:
+            r = run(*sub, "--help")
+            self.assertEqual(r.returncode, 0, sub)
+            self.assertIn("Usage", r.stdout)
+
+    def test_chip_show_json(self):
+        import json
+        tpu = json.loads(self.assert_ok(run("chip", "show", "tpu-v1", "--json")))
+        self.assertAlmostEqual(tpu["peak_ops_per_s"]["int8"] / 91.75e12, 1.0, delta=0.01)
+        for key in ["name", "peak_ops_per_s", "hbm_bytes_per_s", "hbm_capacity_bytes", "sram_bytes_total"]:
+            self.assertIn(key, tpu)
+        v1 = json.loads(self.assert_ok(run("chip", "show", "seedchip-v1", "--json")))
+        self.assertEqual(set(v1["peak_ops_per_s"]), {"int8", "fp8", "bf16", "fp16", "fp32"})
+        self.assertIn("ridge", self.assert_ok(run("chip", "show", "seedchip-v1")).lower())
+
+    def test_demo(self):
+        out = self.assert_ok(run("demo"))
+        self.assertIn("matches the C++ reference bit for bit", out)
+        self.assertIn("matches", self.assert_ok(run("demo", "--chip", "tpu-v1")))
+
+    def test_every_example_round_trips(self):
+        for f in sorted(os.listdir(EXAMPLES)):
+            if not f.endswith(".s"):
+                continue
+            b1 = self.asm(f[:-2])
+            text = self.assert_ok(run("disasm", b1))
+            s2 = self.path("re.s")
+            with open(s2, "w") as fh:
+                fh.write(text)
+            b2 = self.path("re.bin")
+            self.assert_ok(run("asm", s2, "-o", b2))
+            with open(b1, "rb") as x, open(b2, "rb") as y:
+                self.assertEqual(x.read(), y.read(), f)
+
+
+class Sim(CliCase):
+    def test_softmax_matches_numpy(self):
+        prog = self.asm("softmax")
+        x = np.random.default_rng(1).uniform(-10, 10, (64, 1000)).astype(np.float32)
+        np.save(self.path("x.npy"), x)
+        out = self.assert_ok(run("sim", prog, "--chip", "seedchip-v1", "--input", f"X={self.path('x.npy')}",
+                                 "--output-dir", self.path("out")))
+        self.assertIn("Y.npy", out)
+        y = np.load(self.path("out/Y.npy"))
+        e = np.exp(x.astype(np.float64) - x.max(axis=1, keepdims=True))
+        ref = e / e.sum(axis=1, keepdims=True)
+        self.assertEqual(y.dtype, np.float32)
+        self.assertLess(np.max(np.abs(y - ref) / ref), 1008 * 2.0 ** -24)
+
+    def test_gemm_bit_exact_against_numpy(self):
+        prog = self.asm("gemm_bias_relu")
+        rng = np.random.default_rng(2)
+        a = rng.integers(-128, 128, (128, 512), dtype=np.int8)
+        b = rng.integers(-128, 128, (512, 512), dtype=np.int8)
+        bias = rng.integers(-100000, 100000, (512,), dtype=np.int32)
+        for n, v in [("a", a), ("b", b), ("bias", bias)]:
+            np.save(self.path(n + ".npy"), v)
+        self.assert_ok(run("sim", prog, "--input", f"A={self.path('a.npy')}", "--input", f"B={self.path('b.npy')}",
+                           "--input", f"bias={self.path('bias.npy')}", "--output-dir", self.tmp))
+        c = np.load(self.path("C.npy"))
+        acc = np.maximum(a.astype(np.int64) @ b.astype(np.int64) + bias, 0)
+        ref = np.clip(np.rint(acc / 1024.0), -128, 127).astype(np.int8)
+        np.testing.assert_array_equal(c, ref)
+
+    def test_assembly_runs_directly_and_two_cores(self):
+        rng = np.random.default_rng(3)
+        x = rng.integers(-128, 128, (16, 512), dtype=np.int8)
+        w = rng.integers(-128, 128, (512, 128), dtype=np.int8)
+        np.save(self.path("x.npy"), x)
+        np.save(self.path("w.npy"), w)
+        out = self.assert_ok(run("sim", os.path.join(EXAMPLES, "two_core_splitk.s"), "--input", f"X={self.path('x.npy')}",
+                                 "--input", f"W={self.path('w.npy')}", "--output-dir", self.tmp))
+        self.assertIn("barriers: 1", out)
+        np.testing.assert_array_equal(np.load(self.path("Y.npy")),
+                                      np.maximum(x.astype(np.int64) @ w.astype(np.int64), 0).astype(np.int32))
+
+
+class BadInput(CliCase):
+    def write(self, name, data, mode="w"):
+        with open(self.path(name), mode) as f:
+            f.write(data)
+        return self.path(name)
+
+    def test_chip_errors(self):
+        self.assert_clean_error(run("chip", "show", "no-such-chip"), "seedchip-v1")
+        bad = self.write("bad.yaml", "name: x\ncores: [1\n")
+        self.assert_clean_error(run("chip", "show", bad), "bad.yaml")
+        bad = self.write("bad2.yaml", slurp(os.path.join(SRC, "chips", "tpu-v1.yaml")).replace("rows: 256", "rows: 0"))
+        self.assert_clean_error(run("chip", "show", bad), "core.matrix.rows")
+        bad = self.write("bad3.yaml", slurp(os.path.join(SRC, "chips", "tpu-v1.yaml")) + "\nbogus: 1\n")
+        self.assert_clean_error(run("chip", "show", bad), "bogus")
+        self.assert_clean_error(run("sim", self.asm("softmax"), "--chip", bad), "bogus")
+
+    def test_asm_errors(self):
+        s = self.write("e.s", ".chip seedchip-v1\n.core 0\n  v.frob dst=sram:0x0:fp32[1]\n")
+        self.assert_clean_error(run("asm", s, "-o", self.path("e.bin")), "e.s:3: unknown instruction 'v.frob'")
+        self.assert_clean_error(run("asm", self.path("missing.s"), "-o", self.path("e.bin")), "missing.s")
+
+    def test_program_file_errors(self):
+        good = slurp(self.asm("softmax"), "rb")
+        cases = {
+            "random.bin": bytes(random.Random(1).getrandbits(8) for _ in range(300)),
+            "empty.bin": b"",
+            "trunc.bin": good[: len(good) // 2],
+            "crc.bin": good[:-1] + bytes([good[-1] ^ 1]),
+        }
+        for name, data in cases.items():
+            p = self.write(name, data, "wb")
+            self.assert_clean_error(run("disasm", p), name)
+            self.assert_clean_error(run("sim", p), name)
+        # unknown opcode with a valid checksum
+        body = bytearray(good[:-4])
+        i = body.index(bytes([0x02, 0xFF, 0x00]))  # first `load ... signal=0`
+        body[i] = 0xEE
+        p = self.write("op.bin", bytes(body) + zlib.crc32(bytes(body)).to_bytes(4, "little"), "wb")
+        self.assert_clean_error(run("disasm", p), "unknown opcode 0xee")
+        self.assert_clean_error(run("disasm", self.tmp), "not a readable file")
+
+    def test_program_for_another_chip(self):
+        text = slurp(os.path.join(EXAMPLES, "softmax.s")).replace(".chip seedchip-v1", ".chip tpu-v1")
+        s = self.write("t.s", text)
+        self.assert_ok(run("asm", s, "-o", self.path("t.bin")))
+        np.save(self.path("x.npy"), np.zeros((64, 1000), np.float32))
+        self.assert_clean_error(run("sim", self.path("t.bin"), "--chip", "seedchip-v1", "--input", f"X={self.path('x.npy')}"),
+                                "program was built for chip 'tpu-v1'")
+
+    def test_input_errors(self):
+        prog = self.asm("softmax")
+        self.assert_clean_error(run("sim", prog), "input 'X' (fp32 [64,1000]) was not given")
+        np.save(self.path("shape.npy"), np.zeros((64, 999), np.float32))
+        self.assert_clean_error(run("sim", prog, "--input", f"X={self.path('shape.npy')}"), "shape [64,999] does not match")
+        np.save(self.path("dt.npy"), np.zeros((64, 1000), np.float64))
+        self.assert_clean_error(run("sim", prog, "--input", f"X={self.path('dt.npy')}"), "npy dtype '<f8'")
+        self.assert_clean_error(run("sim", prog, "--input", f"X={self.path('none.npy')}"), "none.npy: no such file")
+        self.assert_clean_error(run("sim", prog, "--input", f"Q={self.path('dt.npy')}"), "no tensor 'Q' (inputs: X)")
+        self.assert_clean_error(run("sim", prog, "--input", "X"), "expected SYMBOL=FILE.npy")
+        self.write("junk.npy", b"\x93NUMPY\x01\x00garbage", "wb")
+        self.assert_clean_error(run("sim", prog, "--input", f"X={self.path('junk.npy')}"), "junk.npy")
+        self.write("afile", "x")
+        np.save(self.path("x.npy"), np.zeros((64, 1000), np.float32))
+        self.assert_clean_error(run("sim", prog, "--input", f"X={self.path('x.npy')}", "--output-dir",
+                                    self.path("afile/out")), "cannot create output directory")
+
+    def test_runtime_errors(self):
+        s = self.write("oob.s", ".chip seedchip-v1\n.core 2\n  load dst=sram:0xFFFFFF:int8[1] a=hbm:0x0:int8[1] shape=[2]\n")
+        self.assert_clean_error(run("sim", s), "core 2 dma_in instruction #0 (load): operand dst accesses bytes")
+        s = self.write("dl.s", ".chip seedchip-v1\n.core 0\n  nop engine=matrix wait=1\n")
+        self.assert_clean_error(run("sim", s), "deadlock: no engine can make progress: core 0 matrix #0 (nop) waits on semaphore 1")
+
+    def test_hundreds_of_corrupted_programs(self):
+        rng = random.Random(7)
+        progs = [slurp(self.asm(n), "rb") for n in ("softmax", "gemm_bias_relu", "two_core_splitk")]
+        np.save(self.path("x.npy"), np.ones((64, 1000), np.float32))
+        n_err = 0
+        for trial in range(240):
+            data = bytearray(progs[trial % 3])
+            kind = trial % 4
+            if kind == 0:
+                data[rng.randrange(len(data))] ^= 1 << rng.randrange(8)
+            elif kind == 1:
+                del data[rng.randrange(len(data)):]
+            elif kind == 2:
+                for _ in range(4):
+                    data[rng.randrange(len(data))] = rng.randrange(256)
+            else:  # structural damage behind a valid checksum
+                for _ in range(2):
+                    data[rng.randrange(16, max(17, len(data) - 4))] = rng.randrange(256)
+                data[-4:] = zlib.crc32(bytes(data[:-4])).to_bytes(4, "little")
+            p = self.path("fuzz.bin")
+            with open(p, "wb") as f:
+                f.write(data)
+            for cmd in (["disasm", p], ["sim", p, "--input", f"X={self.path('x.npy')}", "--output-dir", self.path("o")]):
+                r = run(*cmd, timeout=60)
+                self.assertNotIn("Sanitizer", r.stderr)
+                self.assertNotIn("runtime error", r.stderr)
+                if r.returncode != 0:
+                    self.assert_clean_error(r)
+                    n_err += 1
+        self.assertGreater(n_err, 400)
+
+
+if __name__ == "__main__":
+    unittest.main(argv=[sys.argv[0], "-v"])
