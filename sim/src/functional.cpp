@@ -82,6 +82,13 @@ struct CoreState {
   std::vector<int32_t> wi;  // K x N, integer inputs
 };
 
+// psum[j] = fma(a, w[j], psum[j]) for j < n. Cloned for FMA hardware, where
+// the loop vectorises; the default clone calls fma(). Both are exact FMAs,
+// so results are identical on every host.
+[[gnu::target_clones("fma", "default")]] void fma_row(float* psum, float a, const float* w, uint32_t n) {
+  for (uint32_t j = 0; j < n; ++j) psum[j] = std::fma(a, w[j], psum[j]);
+}
+
 }  // namespace
 
 struct FunctionalSim::Impl {
@@ -311,7 +318,7 @@ struct FunctionalSim::Impl {
         const float av = arow[kk];
         const float* w = &cs.wf[static_cast<size_t>(kk) * n];
         if (fused) {
-          for (uint32_t j = 0; j < n; ++j) psum[j] = std::fma(av, w[j], psum[j]);
+          fma_row(psum.data(), av, w, n);
         } else {
           // bf16/fp16/fp8 products are exact in fp32, so a*b+c rounds once like an FMA.
           for (uint32_t j = 0; j < n; ++j) psum[j] += av * w[j];
