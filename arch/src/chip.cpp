@@ -34,6 +34,8 @@ using detail::NumberRange;
 constexpr uint64_t kMaxCount = 65536;
 constexpr uint64_t kMaxKiB = uint64_t{1} << 30;
 constexpr uint64_t kMaxDevices = 1024;
+// Instructions name cores and semaphores in one byte, 0xFF meaning none/local.
+constexpr uint64_t kMaxIndexed = 255;
 constexpr NumberRange kClockMhz{0, true, 100000};       // up to 100 GHz
 constexpr NumberRange kRate{0, true, 1};                // a PE does at most one MAC per cycle
 constexpr NumberRange kCapacityGiB{0, true, 16777216};  // up to 2^24 GiB = 2^54 bytes
@@ -106,7 +108,7 @@ CoreDesc read_core(const Field& f) {
                           c.sram_banks));
   }
   c.accumulator_bytes = read_kib(m, "accumulator_kib");
-  c.semaphores = read_count(m, "semaphores");
+  c.semaphores = read_count(m, "semaphores", kMaxIndexed);
   c.queue_depth = read_count(m, "queue_depth");
   c.instruction_memory_bytes = read_kib(m, "instruction_memory_kib");
   c.matrix = read_matrix(m.required("matrix"));
@@ -146,7 +148,7 @@ Chip read_chip(const Field& doc) {
   }
   if (auto d = top.optional("description")) c.description = d->as_string();
   c.clock_hz = top.required("clock_mhz").as_number(kClockMhz) * 1e6;
-  c.cores = read_count(top, "cores");
+  c.cores = read_count(top, "cores", kMaxIndexed);
   c.core = read_core(top.required("core"));
   c.memory = read_memory(top.required("memory"));
   c.tdp_w = top.required("tdp_w").as_number(kTdpW);

@@ -84,13 +84,21 @@ T parse_int(std::string_view s, std::string_view what) {
 float parse_f32(std::string_view s, std::string_view what) {
   if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
     return std::bit_cast<float>(parse_int<uint32_t>(s, what));
-  if (s == "inf" || s == "+inf") return INFINITY;
-  if (s == "-inf") return -INFINITY;
-  if (s == "nan") return NAN;
-  float v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (s.empty() || ec != std::errc() || p != s.data() + s.size())
+  std::string_view t = s;
+  if (!t.empty() && t[0] == '+') t.remove_prefix(1);
+  if (t == "inf") return INFINITY;
+  if (t == "-inf") return -INFINITY;
+  if (t == "nan") return NAN;
+  float v = 0;  // from_chars rounds the decimal once, to nearest even
+  auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (t.empty() || (ec != std::errc() && ec != std::errc::result_out_of_range) || p != t.data() + t.size())
     bad(fmt::format("{}: '{}' is not a number", what, s));
+  if (ec == std::errc::result_out_of_range) {
+    // Beyond fp32's range: overflow rounds to infinity, underflow to zero.
+    const double d = std::strtod(std::string(t).c_str(), nullptr);
+    const bool huge = std::fabs(d) > 1.0;
+    return std::copysign(huge ? INFINITY : 0.0f, static_cast<float>(t[0] == '-' ? -1 : 1));
+  }
   return v;
 }
 
@@ -305,8 +313,15 @@ Program assemble(const std::string& text, const std::string& source) {
           bad(".tensor takes NAME KIND DTYPE [dims] @ADDR");
         Symbol s;
         s.name = toks[1];
-        if (s.name.empty() || !(std::isalpha(static_cast<unsigned char>(s.name[0])) || s.name[0] == '_'))
-          bad(fmt::format(".tensor: '{}' is not a valid name", s.name));
+        // Operands refer to tensors as hbm:NAME[+OFFSET], so names avoid ':' '+' '[' etc.
+        auto name_ok = [](const std::string& n) {
+          if (n.empty() || !(std::isalpha(static_cast<unsigned char>(n[0])) || n[0] == '_')) return false;
+          return std::all_of(n.begin(), n.end(), [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.';
+          });
+        };
+        if (!name_ok(s.name))
+          bad(fmt::format(".tensor: '{}' is not a valid name (letters, digits, '_' and '.'; not starting with a digit)", s.name));
         if (symaddr.count(s.name)) bad(fmt::format(".tensor: '{}' defined twice", s.name));
         if (toks[2] == "input") s.kind = SymbolKind::input;
         else if (toks[2] == "output") s.kind = SymbolKind::output;

@@ -78,7 +78,7 @@ const OpInfo kOps[] = {
     VEC(v_mod, "v.mod", binary, "dst = a mod b (sign of b, like Python; floats: fmod)"),
     VEC(v_select, "v.select", binary, "dst = a != 0 ? b : dst"),
     {Op::v_quant, "v.quant", Engine::vector, Format::quant, P("zp", "sat"), {0, 1, 0}, 0,
-     "dst = saturate(round_even(a / b) + zp)"},
+     "dst = saturate(round_even(a / b) + zp); float dst: a / b + zp, unrounded"},
     {Op::v_dequant, "v.dequant", Engine::vector, Format::quant, P("zp", "sat"), {0, 1, 0}, 0,
      "dst = (a - zp) * b"},
     VEC(v_rsum, "v.rsum", reduce, "dst[..., 0] = sum over the last axis"),
@@ -209,6 +209,7 @@ std::string check_mem_operand(std::string_view name, const Operand& o, int want_
   if (o.space == Space::imm) {
     if (!allow_imm) return fmt::format("operand {} cannot be an immediate", name);
     if (o.rank != 0) return fmt::format("immediate operand {} has strides", name);
+    if (o.core != kLocalCore) return fmt::format("immediate operand {} names a core", name);
     if (o.dtype != DType::fp32 && o.dtype != DType::int32)
       return fmt::format("immediate operand {} must be fp32 or int32", name);
     if (o.addr > 0xFFFFFFFFull) return fmt::format("immediate operand {} exceeds 32 bits", name);
@@ -260,11 +261,10 @@ std::string check_instr(const Instr& in) {
       const Operand& local = in.op == Op::load ? in.dst : in.a;
       const Operand& other = in.op == Op::load ? in.a : in.dst;
       if (!is_local_onchip(local))
-        return in.op == Op::load ? "load: dst must be this core's sram or acc"
-                                 : "store: a must be this core's sram or acc";
-      if (other.space == Space::acc) return "dma cannot reach another core's acc";
-      if (in.op == Op::store && other.space == Space::sram && other.core == kLocalCore)
-        return "store: dst in local sram; use load or v.copy for on-core copies";
+        return in.op == Op::load ? "dst must be this core's sram or acc" : "a must be this core's sram or acc";
+      if (other.space == Space::acc && other.core != kLocalCore) return "dma cannot reach another core's acc";
+      if (in.op == Op::store && is_local_onchip(other))
+        return "dst is on this core; use load or v.copy for on-core copies";
       return {};
     }
     case Format::gather: {
@@ -278,30 +278,28 @@ std::string check_instr(const Instr& in) {
         return "b (indices) must be int32 in this core's sram";
       const Operand& local = in.op == Op::load_gather ? in.dst : in.a;
       if (!is_local_onchip(local))
-        return in.op == Op::load_gather ? "load.gather: dst must be this core's sram or acc"
-                                        : "store.scatter: a must be this core's sram or acc";
+        return in.op == Op::load_gather ? "dst must be this core's sram or acc" : "a must be this core's sram or acc";
       const Operand& other = in.op == Op::load_gather ? in.a : in.dst;
-      if (other.space == Space::acc) return "dma cannot reach another core's acc";
+      if (other.space == Space::acc && other.core != kLocalCore) return "dma cannot reach another core's acc";
+      if (in.op == Op::store_scatter && is_local_onchip(other))
+        return "dst is on this core; use load.gather for on-core row moves";
       return {};
     }
     case Format::ldw:
       if (!(r = need_rank(2, 2)).empty()) return r;
       if (!(r = check_mem_operand("a", in.a, 2, false)).empty()) return r;
       if (in.a.space != Space::sram || in.a.core != kLocalCore)
-        return "mm.ldw: weights must be in this core's sram";
+        return "weights must be in this core's sram";
       return {};
     case Format::mmrun:
       if (!(r = need_rank(3, 3)).empty()) return r;
       if (!(r = check_mem_operand("dst", in.dst, 2, false)).empty()) return r;
       if (!(r = check_mem_operand("a", in.a, 2, false)).empty()) return r;
-      if (in.dst.space != Space::acc || in.dst.core != kLocalCore)
-        return "mm.run: dst must be this core's acc";
-      if (in.a.space != Space::sram || in.a.core != kLocalCore)
-        return "mm.run: a must be in this core's sram";
-      if (in.dst.dtype != DType::int32 && in.dst.dtype != DType::fp32)
-        return "mm.run: dst must be int32 or fp32";
-      if (in.a.dtype == DType::int4) return "mm.run: a cannot be int4";
-      if (in.param[0] != 0 && in.param[0] != 1) return "mm.run: acc must be 0 or 1";
+      if (in.dst.space != Space::acc || in.dst.core != kLocalCore) return "dst must be this core's acc";
+      if (in.a.space != Space::sram || in.a.core != kLocalCore) return "a must be in this core's sram";
+      if (in.dst.dtype != DType::int32 && in.dst.dtype != DType::fp32) return "dst must be int32 or fp32";
+      if (in.a.dtype == DType::int4) return "a cannot be int4 (int4 is for weights)";
+      if (in.param[0] != 0 && in.param[0] != 1) return "acc must be 0 or 1";
       return {};
     case Format::unary:
     case Format::binary:
@@ -319,7 +317,6 @@ std::string check_instr(const Instr& in) {
           (info->format != Format::unary && info->format != Format::reduce &&
            in.b.space == Space::hbm))
         return "vector operands must be in sram, acc or immediate";
-      if (in.dst.space == Space::imm) return "dst cannot be an immediate";
       if (!(r = no_int4("dst", in.dst)).empty()) return r;
       if (!(r = no_int4("a", in.a)).empty()) return r;
       if (!(r = no_int4("b", in.b)).empty()) return r;
@@ -328,7 +325,7 @@ std::string check_instr(const Instr& in) {
       if (info->format == Format::quant && (in.param[0] < INT32_MIN || in.param[0] > INT32_MAX))
         return "zp out of int32 range";
       if (in.op == Op::v_argmax || in.op == Op::v_argmin)
-        if (dtype_is_float(in.dst.dtype)) return "argmax/argmin dst must be an integer dtype";
+        if (in.dst.dtype != DType::int32) return "argmax/argmin dst must be int32";
       return {};
     }
   }

@@ -35,6 +35,7 @@ class Writer {
   }
   void svar(int64_t v) { uvar((static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63)); }
   void str(const std::string& s) {
+    if (s.size() > 0xFFFF) throw FormatError(fmt::format("name of {} bytes exceeds the 65535-byte limit", s.size()));
     u16(static_cast<uint16_t>(s.size()));
     out_.insert(out_.end(), s.begin(), s.end());
   }
@@ -344,9 +345,10 @@ Program deserialize(std::span<const uint8_t> bytes, const std::string& source) {
           uint64_t elems = 1;
           for (int d = 0; d < rank; ++d) {
             sym.dims.push_back(sr.u64("symbol dims"));
-            // Bounded before multiplying, so the product cannot overflow.
-            if (sym.dims.back() > (1ull << 48) || (elems *= sym.dims.back()) > (1ull << 48))
-              sr.fail(fmt::format("symbol '{}': too many elements", sym.name));
+            // Checked by division first, so the product cannot overflow.
+            const uint64_t dim = sym.dims.back();
+            if (dim != 0 && elems > (1ull << 48) / dim) sr.fail(fmt::format("symbol '{}': too many elements", sym.name));
+            elems *= dim;
           }
           sym.addr = sr.u64("symbol address");
           p.symbols.push_back(std::move(sym));

@@ -1,7 +1,9 @@
 // Tests for the ISA: encoding, container, assembler and disassembler.
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <random>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -156,6 +158,13 @@ TEST(Isa, ImmediatesRoundTripExactly) {
     Program p = assemble(".chip seedchip-v1\n.core 0\n" + line + "\n", "imm.s");
     EXPECT_EQ(p.cores[0].code[0].b.addr, in.b.addr) << line;
   }
+  // decimal literals round once to fp32; beyond its range: inf or zero
+  for (auto [lit, want] : {std::pair{"+1.5", 1.5f}, {"3.4e39", INFINITY}, {"-1e400", -INFINITY}, {"1e-50", 0.0f},
+                           {"0.1", 0.1f}, {"-1e-46", -0.0f}}) {
+    Program q = assemble(std::string(".chip seedchip-v1\n.core 0\nv.add dst=sram:0x0:fp32[1] a=sram:0x0:fp32[1] b=imm:fp32:") +
+                             lit + " shape=[1]\n", "lit.s");
+    EXPECT_EQ(std::bit_cast<uint32_t>(q.cores[0].code[0].b.imm_f32()), std::bit_cast<uint32_t>(want)) << lit;
+  }
   Instr in = sample_instr(*op_by_mnemonic("v.add"), 1);
   in.b = Operand::imm_int(-2147483647 - 1);
   Program p = assemble(".chip seedchip-v1\n.core 0\n" + format_instr(in) + "\n", "imm.s");
@@ -199,7 +208,7 @@ TEST(Isa, AssemblerErrorsNameFileLineAndReason) {
   EXPECT_EQ(asm_error(h + "v.relu dst=sram:0x0:fp32[1,1] a=sram:0x0:fp32[1] shape=[4]\n"),
             "t.s:3: v.relu: operand dst has 2 strides, expected 1");
   EXPECT_EQ(asm_error(h + "load dst=hbm:0x0:fp32[1] a=sram:0x0:fp32[1] shape=[4]\n"),
-            "t.s:3: load: load: dst must be this core's sram or acc");
+            "t.s:3: load: dst must be this core's sram or acc");
   EXPECT_EQ(asm_error(h + "load dst=sram:0x0:fp32[1] a=hbm:Q:fp32[1] shape=[4]\n"),
             "t.s:3: load a: unknown symbol 'Q'");
   EXPECT_EQ(asm_error(h + "v.add dst=sram:0x0:fp32[1] a=sram:0x0:fp32[1] b=imm:fp32:abc shape=[4]\n"),

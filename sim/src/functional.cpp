@@ -307,7 +307,10 @@ struct FunctionalSim::Impl {
       return;
     }
     std::vector<float> arow(k), psum(n);
-    const bool fused = at == DType::fp32;  // fp32 products are inexact: use a true FMA
+    // fp32 products are inexact and bf16 products can leave fp32's normal
+    // range: both need a true FMA. fp16/fp8 products are always exact normal
+    // fp32 values, where a*b+c rounds once exactly like an FMA.
+    const bool fused = at == DType::fp32 || at == DType::bf16;
     for (uint32_t i = 0; i < m; ++i) {
       for (uint32_t kk = 0; kk < k; ++kk)
         arow[kk] = num::load_f32(at, ap, i * in.a.stride[0] + kk * in.a.stride[1]);
@@ -320,7 +323,6 @@ struct FunctionalSim::Impl {
         if (fused) {
           fma_row(psum.data(), av, w, n);
         } else {
-          // bf16/fp16/fp8 products are exact in fp32, so a*b+c rounds once like an FMA.
           for (uint32_t j = 0; j < n; ++j) psum[j] += av * w[j];
         }
       }
@@ -428,8 +430,9 @@ struct FunctionalSim::Impl {
         first = &in;
         first_core = c;
       } else if (in.param[0] != first->param[0]) {
-        throw SimError(fmt::format("barrier mismatch: core {} is at barrier {} (instruction #{}) but core {} is at barrier {}",
-                                   first_core, first->param[0], cores[first_core].pc, c, in.param[0], cs.pc));
+        throw SimError(fmt::format(
+            "barrier mismatch: core {} is at barrier {} (instruction #{}) but core {} is at barrier {} (instruction #{})",
+            first_core, first->param[0], cores[first_core].pc, c, in.param[0], cs.pc));
       }
     }
     if (!first) return false;
@@ -548,9 +551,12 @@ void validate_program(const arch::Chip& chip, const isa::Program& p) {
       for (uint8_t s : {in.wait, in.signal})
         if (s != isa::kNoSem && s >= core.semaphores)
           bad(fmt::format("semaphore {} does not exist (the chip has {})", s, core.semaphores));
-      for (const Operand* o : {&in.dst, &in.a, &in.b})
-        if (o->core != isa::kLocalCore && o->space != Space::imm && o->core >= chip.cores)
-          bad(fmt::format("operand names core {} but the chip has {} cores", o->core, chip.cores));
+      for (const Operand* o : {&in.dst, &in.a, &in.b}) {
+        if (o->core == isa::kLocalCore || o->space == Space::imm) continue;
+        if (o->core >= chip.cores) bad(fmt::format("operand names core {} but the chip has {} cores", o->core, chip.cores));
+        // Local operands are written without @core, so the local/remote rules cannot be sidestepped.
+        if (o->core == cc.core) bad(fmt::format("operand names its own core {}; write it without @{}", o->core, o->core));
+      }
       if (in.op == Op::mm_ldw) {
         if (in.shape[0] > core.matrix.rows || in.shape[1] > core.matrix.cols)
           bad(fmt::format("weight tile {} x {} exceeds the {} x {} array", in.shape[0], in.shape[1],
@@ -584,7 +590,7 @@ FunctionalSim::FunctionalSim(const arch::Chip& chip, const isa::Program& program
     cs.sem.assign(chip.core.semaphores, 0);
   }
   for (const auto& cc : program.cores) {
-    impl_->cores[cc.core].has_code = true;
+    impl_->cores[cc.core].has_code = !cc.code.empty();  // an empty stream never reaches a barrier
     impl_->cores[cc.core].code = &cc.code;
   }
   for (const auto& d : program.data) write_hbm(d.addr, d.bytes);

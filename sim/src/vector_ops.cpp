@@ -10,6 +10,7 @@
 #include <array>
 #include <bit>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include <fmt/format.h>
@@ -74,7 +75,7 @@ float f_unary(Op op, float a) {
   }
 }
 
-float f_binary(Op op, float a, float b, float old) {
+float f_binary(Op op, float a, float b) {
   switch (op) {
     case Op::v_add: return a + b;
     case Op::v_sub: return a - b;
@@ -92,7 +93,6 @@ float f_binary(Op op, float a, float b, float old) {
     case Op::v_or: return (a != 0.0f || b != 0.0f) ? 1.0f : 0.0f;
     case Op::v_xor: return ((a != 0.0f) != (b != 0.0f)) ? 1.0f : 0.0f;
     case Op::v_mod: return std::fmod(a, b);
-    case Op::v_select: return a != 0.0f ? b : old;
     default: return kNaN;
   }
 }
@@ -115,7 +115,7 @@ int64_t i_unary(Op op, int64_t a) {
   }
 }
 
-int64_t i_binary(Op op, int64_t a, int64_t b, int64_t old) {
+int64_t i_binary(Op op, int64_t a, int64_t b) {
   switch (op) {
     case Op::v_add: return wrap_add(a, b);
     case Op::v_sub: return wrap_sub(a, b);
@@ -139,7 +139,6 @@ int64_t i_binary(Op op, int64_t a, int64_t b, int64_t old) {
       if (r != 0 && ((r < 0) != (b < 0))) r += b;
       return r;
     }
-    case Op::v_select: return a != 0 ? b : old;
     default: return 0;
   }
 }
@@ -261,8 +260,8 @@ std::string run_vector(const Instr& in, const VecOperands& ops) {
                 case Op::v_rsum: acc += v; break;
                 case Op::v_rsumsq: acc = std::fma(v, v, acc); break;
                 case Op::v_rprod: acc *= v; break;
-                case Op::v_rmax: acc = k == 0 ? v : f_binary(Op::v_max, acc, v, 0); break;
-                case Op::v_rmin: acc = k == 0 ? v : f_binary(Op::v_min, acc, v, 0); break;
+                case Op::v_rmax: acc = k == 0 ? v : f_binary(Op::v_max, acc, v); break;
+                case Op::v_rmin: acc = k == 0 ? v : f_binary(Op::v_min, acc, v); break;
                 default: break;
               }
             }
@@ -279,7 +278,21 @@ std::string run_vector(const Instr& in, const VecOperands& ops) {
       for (int64_t i2 = 0; i2 < L.n[2]; ++i2)
         for (int64_t i3 = 0; i3 < L.n[3]; ++i3) {
           const int64_t od = off(d, i0, i1, i2, i3), oa = off(a, i0, i1, i2, i3);
-          if (in.op == Op::v_quant) {
+          if (in.op == Op::v_select) {
+            // The condition is tested in its own dtype; a kept element of the
+            // same dtype is copied bit for bit (no trip through fp32).
+            const bool c = dtype_is_int(a.t) ? num::load_i64(a.t, a.p, oa) != 0 : num::load_f32(a.t, a.p, oa) != 0.0f;
+            if (!c) continue;
+            const int64_t ob = off(b, i0, i1, i2, i3);
+            if (b.t == d.t) {
+              const int es = dtype_bits(d.t) / 8;
+              std::memcpy(dp + od * es, b.p + ob * es, static_cast<size_t>(es));
+            } else if (dtype_is_int(b.t) && dtype_is_int(d.t)) {
+              num::store_i64(d.t, dp, od, num::load_i64(b.t, b.p, ob));
+            } else {
+              num::store_f32(d.t, dp, od, num::load_f32(b.t, b.p, ob), sat);
+            }
+          } else if (in.op == Op::v_quant) {
             float t = num::load_f32(a.t, a.p, oa) / num::load_f32(b.t, b.p, off(b, i0, i1, i2, i3));
             if (dtype_is_int(d.t)) num::store_i64(d.t, dp, od, wrap_add(quant_round(t), zp));
             else num::store_f32(d.t, dp, od, t + static_cast<float>(zp), sat);
@@ -293,9 +306,7 @@ std::string run_vector(const Instr& in, const VecOperands& ops) {
             if (unary) {
               r = i_unary(in.op, va);
             } else {
-              int64_t vb = num::load_i64(b.t, b.p, off(b, i0, i1, i2, i3));
-              int64_t old = in.op == Op::v_select ? num::load_i64(d.t, dp, od) : 0;
-              r = i_binary(in.op, va, vb, old);
+              r = i_binary(in.op, va, num::load_i64(b.t, b.p, off(b, i0, i1, i2, i3)));
             }
             num::store_i64(d.t, dp, od, r);
           } else {
@@ -304,9 +315,7 @@ std::string run_vector(const Instr& in, const VecOperands& ops) {
             if (unary) {
               r = f_unary(in.op, va);
             } else {
-              float vb = num::load_f32(b.t, b.p, off(b, i0, i1, i2, i3));
-              float old = in.op == Op::v_select ? num::load_f32(d.t, dp, od) : 0.0f;
-              r = f_binary(in.op, va, vb, old);
+              r = f_binary(in.op, va, num::load_f32(b.t, b.p, off(b, i0, i1, i2, i3)));
             }
             num::store_f32(d.t, dp, od, r, sat);
           }

@@ -182,7 +182,11 @@ TEST(Sync, BarrierWithAMissingCoreDeadlocks) {
   EXPECT_EQ(run_error(p), "deadlock: no engine can make progress: core 0 control #0 (barrier 1) waits for core 1 "
                           "(finished)");
   p = asm_v1(".core 0\n  barrier id=1\n.core 1\n  barrier id=2\n");
-  EXPECT_EQ(run_error(p), "barrier mismatch: core 0 is at barrier 1 (instruction #0) but core 1 is at barrier 2");
+  EXPECT_EQ(run_error(p),
+            "barrier mismatch: core 0 is at barrier 1 (instruction #0) but core 1 is at barrier 2 (instruction #0)");
+  // A core with an empty stream takes no part in barriers.
+  p = asm_v1(".core 0\n  barrier id=1\n.core 1\n");
+  EXPECT_EQ(run_error(p), "no error");
 }
 
 TEST(Sync, FullQueueBlocksDispatchAndIsReported) {
@@ -234,6 +238,8 @@ TEST(Load, ChipLimitsAreChecked) {
   EXPECT_EQ(run_error(p), "core 0 matrix instruction #0 (mm.ldw): weight tile 300 x 16 exceeds the 256 x 256 array");
   p = asm_v1(".core 0\n  load dst=sram:0x0:int8[1] a=sram@9:0x0:int8[1] shape=[1]\n");
   EXPECT_EQ(run_error(p), "core 0 dma_in instruction #0 (load): operand names core 9 but the chip has 8 cores");
+  p = asm_v1(".core 2\n  load dst=sram:0x0:int8[1] a=sram@2:0x10:int8[1] shape=[1]\n");
+  EXPECT_EQ(run_error(p), "core 2 dma_in instruction #0 (load): operand names its own core 2; write it without @2");
   p = asm_v1(".tensor big input fp32 [100000000000] @0x0\n.core 0\n  nop engine=vector\n");
   EXPECT_EQ(run_error(p), "tensor 'big' at 0x0 (400000000000 bytes) lies outside HBM (154618822656 bytes)");
 }
@@ -456,6 +462,16 @@ TEST(Vector, ReductionsScansArgmaxAndSelect) {
                             "  v.select dst=sram:0x20000:fp32[1] a=sram:0x0:fp32[1] b=sram:0x10000:fp32[1] shape=[4]",
                             f32_bytes(cond), f32_bytes({10, 20, 30, 40}), 16));
   EXPECT_EQ(sel, (std::vector<float>{10, -9, -9, 40}));
+  // an fp32 condition selecting int32 data keeps every bit (no trip through fp32)
+  std::vector<int32_t> big = {16777217, -2147483647, 5, 7};
+  std::vector<uint8_t> bigb(16);
+  std::memcpy(bigb.data(), big.data(), 16);
+  auto seli = run_vec("v.copy dst=sram:0x20000:int32[1] a=imm:int32:0 shape=[4]\n"
+                      "  v.select dst=sram:0x20000:int32[1] a=sram:0x0:fp32[1] b=sram:0x10000:int32[1] shape=[4]",
+                      f32_bytes(cond), bigb, 16);
+  EXPECT_EQ(num::load_i64(DType::int32, seli.data(), 0), 16777217);
+  EXPECT_EQ(num::load_i64(DType::int32, seli.data(), 1), 0);
+  EXPECT_EQ(num::load_i64(DType::int32, seli.data(), 3), 7);
 }
 
 TEST(Determinism, SameProgramSameBits) {
