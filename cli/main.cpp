@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "demo.h"
+#include "model_cmds.h"
 #include "seedchip/arch/chip.h"
 #include "seedchip/isa/assembler.h"
 #include "seedchip/isa/program.h"
@@ -101,6 +102,34 @@ int main(int argc, char** argv) {
   std::string demo_chip = "seedchip-v1";
   demo_cmd->add_option("--chip", demo_chip, "Chip name or YAML file")->capture_default_str();
 
+  // compile / run / conformance
+  cli::ModelArgs margs;
+  auto add_model_opts = [&](CLI::App* c) {
+    c->add_option("--chip", margs.chip, "Chip name or YAML file")->capture_default_str();
+    c->add_option("--precision", margs.precision, "fp32, bf16, fp8 or int8")->capture_default_str();
+    c->add_option("--dim", margs.dims, "NAME=VALUE for a symbolic dimension");
+    c->add_option("--dump-ir", margs.dump_ir, "Print the IR after a stage: import, fold, fuse or all");
+  };
+  auto* compile_cmd = app.add_subcommand("compile", "Compile an ONNX model into a chip program");
+  std::string compile_in, compile_out;
+  compile_cmd->add_option("model", compile_in, "ONNX model")->required();
+  compile_cmd->add_option("-o,--output", compile_out, "Program to write (.scp)")->required();
+  add_model_opts(compile_cmd);
+  auto* run_cmd = app.add_subcommand("run", "Compile (if needed) and run a model on the functional simulator");
+  std::string run_in, run_outdir = ".";
+  std::vector<std::string> run_inputs;
+  run_cmd->add_option("model", run_in, "ONNX model or compiled .scp program")->required();
+  run_cmd->add_option("--input", run_inputs, "NAME=FILE (.npy or ONNX TensorProto .pb); others get random data");
+  run_cmd->add_option("--output-dir", run_outdir, "Directory for one .npy per output")->capture_default_str();
+  add_model_opts(run_cmd);
+  auto* conf_cmd = app.add_subcommand("conformance", "Run ONNX backend test cases (model.onnx + test_data_set_*)");
+  std::vector<std::string> conf_dirs;
+  std::string conf_chip = "seedchip-v1";
+  int64_t conf_min = -1;
+  conf_cmd->add_option("dirs", conf_dirs, "Test case directories, or directories of them")->required();
+  conf_cmd->add_option("--chip", conf_chip, "Chip name or YAML file")->capture_default_str();
+  conf_cmd->add_option("--min-pass", conf_min, "Exit 1 when fewer cases pass");
+
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -142,6 +171,12 @@ int main(int argc, char** argv) {
       for (const auto& o : outs) fmt::print("wrote {}\n", o);
     } else if (demo_cmd->parsed()) {
       return cli::run_demo(demo_chip);
+    } else if (compile_cmd->parsed()) {
+      return cli::cmd_compile(compile_in, compile_out, margs);
+    } else if (run_cmd->parsed()) {
+      return cli::cmd_run(run_in, margs, run_inputs, run_outdir);
+    } else if (conf_cmd->parsed()) {
+      return cli::cmd_conformance(conf_dirs, conf_chip, conf_min);
     }
   } catch (const std::exception& e) {
     std::fflush(stdout);

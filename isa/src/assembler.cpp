@@ -258,6 +258,18 @@ std::string disassemble(const Program& p) {
       out += "\n";
     }
   }
+  if (!p.metadata.empty()) {
+    std::string q = "\"";
+    for (char ch : p.metadata) {
+      if (ch == '"' || ch == '\\') q += '\\';
+      if (ch == '\n') {
+        q += "\\n";
+        continue;
+      }
+      q += ch;
+    }
+    out += ".metadata " + q + "\"\n";
+  }
   for (const auto& c : p.cores) {
     out += fmt::format(".core {}\n", c.core);
     for (size_t i = 0; i < c.code.size(); ++i) out += "  " + format_instr(c.code[i]) + "\n";
@@ -278,6 +290,26 @@ Program assemble(const std::string& text, const std::string& source) {
   while (std::getline(is, line)) {
     ++lineno;
     try {
+      if (auto t = line.find_first_not_of(" \t"); t != std::string::npos && line.compare(t, 10, ".metadata ") == 0) {
+        // .metadata "TEXT": the rest of the line is one string literal (\" \\ \n escapes)
+        if (!p.metadata.empty()) bad("second .metadata directive");
+        std::string_view rest = std::string_view(line).substr(t + 10);
+        while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+        while (!rest.empty() && (rest.back() == ' ' || rest.back() == '\r')) rest.remove_suffix(1);
+        if (rest.size() < 2 || rest.front() != '"' || rest.back() != '"') bad(".metadata takes one quoted string");
+        for (size_t i = 1; i + 1 < rest.size(); ++i) {
+          char ch = rest[i];
+          if (ch == '\\' && i + 2 < rest.size()) {
+            ch = rest[++i];
+            if (ch == 'n') ch = '\n';
+          } else if (ch == '"') {
+            bad(".metadata: unescaped '\"' inside the string");
+          }
+          p.metadata += ch;
+        }
+        if (p.metadata.empty()) bad(".metadata: empty string");
+        continue;
+      }
       auto toks = tokenize(line);
       if (toks.empty()) continue;
       const std::string& head = toks[0];

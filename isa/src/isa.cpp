@@ -28,6 +28,8 @@ const OpInfo kOps[] = {
      "no operation on the named engine; carries wait/signal"},
     {Op::barrier, "barrier", Engine::control, Format::none, P("id"), {0, 0, 0}, 1,
      "drain this core's engines, then wait until every core with code arrives"},
+    {Op::host_call, "host.call", Engine::control, Format::none, P("id"), {0, 0, 0}, 1,
+     "like barrier; while every core waits, the host runs host op `id` on HBM tensors"},
     {Op::load, "load", Engine::dma_in, Format::dma, P(), {0, 0, 0}, 0,
      "strided copy into local sram/acc from hbm or any core's sram"},
     {Op::store, "store", Engine::dma_out, Format::dma, P(), {0, 0, 0}, 0,
@@ -248,8 +250,8 @@ std::string check_instr(const Instr& in) {
       if (in.rank != 0) return "takes no shape";
       if (in.op == Op::nop && (in.param[0] < 0 || in.param[0] >= kNumEngines))
         return fmt::format("engine {} does not exist", in.param[0]);
-      if (in.op == Op::barrier && (in.param[0] < 0 || in.param[0] > 0xFFFF))
-        return fmt::format("barrier id {} out of range 0..65535", in.param[0]);
+      if ((in.op == Op::barrier || in.op == Op::host_call) && (in.param[0] < 0 || in.param[0] > 0xFFFF))
+        return fmt::format("{} id {} out of range 0..65535", in.op == Op::barrier ? "barrier" : "host.call", in.param[0]);
       return {};
     case Format::dma: {
       if (!(r = need_rank(1, kMaxRank)).empty()) return r;

@@ -17,7 +17,7 @@ namespace seedchip::isa {
 
 namespace {
 
-enum SectionType : uint32_t { kTarget = 1, kCode = 2, kSymbols = 3, kData = 4 };
+enum SectionType : uint32_t { kTarget = 1, kCode = 2, kSymbols = 3, kData = 4, kMetadata = 5 };
 
 class Writer {
  public:
@@ -205,7 +205,7 @@ std::vector<uint8_t> serialize(const Program& p) {
   Writer w(out);
   w.u16(kFormatVersion);
   w.u16(0);
-  w.u32(static_cast<uint32_t>(1 + p.cores.size() + 1 + p.data.size()));
+  w.u32(static_cast<uint32_t>(1 + p.cores.size() + 1 + p.data.size() + (p.metadata.empty() ? 0 : 1)));
   auto section = [&](uint32_t type, const std::vector<uint8_t>& payload) {
     w.u32(type);
     w.u64(payload.size());
@@ -247,6 +247,8 @@ std::vector<uint8_t> serialize(const Program& p) {
     sw.bytes(d.bytes);
     section(kData, s);
   }
+  if (!p.metadata.empty())
+    section(kMetadata, std::vector<uint8_t>(p.metadata.begin(), p.metadata.end()));
   uLong crc = crc32(0L, Z_NULL, 0);
   crc = crc32_z(crc, out.data(), out.size());
   w.u32(static_cast<uint32_t>(crc));
@@ -362,6 +364,13 @@ Program deserialize(std::span<const uint8_t> bytes, const std::string& source) {
         auto b = sr.take(sr.left(), "data bytes");
         d.bytes.assign(b.begin(), b.end());
         p.data.push_back(std::move(d));
+        break;
+      }
+      case kMetadata: {
+        if (!p.metadata.empty()) sr.fail("second metadata section");
+        auto b = sr.take(sr.left(), "metadata");
+        if (b.empty()) sr.fail("empty metadata section");
+        p.metadata.assign(b.begin(), b.end());
         break;
       }
       default:

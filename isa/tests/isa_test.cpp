@@ -86,6 +86,7 @@ Program sample_program() {
   p.symbols.push_back({"x", SymbolKind::input, DType::bf16, {4, 1000}, 0x0});
   p.symbols.push_back({"y", SymbolKind::output, DType::fp8e4m3, {3}, 0x10000});
   p.data.push_back({0x20000, {1, 2, 3, 250, 0, 7}});
+  p.metadata = "{\"model\": \"a \\\"quoted\\\" name\",\n \"x\": [1, 2]}";
   CoreCode c0{0, {}}, c3{3, {}};
   uint32_t seed = 1;
   for (const auto& o : all_ops()) {

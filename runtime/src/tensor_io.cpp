@@ -1,6 +1,7 @@
 // seedchip — tensor packing between .npy and the chip's dtypes.
 #include "seedchip/runtime/tensor_io.h"
 
+#include <cstring>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -125,6 +126,49 @@ std::vector<std::string> write_outputs(const sim::FunctionalSim& sim, const isa:
     paths.push_back(path);
   }
   return paths;
+}
+
+namespace {
+struct DescrMap {
+  const char* descr;
+  ir::ElemType type;
+};
+constexpr DescrMap kDescr[] = {
+    {"<f4", ir::ElemType::f32}, {"<f8", ir::ElemType::f64}, {"<f2", ir::ElemType::f16}, {"|i1", ir::ElemType::i8},
+    {"|u1", ir::ElemType::u8},  {"<i2", ir::ElemType::i16}, {"<u2", ir::ElemType::u16}, {"<i4", ir::ElemType::i32},
+    {"<u4", ir::ElemType::u32}, {"<i8", ir::ElemType::i64}, {"<u8", ir::ElemType::u64}, {"|b1", ir::ElemType::boolean},
+};
+}  // namespace
+
+ir::HostTensor host_from_npy(const NpyArray& a, const std::string& source) {
+  for (const auto& d : kDescr)
+    if (a.descr == d.descr) {
+      ir::HostTensor t;
+      t.type = d.type;
+      for (auto x : a.shape) t.shape.push_back(static_cast<int64_t>(x));
+      t.data = a.data;
+      return t;
+    }
+  throw NpyError(fmt::format("{}: npy dtype '{}' is not supported", source, a.descr));
+}
+
+NpyArray npy_from_host(const ir::HostTensor& t) {
+  NpyArray a;
+  for (auto x : t.shape) a.shape.push_back(static_cast<uint64_t>(x));
+  for (const auto& d : kDescr)
+    if (d.type == t.type) {
+      a.descr = d.descr;
+      a.data = t.data;
+      return a;
+    }
+  // bf16 / fp8: widen exactly to float32
+  a.descr = "<f4";
+  a.data.resize(static_cast<size_t>(t.elements()) * 4);
+  for (int64_t i = 0; i < t.elements(); ++i) {
+    const float f = static_cast<float>(t.get(i));
+    std::memcpy(a.data.data() + 4 * i, &f, 4);
+  }
+  return a;
 }
 
 }  // namespace seedchip::runtime

@@ -97,6 +97,7 @@ struct FunctionalSim::Impl {
   Memory hbm;
   std::vector<CoreState> cores;
   RunStats stats;
+  std::function<void(int64_t)> host_handler;
 
   Impl(const arch::Chip& c, const isa::Program& p) : chip(c), prog(p) {}
 
@@ -162,7 +163,8 @@ struct FunctionalSim::Impl {
     ++stats.instructions[static_cast<int>(in.engine())];
     switch (in.op) {
       case Op::nop:
-      case Op::barrier: return;
+      case Op::barrier:
+      case Op::host_call: return;
       case Op::load:
       case Op::store: return exec_dma(core, idx, in);
       case Op::load_gather:
@@ -429,13 +431,23 @@ struct FunctionalSim::Impl {
       if (!first) {
         first = &in;
         first_core = c;
-      } else if (in.param[0] != first->param[0]) {
+      } else if (in.param[0] != first->param[0] || in.op != first->op) {
         throw SimError(fmt::format(
-            "barrier mismatch: core {} is at barrier {} (instruction #{}) but core {} is at barrier {} (instruction #{})",
-            first_core, first->param[0], cores[first_core].pc, c, in.param[0], cs.pc));
+            "barrier mismatch: core {} is at {} {} (instruction #{}) but core {} is at {} {} (instruction #{})",
+            first_core, isa::op_info(first->op)->mnemonic, first->param[0], cores[first_core].pc, c,
+            isa::op_info(in.op)->mnemonic, in.param[0], cs.pc));
       }
     }
     if (!first) return false;
+    if (first->op == Op::host_call) {
+      if (!host_handler)
+        throw SimError(fmt::format("core {} control instruction #{} (host.call): host op {} needs a host handler",
+                                   first_core, cores[first_core].pc, first->param[0]));
+      host_handler(first->param[0]);
+      ++stats.host_calls;
+    } else {
+      ++stats.barriers;
+    }
     for (auto& cs : cores) {
       if (!cs.has_code) continue;
       const Instr& in = (*cs.code)[cs.pc];
@@ -444,7 +456,6 @@ struct FunctionalSim::Impl {
       cs.barrier_stage = 0;
       ++cs.pc;
     }
-    ++stats.barriers;
     return true;
   }
 
@@ -472,7 +483,8 @@ struct FunctionalSim::Impl {
           what = fmt::format("#{} ({}) waits on semaphore {} (count 0)", cs.pc, isa::op_info(in.op)->mnemonic,
                              in.wait);
         else if (cs.barrier_stage == 1)
-          what = fmt::format("#{} (barrier {}) waits for this core's engines to drain", cs.pc, in.param[0]);
+          what = fmt::format("#{} ({} {}) waits for this core's engines to drain", cs.pc, isa::op_info(in.op)->mnemonic,
+                             in.param[0]);
         else {
           std::vector<std::string> missing;
           for (uint32_t o = 0; o < cores.size(); ++o)
@@ -480,7 +492,7 @@ struct FunctionalSim::Impl {
               missing.push_back(fmt::format("core {}{}", o, finished(cores[o]) ? " (finished)" : ""));
           std::string m;
           for (auto& s : missing) m += (m.empty() ? "" : ", ") + s;
-          what = fmt::format("#{} (barrier {}) waits for {}", cs.pc, in.param[0], m);
+          what = fmt::format("#{} ({} {}) waits for {}", cs.pc, isa::op_info(in.op)->mnemonic, in.param[0], m);
         }
         parts.push_back(fmt::format("core {} control {}", c, what));
       }
@@ -613,5 +625,7 @@ void FunctionalSim::read_hbm(uint64_t addr, std::span<uint8_t> out) const {
 }
 
 RunStats FunctionalSim::run() { return impl_->run(); }
+
+void FunctionalSim::set_host_handler(std::function<void(int64_t)> handler) { impl_->host_handler = std::move(handler); }
 
 }  // namespace seedchip::sim

@@ -220,6 +220,38 @@ TEST(Sync, SemaphoresOrderEnginesAndBarrierJoinsCores) {
   EXPECT_EQ(st.barriers, 1u);
 }
 
+TEST(Sync, HostCallRunsTheHandlerWhileAllCoresWait) {
+  auto p = asm_v1(R"(.core 0
+  load dst=sram:0x0:int32[1] a=hbm:0x0:int32[1] shape=[1] signal=0
+  store dst=hbm:0x10:int32[1] a=sram:0x0:int32[1] shape=[1] wait=0
+  host.call id=3
+  load dst=sram:0x0:int32[1] a=hbm:0x20:int32[1] shape=[1] signal=0
+  store dst=hbm:0x30:int32[1] a=sram:0x0:int32[1] shape=[1] wait=0
+.core 1
+  host.call id=3
+)");
+  sim::FunctionalSim s(v1(), p);
+  put(s, 0, std::vector<int32_t>{21});
+  int calls = 0;
+  s.set_host_handler([&](int64_t id) {
+    EXPECT_EQ(id, 3);
+    ++calls;
+    auto v = get<int32_t>(s, 0x10, 1);  // core 0's store has drained before the call
+    put(s, 0x20, std::vector<int32_t>{v[0] * 2});
+  });
+  auto st = s.run();
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(st.host_calls, 1u);
+  EXPECT_EQ(get<int32_t>(s, 0x30, 1)[0], 42);
+  sim::FunctionalSim s2(v1(), p);
+  try {
+    s2.run();
+    FAIL();
+  } catch (const sim::SimError& e) {
+    EXPECT_STREQ(e.what(), "core 0 control instruction #2 (host.call): host op 3 needs a host handler");
+  }
+}
+
 // ------------------------------------------------------------------ loading
 
 TEST(Load, ProgramForAnotherChipIsRefused) {

@@ -73,6 +73,7 @@ enum class Op : uint8_t {
   store_scatter = 5, ///< dma_out: rows written to positions given by an int32 index vector
   mm_ldw = 6,     ///< matrix: load a K x N weight tile into the array
   mm_run = 7,     ///< matrix: stream M x K rows through the array into the accumulator
+  host_call = 8,  ///< control: a barrier during which the host runs host op `id` (CPU fallback)
   // vector engine, unary: dst = f(a)
   v_copy = 16, v_neg, v_abs, v_recip, v_sqrt, v_rsqrt, v_exp, v_log, v_tanh, v_erf, v_sigmoid,
   v_relu, v_floor, v_ceil, v_round, v_trunc, v_not, v_sin, v_cos, v_sign,

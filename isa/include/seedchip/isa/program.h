@@ -52,6 +52,7 @@ struct Program {
   std::vector<CoreCode> cores; ///< sorted by core index, each core at most once
   std::vector<Symbol> symbols;
   std::vector<DataBlock> data;
+  std::string metadata;        ///< free-form text for tools (the compiler stores JSON); empty = none
 
   /// The symbol called `name`, or nullptr.
   const Symbol* find_symbol(std::string_view name) const;

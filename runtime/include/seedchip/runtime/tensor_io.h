@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "seedchip/ir/graph.h"
 #include "seedchip/isa/program.h"
 #include "seedchip/runtime/npy.h"
 #include "seedchip/sim/functional.h"
@@ -32,5 +33,10 @@ void bind_inputs(sim::FunctionalSim& sim, const isa::Program& p, const std::map<
 
 /// Reads every output symbol from HBM and writes DIR/<name>.npy; returns the paths.
 std::vector<std::string> write_outputs(const sim::FunctionalSim& sim, const isa::Program& p, const std::string& dir);
+
+/// A host tensor from a .npy array (any supported numeric descr; bool as |b1).
+ir::HostTensor host_from_npy(const NpyArray& a, const std::string& source);
+/// A .npy array holding host tensor `t` (bf16 and fp8 widen to <f4).
+NpyArray npy_from_host(const ir::HostTensor& t);
 
 }  // namespace seedchip::runtime

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <stdexcept>
@@ -29,6 +30,7 @@ struct RunStats {
   uint64_t bytes_loaded = 0;                              ///< moved by dma_in
   uint64_t bytes_stored = 0;                              ///< moved by dma_out
   uint64_t barriers = 0;                                  ///< barrier episodes completed
+  uint64_t host_calls = 0;                                ///< host.call episodes completed
   /// Total instructions over all engines.
   uint64_t total() const;
 };
@@ -52,6 +54,10 @@ class FunctionalSim {
   void write_hbm(uint64_t addr, std::span<const uint8_t> bytes);
   /// Copies HBM at `addr` into `out`; throws SimError when out of range.
   void read_hbm(uint64_t addr, std::span<uint8_t> out) const;
+
+  /// Called for `host.call id` once every core has arrived (and drained);
+  /// it may read and write HBM. Without a handler host.call is an error.
+  void set_host_handler(std::function<void(int64_t id)> handler);
 
   /// Runs every core to completion. Throws SimError on a bounds violation,
   /// an invalid engine state, or a deadlock (naming who waits on what).

@@ -1,0 +1,293 @@
+// seedchip — `seedchip compile`, `seedchip run`, `seedchip conformance`.
+#include "model_cmds.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "seedchip/arch/chip.h"
+#include "seedchip/compiler/compiler.h"
+#include "seedchip/frontends/onnx.h"
+#include "seedchip/hostops/hostops.h"
+#include "seedchip/isa/program.h"
+#include "seedchip/runtime/model.h"
+#include "seedchip/runtime/tensor_io.h"
+
+namespace fs = std::filesystem;
+
+namespace seedchip::cli {
+
+namespace {
+
+std::string shape_str(const std::vector<int64_t>& s) {
+  std::string r = "[";
+  for (size_t i = 0; i < s.size(); ++i) r += fmt::format("{}{}", i ? "," : "", s[i]);
+  return r + "]";
+}
+
+compiler::CompileOptions compile_options(const ModelArgs& a) {
+  compiler::CompileOptions o;
+  auto p = compiler::parse_precision(a.precision);
+  if (!p) throw std::runtime_error(fmt::format("--precision '{}': expected fp32, bf16, fp8 or int8", a.precision));
+  o.precision = *p;
+  for (const auto& d : a.dump_ir) o.dump_ir.insert(d);
+  return o;
+}
+
+frontends::ImportOptions import_options(const ModelArgs& a) {
+  frontends::ImportOptions o;
+  for (const auto& d : a.dims) {
+    auto eq = d.find('=');
+    if (eq == std::string::npos || eq == 0) throw std::runtime_error(fmt::format("--dim '{}': expected NAME=VALUE", d));
+    int64_t v = 0;
+    try {
+      size_t used = 0;
+      v = std::stoll(d.substr(eq + 1), &used);
+      if (used != d.size() - eq - 1) throw std::invalid_argument("");
+    } catch (const std::exception&) {
+      throw std::runtime_error(fmt::format("--dim '{}': the value must be an integer", d));
+    }
+    if (v <= 0) throw std::runtime_error(fmt::format("--dim '{}': the value must be positive", d));
+    o.dims[d.substr(0, eq)] = v;
+  }
+  return o;
+}
+
+bool is_onnx(const std::string& path) { return fs::path(path).extension() == ".onnx"; }
+
+// Compiles an ONNX file, or loads a compiled .scp program.
+compiler::CompiledModel load_model(const std::string& path, const arch::Chip& chip, const ModelArgs& a) {
+  if (is_onnx(path)) {
+    ir::Graph g = frontends::import_onnx(path, import_options(a));
+    try {
+      return compiler::compile(g, chip, compile_options(a));
+    } catch (const compiler::CompileError& e) {
+      throw std::runtime_error(fmt::format("{}: {}", path, e.what()));
+    }
+  }
+  compiler::CompiledModel m;
+  m.program = isa::read_program_file(path);
+  try {
+    compiler::load_io_metadata(m);
+  } catch (const compiler::CompileError& e) {
+    throw std::runtime_error(fmt::format("{}: {}", path, e.what()));
+  }
+  return m;
+}
+
+ir::HostTensor read_input(const std::string& file) {
+  const auto ext = fs::path(file).extension().string();
+  if (ext == ".pb") return frontends::read_tensor_pb(file);
+  return runtime::host_from_npy(runtime::read_npy(file), file);
+}
+
+void print_summary(const compiler::CompiledModel& m, const sim::RunStats* st) {
+  std::map<std::string, int> where;
+  for (const auto& p : m.placement) where[p.where]++;
+  std::string w;
+  for (const auto& [k, v] : where) w += fmt::format("{}{} {}", w.empty() ? "" : ", ", v, k);
+  uint64_t n = 0;
+  for (const auto& c : m.program.cores) n += c.code.size();
+  fmt::print("ops: {} ({})\n", m.placement.size(), w);
+  fmt::print("program: {} instructions on {} cores, {} bytes of constants\n", n, m.program.cores.size(), [&] {
+    uint64_t b = 0;
+    for (const auto& d : m.program.data) b += d.bytes.size();
+    return b;
+  }());
+  // ops by instruction count
+  auto sorted = m.placement;
+  std::stable_sort(sorted.begin(), sorted.end(), [](auto& x, auto& y) { return x.instructions > y.instructions; });
+  const size_t show = std::min<size_t>(sorted.size(), 12);
+  fmt::print("{:<40} {:<22} {:<7} {:>12}\n", "node", "op", "where", "instructions");
+  for (size_t i = 0; i < show; ++i)
+    fmt::print("{:<40} {:<22} {:<7} {:>12}\n", sorted[i].node.substr(0, 40), sorted[i].op, sorted[i].where,
+               sorted[i].instructions);
+  if (sorted.size() > show) fmt::print("... {} more ops\n", sorted.size() - show);
+  if (st)
+    fmt::print("executed: {} instructions (dma_in {}, dma_out {}, matrix {}, vector {}, control {}), {} MACs\n",
+               st->total(), st->instructions[0], st->instructions[1], st->instructions[2], st->instructions[3],
+               st->instructions[4], st->macs);
+}
+
+}  // namespace
+
+int cmd_compile(const std::string& model, const std::string& out, const ModelArgs& a) {
+  const arch::Chip chip = arch::find_chip(a.chip);
+  if (!is_onnx(model)) throw std::runtime_error(fmt::format("{}: compile takes an .onnx model", model));
+  auto m = load_model(model, chip, a);
+  isa::write_program_file(m.program, out);
+  fmt::print("{}: compiled for {} ({}) -> {}\n", model, chip.name, a.precision, out);
+  print_summary(m, nullptr);
+  return 0;
+}
+
+int cmd_run(const std::string& model, const ModelArgs& a, const std::vector<std::string>& input_specs,
+            const std::string& outdir) {
+  const arch::Chip chip = arch::find_chip(a.chip);
+  auto m = load_model(model, chip, a);
+  std::map<std::string, std::string> given;
+  for (const auto& s : input_specs) {
+    auto eq = s.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == s.size())
+      throw std::runtime_error(fmt::format("--input '{}': expected NAME=FILE (.npy or .pb)", s));
+    given[s.substr(0, eq)] = s.substr(eq + 1);
+  }
+  for (const auto& [name, file] : given) {
+    bool found = false;
+    for (const auto& b : m.inputs) found = found || b.name == name;
+    if (!found) {
+      std::string names;
+      for (const auto& b : m.inputs) names += (names.empty() ? "" : ", ") + b.name;
+      throw std::runtime_error(fmt::format("--input {}: the model has no input '{}' (inputs: {})", name, name, names));
+    }
+  }
+  std::vector<ir::HostTensor> inputs;
+  for (size_t i = 0; i < m.inputs.size(); ++i) {
+    const auto& b = m.inputs[i];
+    auto it = given.find(b.name);
+    if (it == given.end()) {
+      inputs.push_back(runtime::random_input(b, 1234 + static_cast<uint32_t>(i)));
+      continue;
+    }
+    ir::HostTensor t = read_input(it->second);
+    if (t.type != b.type)
+      throw std::runtime_error(fmt::format("--input {}: {} holds {} data, the model's input is {}", b.name, it->second,
+                                           ir::elem_name(t.type), ir::elem_name(b.type)));
+    if (t.shape != b.shape)
+      throw std::runtime_error(fmt::format("--input {}: {} has shape {}, the model's input is {}", b.name, it->second,
+                                           shape_str(t.shape), shape_str(b.shape)));
+    inputs.push_back(std::move(t));
+  }
+  sim::RunStats st;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto outs = runtime::run_model(m, chip, inputs, &st);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::error_code ec;
+  fs::create_directories(outdir, ec);
+  if (ec) throw std::runtime_error(fmt::format("{}: cannot create output directory: {}", outdir, ec.message()));
+  fmt::print("{} on {} ({}): functional simulation {:.2f} s\n", model, chip.name, a.precision, wall);
+  print_summary(m, &st);
+  for (size_t i = 0; i < outs.size(); ++i) {
+    std::string safe = m.outputs[i].name;
+    for (char& c : safe)
+      if (c == '/' || c == '\\' || c == ':') c = '_';
+    const std::string path = (fs::path(outdir) / (safe + ".npy")).string();
+    runtime::write_npy(path, runtime::npy_from_host(outs[i]));
+    fmt::print("wrote {} {}{}\n", path, ir::elem_name(outs[i].type), shape_str(outs[i].shape));
+  }
+  return 0;
+}
+
+namespace {
+
+// Compares per the ONNX backend test rules (rtol 1e-3, atol 1e-7; exact for ints).
+std::string compare(const ir::HostTensor& got, const ir::HostTensor& want) {
+  if (got.shape != want.shape) return fmt::format("shape {} != expected {}", shape_str(got.shape), shape_str(want.shape));
+  const bool fl = ir::elem_is_float(want.type);
+  for (int64_t i = 0; i < want.elements(); ++i) {
+    if (fl) {
+      const double a = got.get(i), b = want.get(i);
+      if (std::isnan(a) && std::isnan(b)) continue;
+      if (std::isinf(b) && a == b) continue;
+      if (!(std::fabs(a - b) <= 1e-7 + 1e-3 * std::fabs(b)))
+        return fmt::format("element {}: got {} expected {}", i, a, b);
+    } else if (got.get_int(i) != want.get_int(i)) {
+      return fmt::format("element {}: got {} expected {}", i, got.get_int(i), want.get_int(i));
+    }
+  }
+  return {};
+}
+
+void collect_cases(const fs::path& p, std::vector<fs::path>& out) {
+  if (fs::exists(p / "model.onnx")) {
+    out.push_back(p);
+    return;
+  }
+  if (!fs::is_directory(p)) throw std::runtime_error(fmt::format("{}: not a test case directory", p.string()));
+  std::vector<fs::path> subs;
+  for (const auto& e : fs::directory_iterator(p))
+    if (e.is_directory()) subs.push_back(e.path());
+  std::sort(subs.begin(), subs.end());
+  for (const auto& s : subs) collect_cases(s, out);
+}
+
+std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+
+}  // namespace
+
+int cmd_conformance(const std::vector<std::string>& dirs, const std::string& chip_name, int64_t min_pass) {
+  const arch::Chip chip = arch::find_chip(chip_name);
+  std::vector<fs::path> cases;
+  for (const auto& d : dirs) collect_cases(d, cases);
+  int passed = 0, failed = 0, skipped = 0;
+  for (const auto& c : cases) {
+    const std::string name = c.filename().string();
+    // Ops of the model (from the protobuf, before any compile step).
+    std::set<std::string> unsupported;
+    std::string verdict;
+    try {
+      ir::Graph g;
+      try {
+        g = frontends::import_onnx((c / "model.onnx").string(), {});
+      } catch (const std::exception& e) {
+        // import failures on unsupported types/ops count as unsupported
+        const std::string msg = first_line(e.what());
+        verdict = "UNSUPPORTED: " + msg;
+      }
+      if (verdict.empty()) {
+        for (const auto& n : g.nodes)
+          if (!compiler::is_supported_op(n.op) && !hostops::supported(n)) unsupported.insert(n.op);
+        if (!unsupported.empty()) {
+          std::string l;
+          for (const auto& o : unsupported) l += (l.empty() ? "" : " ") + o;
+          verdict = "UNSUPPORTED: " + l;
+        }
+      }
+      if (verdict.empty()) {
+        auto m = compiler::compile(g, chip, {});
+        std::vector<fs::path> sets;
+        for (const auto& e : fs::directory_iterator(c))
+          if (e.is_directory() && e.path().filename().string().rfind("test_data_set_", 0) == 0) sets.push_back(e.path());
+        std::sort(sets.begin(), sets.end());
+        for (const auto& s : sets) {
+          std::vector<ir::HostTensor> ins;
+          for (size_t i = 0; i < m.inputs.size(); ++i) ins.push_back(frontends::read_tensor_pb((s / fmt::format("input_{}.pb", i)).string()));
+          auto outs = runtime::run_model(m, chip, ins);
+          for (size_t i = 0; i < outs.size(); ++i) {
+            auto want = frontends::read_tensor_pb((s / fmt::format("output_{}.pb", i)).string());
+            if (want.type != outs[i].type) {
+              verdict = fmt::format("FAIL: output {} type {} != expected {}", i, ir::elem_name(outs[i].type), ir::elem_name(want.type));
+              break;
+            }
+            std::string why = compare(outs[i], want);
+            if (!why.empty()) {
+              verdict = fmt::format("FAIL: output {} {}", i, why);
+              break;
+            }
+          }
+          if (!verdict.empty()) break;
+        }
+        if (verdict.empty()) verdict = "PASS";
+      }
+    } catch (const std::exception& e) {
+      verdict = "FAIL: " + first_line(e.what());
+    }
+    if (verdict == "PASS") ++passed;
+    else if (verdict.rfind("UNSUPPORTED", 0) == 0) ++skipped;
+    else ++failed;
+    fmt::print("{} {}\n", name, verdict);
+  }
+  fmt::print("{} passed, {} failed, {} skipped\n", passed, failed, skipped);
+  if (min_pass >= 0 && passed < min_pass) {
+    fmt::print(stderr, "seedchip: error: {} cases passed, fewer than the required {}\n", passed, min_pass);
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace seedchip::cli

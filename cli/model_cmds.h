@@ -1,0 +1,26 @@
+// seedchip — the model subcommands: compile, run, conformance.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace seedchip::cli {
+
+/// Options shared by compile and run.
+struct ModelArgs {
+  std::string chip = "seedchip-v1";
+  std::string precision = "fp32";
+  std::vector<std::string> dims;     ///< NAME=VALUE
+  std::vector<std::string> dump_ir;  ///< stage names
+};
+
+/// `seedchip compile MODEL.onnx -o OUT.scp`.
+int cmd_compile(const std::string& model, const std::string& out, const ModelArgs& a);
+/// `seedchip run MODEL.onnx|MODEL.scp`: inputs NAME=FILE (.npy/.pb), outputs DIR/<name>.npy.
+int cmd_run(const std::string& model, const ModelArgs& a, const std::vector<std::string>& inputs, const std::string& outdir);
+/// `seedchip conformance DIR...`: one line per ONNX backend test case, then the counts;
+/// returns 1 when fewer than `min_pass` cases pass (min_pass < 0: no minimum).
+int cmd_conformance(const std::vector<std::string>& dirs, const std::string& chip, int64_t min_pass);
+
+}  // namespace seedchip::cli

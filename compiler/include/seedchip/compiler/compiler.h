@@ -1,0 +1,110 @@
+// seedchip — the model compiler: IR graph in, chip program out.
+//
+// Pipeline (each stage IR -> IR, printable with --dump-ir=STAGE):
+//   fold      constant folding (Constant/Shape/ConstantOfShape chains, initializer-only subgraphs)
+//   simplify  aliases (Reshape/Squeeze/...), BatchNorm to affine, Gemm/Conv canonical forms
+//   fuse      MatMul/Gemm/Conv + bias + activation, decomposed LayerNorm/Softmax/GELU
+//   precision casts / quantisation for bf16, fp8, int8
+// then lowering: HBM planning, tiling to SRAM with double buffering, core
+// partitioning, semaphore scheduling and code generation.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "seedchip/arch/chip.h"
+#include "seedchip/ir/graph.h"
+#include "seedchip/isa/program.h"
+
+namespace seedchip::compiler {
+
+/// Numeric precision a model is compiled for.
+enum class Precision { fp32, bf16, fp8, int8 };
+
+/// Parses "fp32", "bf16", "fp8", "int8"; nullopt otherwise.
+std::optional<Precision> parse_precision(std::string_view s);
+/// Name of a precision.
+std::string_view precision_name(Precision p);
+
+/// Raised when a model cannot be compiled (unsupported op, bad attribute);
+/// the message names the node, its op type and opset.
+class CompileError : public std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// Compiler settings.
+struct CompileOptions {
+  Precision precision = Precision::fp32;
+  int cores = 0;                  ///< cores to use; 0 = all of the chip's
+  std::set<std::string> dump_ir;  ///< stage names to print to `dump_to` ("all" = every stage)
+  std::string* dump_to = nullptr; ///< receives dumps (nullptr: stderr)
+};
+
+/// How one graph input or output maps onto the program.
+struct IoBinding {
+  std::string name;             ///< graph (ONNX) name
+  std::string symbol;           ///< program symbol holding it in HBM
+  ir::ElemType type;            ///< the model's element type (host side)
+  std::vector<int64_t> shape;
+};
+
+/// Where each op of the model ran (for the summary).
+struct OpPlacement {
+  std::string node, op;
+  std::string where;  ///< "chip", "alias" (no code), "folded", "host"
+  uint64_t instructions = 0;
+};
+
+/// A tensor a host op reads or writes in HBM.
+struct HostTensorRef {
+  uint64_t addr = 0;
+  DType dtype = DType::fp32;      ///< how the chip stores it
+  ir::ElemType type = ir::ElemType::f32;  ///< the model's type
+  std::vector<int64_t> shape;
+};
+
+/// A node run on the host (CPU fallback) at a `host.call` of the program.
+struct HostOp {
+  ir::Node node;  ///< op, domain, opset, attributes (inputs/outputs unused)
+  std::vector<std::optional<HostTensorRef>> inputs, outputs;  ///< nullopt: omitted
+};
+
+/// A compiled model: the chip program plus its I/O description. The program's
+/// metadata section carries the I/O bindings, so a .scp file is self-contained.
+struct CompiledModel {
+  isa::Program program;
+  std::vector<IoBinding> inputs, outputs;
+  std::vector<OpPlacement> placement;
+  std::vector<HostOp> host_ops;  ///< indexed by host.call id
+};
+
+/// The ONNX op types the compiler accepts, sorted (docs/ops.md).
+const std::vector<std::string>& supported_ops();
+/// True when `op` is in supported_ops().
+bool is_supported_op(const std::string& op);
+
+/// Runs the compiler pipeline on `g` for `chip`.
+CompiledModel compile(const ir::Graph& g, const arch::Chip& chip, const CompileOptions& opt);
+
+/// Serialises the I/O bindings into the program's metadata JSON.
+std::string io_metadata(const CompiledModel& m);
+/// Restores inputs/outputs/placement from a program's metadata; throws CompileError.
+void load_io_metadata(CompiledModel& m);
+
+/// Element type the chip uses to hold a model tensor of type `t`
+/// (f64 -> fp32, integers wider than 8 bits -> int32, bool -> uint8).
+DType chip_dtype(ir::ElemType t);
+
+/// The bytes of host tensor `t` stored as chip dtype `d` (row-major; floats
+/// round to nearest even, integers saturate). With `strict`, an integer that
+/// does not fit `d` throws CompileError naming `what`.
+std::vector<uint8_t> to_chip_bytes(const ir::HostTensor& t, DType d, bool strict = false, const std::string& what = "");
+/// A host tensor of model type `type` read from chip bytes of dtype `d`.
+ir::HostTensor from_chip_bytes(const std::vector<uint8_t>& bytes, DType d, ir::ElemType type, std::vector<int64_t> shape);
+
+}  // namespace seedchip::compiler

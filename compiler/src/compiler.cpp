@@ -1,0 +1,234 @@
+// seedchip — the compiler driver: passes, dumps, lowering, I/O metadata.
+#include "seedchip/compiler/compiler.h"
+
+#include <cfloat>
+#include <cmath>
+#include <iostream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "lower/lowering.h"
+#include "seedchip/numerics/convert.h"
+#include "passes/passes.h"
+
+namespace seedchip::compiler {
+
+std::optional<Precision> parse_precision(std::string_view s) {
+  if (s == "fp32") return Precision::fp32;
+  if (s == "bf16") return Precision::bf16;
+  if (s == "fp8") return Precision::fp8;
+  if (s == "int8") return Precision::int8;
+  return std::nullopt;
+}
+
+std::string_view precision_name(Precision p) {
+  switch (p) {
+    case Precision::fp32: return "fp32";
+    case Precision::bf16: return "bf16";
+    case Precision::fp8: return "fp8";
+    case Precision::int8: return "int8";
+  }
+  return "?";
+}
+
+namespace {
+
+const char* kStages[] = {"import", "fold", "fuse"};
+
+void dump(const CompileOptions& opt, const std::string& stage, const ir::Graph& g) {
+  if (!opt.dump_ir.count(stage) && !opt.dump_ir.count("all")) return;
+  std::string text = fmt::format("; --dump-ir={}\n{}", stage, ir::print(g));
+  if (opt.dump_to) *opt.dump_to += text;
+  else std::cerr << text;
+}
+
+}  // namespace
+
+CompiledModel compile(const ir::Graph& input, const arch::Chip& chip, const CompileOptions& opt) {
+  for (const auto& s : opt.dump_ir) {
+    bool known = s == "all";
+    for (const char* k : kStages) known = known || s == k;
+    if (!known) throw CompileError(fmt::format("--dump-ir: unknown stage '{}' (import, fold, fuse, all)", s));
+  }
+  dump(opt, "import", input);
+  ir::Graph g = fold_constants(input);
+  dump(opt, "fold", g);
+  g = fuse(std::move(g));
+  dump(opt, "fuse", g);
+  g.verify();
+  Lowering lower(g, chip, opt);
+  CompiledModel m = lower.run();
+  // Nodes folded away are reported too.
+  for (const auto& n : input.nodes) {
+    bool found = false;
+    for (const auto& p : m.placement)
+      if (p.node == n.name || p.node.find(n.name) != std::string::npos) found = true;
+    if (!found) m.placement.push_back({n.name, n.op, "folded", 0});
+  }
+  m.program.metadata = io_metadata(m);
+  return m;
+}
+
+std::vector<uint8_t> to_chip_bytes(const ir::HostTensor& t, DType d, bool strict, const std::string& what) {
+  const int64_t n = t.elements();
+  std::vector<uint8_t> out(static_cast<size_t>((n * dtype_bits(d) + 7) / 8));
+  for (int64_t i = 0; i < n; ++i) {
+    if (dtype_is_float(d)) {
+      double v = t.get(i);
+      float f = std::isnan(v) ? NAN : std::fabs(v) > FLT_MAX ? (v > 0 ? INFINITY : -INFINITY) : static_cast<float>(v);
+      // doubles beyond fp32's range but below its rounding threshold round to the max finite value
+      if (std::isinf(f) && !std::isinf(v) && std::fabs(v) < 3.4028235677973366e38) f = v > 0 ? FLT_MAX : -FLT_MAX;
+      num::store_f32(d, out.data(), i, f);
+    } else {
+      const int64_t v = ir::elem_is_float(t.type) ? static_cast<int64_t>(std::trunc(t.get(i))) : t.get_int(i);
+      if (strict) {
+        const int64_t lo = d == DType::int32 ? INT32_MIN : d == DType::int8 ? -128 : 0;
+        const int64_t hi = d == DType::int32 ? INT32_MAX : d == DType::int8 ? 127 : 255;
+        if (v < lo || v > hi)
+          throw CompileError(fmt::format("{}: value {} at element {} does not fit the chip's {}", what, v, i, dtype_name(d)));
+      }
+      num::store_i64(d, out.data(), i, v);
+    }
+  }
+  return out;
+}
+
+ir::HostTensor from_chip_bytes(const std::vector<uint8_t>& bytes, DType d, ir::ElemType type, std::vector<int64_t> shape) {
+  ir::HostTensor t(type, std::move(shape));
+  const int64_t n = t.elements();
+  for (int64_t i = 0; i < n; ++i) {
+    if (dtype_is_float(d)) t.set(i, num::load_f32(d, bytes.data(), i));
+    else t.set_int(i, num::load_i64(d, bytes.data(), i));
+  }
+  return t;
+}
+
+namespace {
+
+nlohmann::json attr_json(const ir::Attr& a) {
+  struct V {
+    nlohmann::json operator()(int64_t v) const { return {{"i", v}}; }
+    nlohmann::json operator()(double v) const { return {{"f", v}}; }
+    nlohmann::json operator()(const std::string& v) const { return {{"s", v}}; }
+    nlohmann::json operator()(const std::vector<int64_t>& v) const { return {{"ints", v}}; }
+    nlohmann::json operator()(const std::vector<double>& v) const { return {{"floats", v}}; }
+    nlohmann::json operator()(const std::vector<std::string>& v) const { return {{"strings", v}}; }
+    nlohmann::json operator()(const ir::HostTensor& t) const {
+      return {{"t", {{"type", std::string(ir::elem_name(t.type))}, {"shape", t.shape}, {"data", t.data}}}};
+    }
+  };
+  return std::visit(V{}, a);
+}
+
+ir::Attr attr_from_json(const nlohmann::json& j) {
+  if (j.contains("i")) return j.at("i").get<int64_t>();
+  if (j.contains("f")) return j.at("f").get<double>();
+  if (j.contains("s")) return j.at("s").get<std::string>();
+  if (j.contains("ints")) return j.at("ints").get<std::vector<int64_t>>();
+  if (j.contains("floats")) return j.at("floats").get<std::vector<double>>();
+  if (j.contains("strings")) return j.at("strings").get<std::vector<std::string>>();
+  const auto& t = j.at("t");
+  auto type = ir::parse_elem(t.at("type").get<std::string>());
+  if (!type) throw CompileError("unknown tensor attribute type in program metadata");
+  ir::HostTensor h(*type, t.at("shape").get<std::vector<int64_t>>());
+  auto data = t.at("data").get<std::vector<uint8_t>>();
+  if (data.size() != h.data.size()) throw CompileError("tensor attribute size mismatch in program metadata");
+  h.data = std::move(data);
+  return h;
+}
+
+nlohmann::json ref_json(const std::optional<HostTensorRef>& r) {
+  if (!r) return nullptr;
+  return {{"addr", r->addr}, {"dtype", static_cast<int>(r->dtype)}, {"type", std::string(ir::elem_name(r->type))},
+          {"shape", r->shape}};
+}
+
+std::optional<HostTensorRef> ref_from_json(const nlohmann::json& j) {
+  if (j.is_null()) return std::nullopt;
+  HostTensorRef r;
+  r.addr = j.at("addr").get<uint64_t>();
+  const int d = j.at("dtype").get<int>();
+  if (!dtype_valid(static_cast<unsigned>(d))) throw CompileError("bad dtype in program metadata");
+  r.dtype = static_cast<DType>(d);
+  auto t = ir::parse_elem(j.at("type").get<std::string>());
+  if (!t) throw CompileError("bad element type in program metadata");
+  r.type = *t;
+  r.shape = j.at("shape").get<std::vector<int64_t>>();
+  return r;
+}
+
+}  // namespace
+
+std::string io_metadata(const CompiledModel& m) {
+  nlohmann::json j;
+  auto io = [](const std::vector<IoBinding>& v) {
+    nlohmann::json a = nlohmann::json::array();
+    for (const auto& b : v)
+      a.push_back({{"name", b.name}, {"symbol", b.symbol}, {"type", std::string(ir::elem_name(b.type))}, {"shape", b.shape}});
+    return a;
+  };
+  j["seedchip_model"] = 1;
+  j["inputs"] = io(m.inputs);
+  j["outputs"] = io(m.outputs);
+  nlohmann::json pl = nlohmann::json::array();
+  for (const auto& p : m.placement) pl.push_back({p.node, p.op, p.where, p.instructions});
+  j["placement"] = pl;
+  nlohmann::json hops = nlohmann::json::array();
+  for (const auto& h : m.host_ops) {
+    nlohmann::json attrs = nlohmann::json::object();
+    for (const auto& [k, a] : h.node.attrs) attrs[k] = attr_json(a);
+    nlohmann::json ins = nlohmann::json::array(), outs = nlohmann::json::array();
+    for (const auto& r : h.inputs) ins.push_back(ref_json(r));
+    for (const auto& r : h.outputs) outs.push_back(ref_json(r));
+    hops.push_back({{"name", h.node.name}, {"op", h.node.op}, {"domain", h.node.domain}, {"opset", h.node.opset},
+                    {"attrs", attrs}, {"inputs", ins}, {"outputs", outs}});
+  }
+  j["host_ops"] = hops;
+  return j.dump();
+}
+
+void load_io_metadata(CompiledModel& m) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(m.program.metadata);
+  } catch (const std::exception& e) {
+    throw CompileError(fmt::format("program metadata is not valid JSON: {}", e.what()));
+  }
+  if (!j.is_object() || !j.contains("seedchip_model"))
+    throw CompileError("program carries no model description (was it compiled from a model?)");
+  try {
+    auto io = [&](const nlohmann::json& a, std::vector<IoBinding>& out) {
+      for (const auto& b : a) {
+        auto t = ir::parse_elem(b.at("name").is_string() ? b.at("type").get<std::string>() : "");
+        if (!t) throw CompileError("unknown element type in program metadata");
+        out.push_back({b.at("name").get<std::string>(), b.at("symbol").get<std::string>(), *t,
+                       b.at("shape").get<std::vector<int64_t>>()});
+      }
+    };
+    io(j.at("inputs"), m.inputs);
+    io(j.at("outputs"), m.outputs);
+    for (const auto& h : j.value("host_ops", nlohmann::json::array())) {
+      HostOp op;
+      op.node.name = h.at("name").get<std::string>();
+      op.node.op = h.at("op").get<std::string>();
+      op.node.domain = h.at("domain").get<std::string>();
+      op.node.opset = h.at("opset").get<int>();
+      for (const auto& [k, a] : h.at("attrs").items()) op.node.attrs[k] = attr_from_json(a);
+      for (const auto& r : h.at("inputs")) op.inputs.push_back(ref_from_json(r));
+      for (const auto& r : h.at("outputs")) op.outputs.push_back(ref_from_json(r));
+      m.host_ops.push_back(std::move(op));
+    }
+    for (const auto& p : j.value("placement", nlohmann::json::array()))
+      m.placement.push_back({p.at(0).get<std::string>(), p.at(1).get<std::string>(), p.at(2).get<std::string>(),
+                             p.at(3).get<uint64_t>()});
+  } catch (const nlohmann::json::exception& e) {
+    throw CompileError(fmt::format("program metadata is malformed: {}", e.what()));
+  }
+  for (const auto& b : m.inputs)
+    if (!m.program.find_symbol(b.symbol)) throw CompileError(fmt::format("program metadata names missing symbol '{}'", b.symbol));
+  for (const auto& b : m.outputs)
+    if (!m.program.find_symbol(b.symbol)) throw CompileError(fmt::format("program metadata names missing symbol '{}'", b.symbol));
+}
+
+}  // namespace seedchip::compiler

@@ -1,0 +1,543 @@
+// seedchip — matrix-engine ops: MatMul, Gemm, Conv (im2col + GEMM), depthwise
+// Conv, MaxPool/AveragePool (vector windows), MatMulInteger, Einsum.
+//
+// GEMM tiling: output tiles of mt x nt (nt <= array cols) per batch; each
+// tile loads A [mt, K] and B [K, nt] into SRAM, runs K in chunks of the
+// array's rows (mm.ldw + mm.run accumulating in the accumulator), then a
+// vector epilogue adds bias / applies the activation / converts into the
+// output dtype, and the tile is stored.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "lowering.h"
+
+namespace seedchip::compiler {
+
+using isa::Instr;
+using isa::Op;
+using isa::Space;
+
+namespace {
+
+uint64_t align64(uint64_t x) { return (x + 63) / 64 * 64; }
+
+View dense2(const View& v, std::vector<int64_t> shape) { return View::dense(v.space, v.addr, v.dtype, std::move(shape)); }
+
+// Matmul input dtype for a given storage dtype under the chosen precision.
+DType compute_dtype(Lowering& L, const ir::Node& n, DType storage) {
+  if (dtype_is_int(storage)) return storage;
+  DType want = DType::fp32;
+  switch (L.options().precision) {
+    case Precision::fp32: want = DType::fp32; break;
+    case Precision::bf16: want = DType::bf16; break;
+    case Precision::fp8: want = DType::fp8e4m3; break;
+    case Precision::int8: want = DType::bf16; break;  // int8 needs scales: handled by the quantise pass
+  }
+  if (!L.em().chip().matrix_supports(want))
+    L.fail(n, fmt::format("chip '{}' cannot multiply {} on its matrix engine; choose another --precision",
+                          L.em().chip().name, dtype_name(want)));
+  return want;
+}
+
+}  // namespace
+
+/// One batched GEMM: for b < batch, out[b] = act(alpha * A[b] x B[b] + bias + beta * C[b]).
+struct Gemm {
+  int64_t batch = 1, M = 0, K = 0, N = 0;
+  std::function<View(int64_t)> A, B, out;  ///< per-batch 2-D HBM views [M,K], [K,N], [M,N]
+  std::optional<View> bias;                ///< [N]
+  std::function<View(int64_t)> C;          ///< optional [M,N] (broadcast allowed)
+  double alpha = 1.0, beta = 1.0;
+  std::string act;                         ///< "", "Relu"
+  DType ct = DType::fp32;                  ///< matrix input dtype
+  int64_t zp_a = 0, zp_b = 0;              ///< MatMulInteger zero points (scalar)
+};
+
+void emit_gemm(Lowering& L, const ir::Node& n, const Gemm& G) {
+  const auto& chip = L.em().chip();
+  const int64_t rows = chip.core.matrix.rows, cols = chip.core.matrix.cols;
+  const bool integer = dtype_is_int(G.ct);
+  const DType acc_t = integer ? DType::int32 : DType::fp32;
+  const View a0 = G.A(0), b0 = G.B(0), o0 = G.out(0);
+  const bool conv_a = a0.dtype != G.ct, conv_b = b0.dtype != G.ct;
+  const int64_t es_a = a0.esize(), es_b = b0.esize(), es_c = dtype_bits(G.ct) / 8, es_o = o0.esize();
+  const int64_t slot = static_cast<int64_t>(L.em().slot_bytes()) - 64 * 10;
+  // Choose nt, then mt, so that A, B (and converted copies), the output tile and temps fit.
+  int64_t nt = std::min(G.N, cols);
+  auto b_bytes = [&](int64_t ntt) { return G.K * ntt * (es_b + (conv_b ? es_c : 0)); };
+  while (nt > 1 && b_bytes(nt) > slot / 2) nt = (nt + 1) / 2;
+  const int64_t per_row = G.K * (es_a + (conv_a ? es_c : 0)) + nt * (es_o + 8) + (G.C ? nt * 4 : 0);
+  int64_t mt = std::min<int64_t>(G.M, (slot - b_bytes(nt)) / std::max<int64_t>(per_row, 1));
+  mt = std::min<int64_t>(mt, static_cast<int64_t>(L.em().acc_slot_bytes()) / (nt * 4));
+  if (mt < 1) L.fail(n, fmt::format("a GEMM row with K={} does not fit in SRAM", G.K));
+  const int64_t m_tiles = (G.M + mt - 1) / mt, n_tiles = (G.N + nt - 1) / nt;
+  View bias_c;
+  if (G.bias) bias_c = *G.bias;
+  L.em().pipeline(G.batch * n_tiles * m_tiles, [&](int64_t t, int slot_i) {
+    Tile tile;
+    const int64_t b = t / (n_tiles * m_tiles);
+    const int64_t nj = (t / m_tiles) % n_tiles, mi = t % m_tiles;  // M inner: consecutive tiles share B
+    const int64_t m0 = mi * mt, n0 = nj * nt;
+    const int64_t mm = std::min(mt, G.M - m0), nn = std::min(nt, G.N - n0);
+    uint64_t cur = L.em().slot_base(slot_i);
+    auto buf = [&](DType d, std::vector<int64_t> s) {
+      View v = View::dense(Space::sram, cur, d, s);
+      int64_t e = 1;
+      for (auto x : s) e *= x;
+      cur += align64(static_cast<uint64_t>(e) * dtype_bits(d) / 8);
+      return v;
+    };
+    const View A = G.A(b).slice(0, m0, mm), Bv = G.B(b).slice(1, n0, nn), O = G.out(b).slice(0, m0, mm).slice(1, n0, nn);
+    View a_s = buf(A.dtype, {mm, G.K}), b_s = buf(Bv.dtype, {G.K, nn});
+    auto la = split_instr(Op::load, {mm, G.K}, a_s, A, nullptr, nullptr, {0, 0, 0});
+    auto lb = split_instr(Op::load, {G.K, nn}, b_s, Bv, nullptr, nullptr, {0, 0, 0});
+    tile.loads.insert(tile.loads.end(), la.begin(), la.end());
+    tile.loads.insert(tile.loads.end(), lb.begin(), lb.end());
+    View bias_s, c_s;
+    if (G.bias) {
+      bias_s = buf(bias_c.dtype, {1, nn});
+      auto lbias = split_instr(Op::load, {nn}, dense2(bias_s, {nn}), bias_c.slice(0, n0, nn), nullptr, nullptr, {0, 0, 0});
+      tile.loads.insert(tile.loads.end(), lbias.begin(), lbias.end());
+    }
+    if (G.C) {
+      View Cv = G.C(b).slice(0, m0, mm).slice(1, n0, nn);
+      c_s = buf(Cv.dtype, {mm, nn});
+      auto lc = split_instr(Op::load, {mm, nn}, c_s, Cv, nullptr, nullptr, {0, 0, 0});
+      tile.loads.insert(tile.loads.end(), lc.begin(), lc.end());
+    }
+    auto& code = tile.compute;
+    auto add = [&](std::vector<Instr> v) { code.insert(code.end(), v.begin(), v.end()); };
+    View a_c = a_s, b_c = b_s;
+    if (conv_a || G.zp_a) {
+      a_c = buf(G.zp_a ? DType::int32 : G.ct, {mm, G.K});
+      if (G.zp_a) {
+        isa::Operand z = imm(static_cast<double>(G.zp_a), true);
+        add(split_instr(Op::v_sub, {mm, G.K}, a_c, a_s, nullptr, &z, {1, 0, 0}));
+      } else {
+        add(split_instr(Op::v_copy, {mm, G.K}, a_c, a_s, nullptr, nullptr, {1, 0, 0}));
+      }
+    }
+    if (conv_b || G.zp_b) {
+      b_c = buf(G.zp_b ? DType::int32 : G.ct, {G.K, nn});
+      if (G.zp_b) {
+        isa::Operand z = imm(static_cast<double>(G.zp_b), true);
+        add(split_instr(Op::v_sub, {G.K, nn}, b_c, b_s, nullptr, &z, {1, 0, 0}));
+      } else {
+        add(split_instr(Op::v_copy, {G.K, nn}, b_c, b_s, nullptr, nullptr, {1, 0, 0}));
+      }
+    }
+    if (G.zp_a || G.zp_b) {
+      // Zero points make int8 operands 9-bit: the matrix engine takes int8/uint8 only,
+      // so subtracted operands are multiplied on the vector engine path below.
+      L.fail(n, "non-zero zero points are not supported on the matrix engine yet");
+    }
+    const View acc = View::dense(Space::acc, L.em().acc_slot_base(slot_i), acc_t, {mm, nn});
+    for (int64_t k0 = 0; k0 < G.K; k0 += rows) {
+      const int64_t kk = std::min(rows, G.K - k0);
+      Instr w;
+      w.op = Op::mm_ldw;
+      w.rank = 2;
+      w.shape = {static_cast<uint32_t>(kk), static_cast<uint32_t>(nn), 0, 0};
+      w.a = {Space::sram, isa::kLocalCore, b_c.dtype, 2, b_c.addr + static_cast<uint64_t>(k0 * nn * es_c), {nn, 1, 0, 0}};
+      Instr r;
+      r.op = Op::mm_run;
+      r.rank = 3;
+      r.shape = {static_cast<uint32_t>(mm), static_cast<uint32_t>(kk), static_cast<uint32_t>(nn), 0};
+      r.dst = {Space::acc, isa::kLocalCore, acc_t, 2, acc.addr, {nn, 1, 0, 0}};
+      r.a = {Space::sram, isa::kLocalCore, a_c.dtype, 2, a_c.addr + static_cast<uint64_t>(k0 * es_c), {G.K, 1, 0, 0}};
+      r.param[0] = k0 > 0 ? 1 : 0;
+      code.push_back(w);
+      code.push_back(r);
+    }
+    // epilogue
+    View o_s = buf(O.dtype, {mm, nn});
+    View cur_v = acc;
+    auto vop = [&](Op o, const View& d, const View& x, const View* y, const isa::Operand* im = nullptr) {
+      add(split_instr(o, {mm, nn}, d, x, y, im, {1, 0, 0}));
+    };
+    const bool last_is_out = !G.bias && !G.C && G.act.empty() && G.alpha == 1.0;
+    if (G.alpha != 1.0) {
+      isa::Operand al = imm(G.alpha);
+      vop(Op::v_mul, acc, acc, nullptr, &al);
+    }
+    if (G.bias) {
+      View bb = bias_s;
+      bb.shape = {mm, nn};
+      bb.strides = {0, 1};
+      vop(Op::v_add, acc, acc, &bb);
+    }
+    if (G.C) {
+      if (G.beta != 1.0) {
+        isa::Operand be = imm(G.beta);
+        vop(Op::v_mul, c_s, c_s, nullptr, &be);
+      }
+      vop(Op::v_add, acc, acc, &c_s);
+    }
+    if (G.act == "Relu") vop(Op::v_relu, o_s, cur_v, nullptr);
+    else vop(Op::v_copy, o_s, cur_v, nullptr);
+    (void)last_is_out;
+    tile.stores = split_instr(Op::store, {mm, nn}, O, o_s, nullptr, nullptr, {0, 0, 0});
+    return tile;
+  });
+}
+
+namespace {
+
+// Transposed 2-D view (for Gemm transA/transB and Conv weights).
+View t2(const View& v) { return v.permute({1, 0}); }
+
+// Converts a constant [rows, cols] weight into the matmul dtype as a dense [K, N] constant.
+View const_weight(Lowering& L, const ir::HostTensor& w, int64_t K, int64_t N, bool transposed, DType ct) {
+  ir::HostTensor t(ir::ElemType::f32, {K, N});
+  for (int64_t k = 0; k < K; ++k)
+    for (int64_t j = 0; j < N; ++j) t.set(k * N + j, transposed ? w.get(j * K + k) : w.get(k * N + j));
+  return L.add_constant(t, ct);
+}
+
+}  // namespace
+
+bool lower_matmul(Lowering& L, const ir::Node& n) {
+  const auto& g = L.graph();
+  const std::string& op = n.op;
+  if (n.outputs.empty() || n.outputs[0] < 0) return false;
+  const int ov = n.outputs[0];
+
+  if (op == "MatMul" || op == "MatMulInteger" || op == "FusedMatMul") {
+    View a = L.hbm(n.inputs[0]), b = L.hbm(n.inputs[1]);
+    View out = L.hbm(ov);
+    // 1-D operands are promoted (numpy matmul rules)
+    if (a.shape.size() == 1) a = dense2(a, {1, a.shape[0]});
+    if (b.shape.size() == 1) b = dense2(b, {b.shape[0], 1});
+    // A batched A times a 2-D B is one GEMM over all of A's rows.
+    if (b.shape.size() == 2 && a.shape.size() > 2) a = dense2(a, {a.elements() / a.shape.back(), a.shape.back()});
+    const int64_t M = a.shape[a.shape.size() - 2], K = a.shape.back(), N = b.shape.back();
+    std::vector<int64_t> batch_shape;
+    const size_t ra = a.shape.size() - 2, rb = b.shape.size() - 2, rbat = std::max(ra, rb);
+    for (size_t i = 0; i < rbat; ++i) {
+      const int64_t da = i + ra >= rbat ? a.shape[i + ra - rbat] : 1;
+      const int64_t db = i + rb >= rbat ? b.shape[i + rb - rbat] : 1;
+      batch_shape.push_back(std::max(da, db));
+    }
+    int64_t batch = 1;
+    for (auto d : batch_shape) batch *= d;
+    Gemm G;
+    G.batch = batch, G.M = M, G.K = K, G.N = N;
+    if (op == "MatMulInteger") {
+      G.ct = a.dtype;
+      auto zp = [&](int i) -> int64_t {
+        if (n.inputs.size() <= static_cast<size_t>(i) || n.inputs[i] < 0) return 0;
+        const ir::HostTensor* z = L.constant(n.inputs[i]);
+        if (!z || z->elements() != 1) L.fail(n, "zero points must be scalar constants");
+        return z->get_int(0);
+      };
+      G.zp_a = zp(2);
+      G.zp_b = zp(3);
+    } else {
+      G.ct = compute_dtype(L, n, a.dtype);
+    }
+    auto batch_off = [&](const View& v, size_t rv, int64_t bi) {
+      // offset of batch index bi (in broadcast batch_shape) into view v with rv batch dims
+      int64_t off = 0, rem = bi;
+      for (size_t i = rbat; i-- > 0;) {
+        const int64_t idx = rem % batch_shape[i];
+        rem /= batch_shape[i];
+        if (i + rv >= rbat) {
+          const size_t d = i + rv - rbat;
+          if (v.shape[d] != 1) off += idx * v.strides[d];
+        }
+      }
+      return off;
+    };
+    const ir::HostTensor* wb = L.constant(n.inputs[1]);
+    View bconst;
+    if (wb && batch == 1 && b.shape.size() == 2 && !dtype_is_int(b.dtype)) bconst = const_weight(L, *wb, K, N, false, G.ct);
+    G.A = [=](int64_t bi) {
+      View v = View::dense(Space::hbm, a.addr, a.dtype, {M, K});
+      v.addr = static_cast<uint64_t>(static_cast<int64_t>(a.addr) + batch_off(a, ra, bi) * a.esize());
+      return v;
+    };
+    G.B = [=](int64_t bi) {
+      if (bconst.shape.size() == 2) return bconst;
+      View v = View::dense(Space::hbm, b.addr, b.dtype, {K, N});
+      v.addr = static_cast<uint64_t>(static_cast<int64_t>(b.addr) + batch_off(b, rb, bi) * b.esize());
+      return v;
+    };
+    G.out = [=](int64_t bi) { return View::dense(Space::hbm, out.addr + static_cast<uint64_t>(bi * M * N * out.esize()), out.dtype, {M, N}); };
+    if (op == "FusedMatMul") {
+      const View bias = L.hbm(n.inputs[2]);
+      G.bias = View::dense(Space::hbm, bias.addr, bias.dtype, {N});
+      G.act = n.attr_str("activation", "");
+    }
+    emit_gemm(L, n, G);
+    return true;
+  }
+
+  if (op == "Gemm" || op == "FusedGemm") {
+    View a = L.hbm(n.inputs[0]), b = L.hbm(n.inputs[1]);
+    const bool ta = n.attr_int("transA", 0) != 0, tb = n.attr_int("transB", 0) != 0;
+    if (ta) a = t2(a);
+    if (tb) b = t2(b);
+    Gemm G;
+    G.M = a.shape[0], G.K = a.shape[1], G.N = b.shape[1];
+    G.alpha = n.attr_float("alpha", 1.0);
+    G.beta = n.attr_float("beta", 1.0);
+    G.ct = compute_dtype(L, n, a.dtype);
+    G.act = n.attr_str("activation", "");
+    const ir::HostTensor* wb = L.constant(n.inputs[1]);
+    View bv = wb ? const_weight(L, *wb, G.K, G.N, tb, G.ct) : b;
+    G.A = [=](int64_t) { return a; };
+    G.B = [=](int64_t) { return bv; };
+    View out = L.hbm(ov);
+    G.out = [=](int64_t) { return out; };
+    if (n.inputs.size() > 2 && n.inputs[2] >= 0 && G.beta != 0.0) {
+      View c = L.hbm(n.inputs[2]);
+      if (c.elements() == G.N && (c.shape.size() == 1 || c.shape[0] == 1) && G.beta == 1.0) {
+        G.bias = View::dense(Space::hbm, c.addr, c.dtype, {G.N});
+      } else {
+        // numpy broadcast of C to [M, N]
+        View cb = c;
+        cb.shape = {G.M, G.N};
+        cb.strides = {0, 0};
+        const size_t r = c.shape.size();
+        if (r >= 1) cb.strides[1] = c.shape[r - 1] == 1 ? 0 : c.strides[r - 1];
+        if (r == 2) cb.strides[0] = c.shape[0] == 1 ? 0 : c.strides[0];
+        G.C = [=](int64_t) { return cb; };
+      }
+    }
+    emit_gemm(L, n, G);
+    return true;
+  }
+
+  if (op == "Conv" || op == "FusedConv") {
+    const View x0 = L.hbm(n.inputs[0]);
+    const ir::HostTensor* w = L.constant(n.inputs[1]);
+    const View wrt = L.hbm(n.inputs[1]);  // runtime weights [Co, Cg, (KH,) KW]
+    const std::vector<int64_t> wshape = wrt.shape;
+    const size_t sd = x0.shape.size() - 2;  // spatial dims
+    if (sd < 1 || sd > 2) L.fail(n, fmt::format("{}-D convolution is not supported yet (1-D and 2-D are)", sd));
+    // Treat 1-D as 2-D with H = 1.
+    auto to2d = [&](std::vector<int64_t> v, int64_t one) {
+      if (sd == 1) v.insert(v.begin(), one);
+      return v;
+    };
+    const View x = sd == 1 ? View::dense(Space::hbm, x0.addr, x0.dtype, {x0.shape[0], x0.shape[1], 1, x0.shape[2]}) : x0;
+    const int64_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3];
+    const int64_t Co = wshape[0], Cg = wshape[1];
+    const int64_t KH = sd == 1 ? 1 : wshape[2], KW = wshape.back();
+    const int64_t group = n.attr_int("group", 1);
+    auto ks = to2d(n.attr_ints("strides", std::vector<int64_t>(sd, 1)), 1);
+    auto dl = to2d(n.attr_ints("dilations", std::vector<int64_t>(sd, 1)), 1);
+    std::vector<int64_t> pads = n.attr_ints("pads", std::vector<int64_t>(2 * sd, 0));
+    const View out0 = L.hbm(ov);
+    const int64_t OH = sd == 1 ? 1 : out0.shape[2], OW = out0.shape.back();
+    const std::string auto_pad = n.attr_str("auto_pad", "NOTSET");
+    int64_t pt, pl, pb, pr;
+    if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+      auto total = [&](int64_t in, int64_t o, int64_t s, int64_t k, int64_t d) {
+        return std::max<int64_t>(0, (o - 1) * s + (k - 1) * d + 1 - in);
+      };
+      const int64_t th = total(H, OH, ks[0], KH, dl[0]), tw = total(W, OW, ks[1], KW, dl[1]);
+      const bool upper = auto_pad == "SAME_UPPER";
+      pt = upper ? th / 2 : th - th / 2, pb = th - pt;
+      pl = upper ? tw / 2 : tw - tw / 2, pr = tw - pl;
+    } else if (auto_pad == "VALID") {
+      pt = pl = pb = pr = 0;
+    } else if (sd == 1) {
+      pt = pb = 0, pl = pads[0], pr = pads[1];
+    } else {
+      pt = pads[0], pl = pads[1], pb = pads[2], pr = pads[3];
+    }
+    const View out = View::dense(Space::hbm, out0.addr, out0.dtype, {N, Co, OH, OW});
+    // Zero-padded copy of the input (when padded).
+    const int64_t Hp = std::max(H + pt + pb, (OH - 1) * ks[0] + (KH - 1) * dl[0] + 1);
+    const int64_t Wp = std::max(W + pl + pr, (OW - 1) * ks[1] + (KW - 1) * dl[1] + 1);
+    View xp = x;
+    if (pt || pl || pb || pr || Hp != H || Wp != W) {
+      xp = L.scratch(x.dtype, {N, C, Hp, Wp});
+      L.fill(xp, 0.0);
+      L.copy(x, xp.slice(2, pt, H).slice(3, pl, W));
+    }
+    const bool has_bias = n.inputs.size() > 2 && n.inputs[2] >= 0;
+    const std::string act = n.attr_str("activation", "");
+    if (group == C && Cg == 1 && group > 1) {
+      // Depthwise: out[n,c] = sum_{kh,kw} xp[n, c*m.., window] * w[c, kh, kw] on the vector engine.
+      const int64_t mult = Co / C;
+      if (mult != 1) L.fail(n, "depthwise convolution with a channel multiplier is not supported yet");
+      std::vector<View> ins;
+      View wv;  // [KH*KW, Co]
+      if (w) {
+        ir::HostTensor wt(ir::ElemType::f32, {KH * KW, Co});
+        for (int64_t c = 0; c < Co; ++c)
+          for (int64_t k = 0; k < KH * KW; ++k) wt.set(k * Co + c, w->get(c * KH * KW + k));
+        wv = L.add_constant(wt, DType::fp32);
+      } else {
+        wv = View::dense(Space::hbm, wrt.addr, wrt.dtype, {Co, KH * KW}).permute({1, 0});
+      }
+      for (int64_t kh = 0; kh < KH; ++kh)
+        for (int64_t kw = 0; kw < KW; ++kw) {
+          View v = xp;
+          v.addr += static_cast<uint64_t>((kh * dl[0] * Wp + kw * dl[1]) * xp.esize());
+          v.shape = {N, C, OH, OW};
+          v.strides = {C * Hp * Wp, Hp * Wp, ks[0] * Wp, ks[1]};
+          ins.push_back(v);
+          View wk = wv.slice(0, kh * KW + kw, 1);
+          wk.shape = {N, C, OH, OW};
+          wk.strides = {0, wv.strides[1], 0, 0};
+          ins.push_back(wk);
+        }
+      if (has_bias) {
+        View bv = L.hbm(n.inputs[2]);
+        bv.shape = {N, C, OH, OW};
+        bv.strides = {0, 1, 0, 0};
+        ins.push_back(bv);
+      }
+      L.elementwise(ins, out, 2, [&](auto& code, auto& in, auto& o, auto& temp) {
+        View acc = temp(DType::fp32), t = temp(DType::fp32);
+        auto add = [&](std::vector<Instr> v) { code.insert(code.end(), v.begin(), v.end()); };
+        const int64_t nk = KH * KW;
+        add(split_instr(Op::v_mul, o.shape, acc, in[0], &in[1], nullptr, {1, 0, 0}));
+        for (int64_t k = 1; k < nk; ++k) {
+          add(split_instr(Op::v_mul, o.shape, t, in[2 * k], &in[2 * k + 1], nullptr, {1, 0, 0}));
+          add(split_instr(Op::v_add, o.shape, acc, acc, &t, nullptr, {1, 0, 0}));
+        }
+        if (has_bias) add(split_instr(Op::v_add, o.shape, acc, acc, &in[2 * nk], nullptr, {1, 0, 0}));
+        if (act == "Relu") add(split_instr(Op::v_relu, o.shape, o, acc, nullptr, nullptr, {1, 0, 0}));
+        else add(split_instr(Op::v_copy, o.shape, o, acc, nullptr, nullptr, {1, 0, 0}));
+      });
+      return true;
+    }
+    if (C != Cg * group || Co % group != 0) L.fail(n, "channels do not match the group count");
+    const int64_t Cog = Co / group, Kc = Cg * KH * KW;
+    const DType ct = compute_dtype(L, n, x.dtype);
+    // im2col per group into scratch: col[n][oh*OW+ow][c*KH*KW + kh*KW + kw]
+    View col = L.scratch(x.dtype, {N, OH, OW, Cg, KH, KW});
+    for (int64_t gi = 0; gi < group; ++gi) {
+      View src = xp;
+      src.addr += static_cast<uint64_t>(gi * Cg * Hp * Wp * xp.esize());
+      src.shape = {N, OH, OW, Cg, KH, KW};
+      src.strides = {C * Hp * Wp, ks[0] * Wp, ks[1], Hp * Wp, dl[0] * Wp, dl[1]};
+      L.copy(src, col);
+      // weights of this group as [Kc, Cog]
+      View wv;
+      if (w) {
+        ir::HostTensor wg(ir::ElemType::f32, {Kc, Cog});
+        for (int64_t k = 0; k < Kc; ++k)
+          for (int64_t o = 0; o < Cog; ++o) wg.set(k * Cog + o, w->get((gi * Cog + o) * Kc + k));
+        wv = L.add_constant(wg, ct);
+      } else {
+        wv = View::dense(Space::hbm, wrt.addr, wrt.dtype, {Co, Kc}).slice(0, gi * Cog, Cog).permute({1, 0});
+      }
+      Gemm G;
+      G.batch = N, G.M = OH * OW, G.K = Kc, G.N = Cog, G.ct = ct, G.act = act;
+      G.A = [=](int64_t b) {
+        return View::dense(Space::hbm, col.addr + static_cast<uint64_t>(b * OH * OW * Kc * col.esize()), col.dtype,
+                           {OH * OW, Kc});
+      };
+      G.B = [=](int64_t) { return wv; };
+      G.out = [=](int64_t b) {
+        View o = out;
+        o.addr += static_cast<uint64_t>((b * Co * OH * OW + gi * Cog * OH * OW) * out.esize());
+        o.shape = {OH * OW, Cog};
+        o.strides = {1, OH * OW};  // NCHW: channels are the slow axis
+        return o;
+      };
+      if (has_bias) {
+        View bv = L.hbm(n.inputs[2]);
+        G.bias = View::dense(Space::hbm, bv.addr + static_cast<uint64_t>(gi * Cog * bv.esize()), bv.dtype, {Cog});
+      }
+      emit_gemm(L, n, G);
+    }
+    return true;
+  }
+
+  if (op == "MaxPool" || op == "AveragePool") {
+    const View x0 = L.hbm(n.inputs[0]);
+    const size_t sd = x0.shape.size() - 2;
+    if (sd < 1 || sd > 2) L.fail(n, fmt::format("{}-D pooling is not supported yet", sd));
+    if (n.outputs.size() > 1 && n.outputs[1] >= 0) L.fail(n, "the Indices output is not supported yet");
+    auto to2d = [&](std::vector<int64_t> v, int64_t one) {
+      if (sd == 1) v.insert(v.begin(), one);
+      return v;
+    };
+    const View x = sd == 1 ? View::dense(Space::hbm, x0.addr, x0.dtype, {x0.shape[0], x0.shape[1], 1, x0.shape[2]}) : x0;
+    const int64_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3];
+    auto kshape = to2d(n.attr_ints("kernel_shape", {}), 1);
+    auto ks = to2d(n.attr_ints("strides", std::vector<int64_t>(sd, 1)), 1);
+    auto dl = to2d(n.attr_ints("dilations", std::vector<int64_t>(sd, 1)), 1);
+    std::vector<int64_t> pads = n.attr_ints("pads", std::vector<int64_t>(2 * sd, 0));
+    const View out0 = L.hbm(ov);
+    const int64_t OH = sd == 1 ? 1 : out0.shape[2], OW = out0.shape.back();
+    const int64_t KH = kshape[0], KW = kshape[1];
+    const std::string auto_pad = n.attr_str("auto_pad", "NOTSET");
+    int64_t pt, pl;
+    if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+      const int64_t th = std::max<int64_t>(0, (OH - 1) * ks[0] + (KH - 1) * dl[0] + 1 - H);
+      const int64_t tw = std::max<int64_t>(0, (OW - 1) * ks[1] + (KW - 1) * dl[1] + 1 - W);
+      pt = auto_pad == "SAME_UPPER" ? th / 2 : th - th / 2;
+      pl = auto_pad == "SAME_UPPER" ? tw / 2 : tw - tw / 2;
+    } else if (auto_pad == "VALID") {
+      pt = pl = 0;
+    } else {
+      pt = sd == 1 ? 0 : pads[0];
+      pl = sd == 1 ? pads[0] : pads[1];
+    }
+    const bool is_max = op == "MaxPool";
+    const int64_t Hp = std::max(H + pt, (OH - 1) * ks[0] + (KH - 1) * dl[0] + 1);
+    const int64_t Wp = std::max(W + pl, (OW - 1) * ks[1] + (KW - 1) * dl[1] + 1);
+    View xp = L.scratch(x.dtype, {N, C, Hp, Wp});
+    L.fill(xp, is_max ? -std::numeric_limits<double>::infinity() : 0.0);
+    L.copy(x, xp.slice(2, pt, H).slice(3, pl, W));
+    const View out = View::dense(Space::hbm, out0.addr, out0.dtype, {N, C, OH, OW});
+    std::vector<View> ins;
+    for (int64_t kh = 0; kh < KH; ++kh)
+      for (int64_t kw = 0; kw < KW; ++kw) {
+        View v = xp;
+        v.addr += static_cast<uint64_t>((kh * dl[0] * Wp + kw * dl[1]) * xp.esize());
+        v.shape = {N, C, OH, OW};
+        v.strides = {C * Hp * Wp, Hp * Wp, ks[0] * Wp, ks[1]};
+        ins.push_back(v);
+      }
+    std::optional<View> div;
+    if (!is_max) {
+      const bool include_pad = n.attr_int("count_include_pad", 0) != 0;
+      ir::HostTensor d(ir::ElemType::f32, {OH, OW});
+      for (int64_t oh = 0; oh < OH; ++oh)
+        for (int64_t ow = 0; ow < OW; ++ow) {
+          int64_t cnt = 0;
+          for (int64_t kh = 0; kh < KH; ++kh)
+            for (int64_t kw = 0; kw < KW; ++kw) {
+              const int64_t ih = oh * ks[0] + kh * dl[0] - pt, iw = ow * ks[1] + kw * dl[1] - pl;
+              const bool inside = ih >= 0 && ih < H && iw >= 0 && iw < W;
+              // count_include_pad counts the explicit pads, not the ceil_mode overhang
+              const bool in_pads = ih >= -pt && ih < H + (sd == 1 ? 0 : pads[2]) && iw >= -pl &&
+                                   iw < W + (sd == 1 ? pads[1] : pads[3]);
+              cnt += include_pad ? in_pads : inside;
+            }
+          d.set(oh * OW + ow, cnt ? 1.0 / static_cast<double>(cnt) : 0.0);
+        }
+      View dv = L.add_constant(d, DType::fp32);
+      dv.shape = {N, C, OH, OW};
+      dv.strides = {0, 0, OW, 1};
+      ins.push_back(dv);
+      div = dv;
+    }
+    L.elementwise(ins, out, 1, [&](auto& code, auto& in, auto& o, auto& temp) {
+      View acc = temp(DType::fp32);
+      auto add = [&](std::vector<Instr> v) { code.insert(code.end(), v.begin(), v.end()); };
+      const size_t nk = static_cast<size_t>(KH * KW);
+      add(split_instr(Op::v_copy, o.shape, acc, in[0], nullptr, nullptr, {1, 0, 0}));
+      for (size_t k = 1; k < nk; ++k)
+        add(split_instr(is_max ? Op::v_max : Op::v_add, o.shape, acc, acc, &in[k], nullptr, {1, 0, 0}));
+      if (!is_max) add(split_instr(Op::v_mul, o.shape, o, acc, &in[nk], nullptr, {1, 0, 0}));
+      else add(split_instr(Op::v_copy, o.shape, o, acc, nullptr, nullptr, {1, 0, 0}));
+    });
+    return true;
+  }
+  (void)g;
+  return false;
+}
+
+}  // namespace seedchip::compiler

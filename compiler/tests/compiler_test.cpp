@@ -1,0 +1,207 @@
+// Compiler tests: IR in -> chip program -> functional simulation, compared
+// with the host reference evaluator (hostops) op by op.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include <fmt/format.h>
+
+#include "seedchip/compiler/compiler.h"
+#include "seedchip/hostops/hostops.h"
+#include "seedchip/runtime/model.h"
+
+using namespace seedchip;
+
+namespace {
+
+const arch::Chip& v1() {
+  static const arch::Chip c = arch::find_chip("seedchip-v1");
+  return c;
+}
+
+ir::HostTensor rnd(ir::ElemType t, std::vector<int64_t> s, uint32_t seed, double lo = -2, double hi = 2) {
+  ir::HostTensor h(t, std::move(s));
+  std::mt19937 g(seed);
+  for (int64_t i = 0; i < h.elements(); ++i) {
+    double u = static_cast<double>(g() >> 8) / 16777216.0;
+    if (ir::elem_is_float(t)) h.set(i, lo + (hi - lo) * u);
+    else h.set_int(i, static_cast<int64_t>(lo + (hi - lo) * u));
+  }
+  return h;
+}
+
+// Reference: evaluate the graph node by node on the host.
+std::vector<ir::HostTensor> reference(const ir::Graph& g, const std::vector<ir::HostTensor>& inputs) {
+  std::vector<std::shared_ptr<ir::HostTensor>> vals(g.values.size());
+  for (size_t i = 0; i < g.inputs.size(); ++i) vals[g.inputs[i]] = std::make_shared<ir::HostTensor>(inputs[i]);
+  for (size_t v = 0; v < g.values.size(); ++v)
+    if (g.values[v].is_const()) vals[v] = std::make_shared<ir::HostTensor>(*g.values[v].data);
+  for (const auto& n : g.nodes) {
+    std::vector<const ir::HostTensor*> ins;
+    for (int v : n.inputs) ins.push_back(v >= 0 ? vals[v].get() : nullptr);
+    auto outs = hostops::eval(n, ins);
+    for (size_t k = 0; k < n.outputs.size(); ++k)
+      if (n.outputs[k] >= 0) vals[n.outputs[k]] = std::make_shared<ir::HostTensor>(outs[k]);
+  }
+  std::vector<ir::HostTensor> r;
+  for (int o : g.outputs) r.push_back(*vals[o]);
+  return r;
+}
+
+void check(const std::string& text, uint32_t seed = 1, double rtol = 1e-5, double atol = 1e-6, int cores = 0) {
+  ir::Graph g = ir::parse(text, "test.ir");
+  std::vector<ir::HostTensor> ins;
+  for (size_t i = 0; i < g.inputs.size(); ++i) {
+    const auto& v = g.values[g.inputs[i]];
+    ins.push_back(rnd(v.type, v.shape, seed + static_cast<uint32_t>(i)));
+  }
+  compiler::CompileOptions opt;
+  opt.cores = cores;
+  auto m = compiler::compile(g, v1(), opt);
+  auto got = runtime::run_model(m, v1(), ins);
+  auto want = reference(g, ins);
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t k = 0; k < got.size(); ++k) {
+    ASSERT_EQ(got[k].shape, want[k].shape);
+    for (int64_t i = 0; i < got[k].elements(); ++i) {
+      const double a = got[k].get(i), b = want[k].get(i);
+      if (std::isnan(b)) {
+        EXPECT_TRUE(std::isnan(a)) << "output " << k << " element " << i;
+        continue;
+      }
+      ASSERT_LE(std::fabs(a - b), atol + rtol * std::fabs(b)) << "output " << k << " element " << i << ": got " << a
+                                                              << " want " << b << "\n" << text;
+    }
+  }
+}
+
+}  // namespace
+
+TEST(Compiler, ElementwiseWithBroadcastAndActivations) {
+  check(R"(graph "g" {
+  input %x : f32[2,3,40]
+  input %y : f32[3,1]
+  %a : f32[2,3,40] = Add(%x, %y) name="add" opset=14
+  %b : f32[2,3,40] = Sigmoid(%a) name="sig" opset=13
+  %c : f32[2,3,40] = LeakyRelu(%b) {alpha=0.1} name="lr" opset=16
+  %d : f32[2,3,40] = Mul(%c, %x) name="mul" opset=14
+  output %d
+})");
+}
+
+TEST(Compiler, LayoutOps) {
+  check(R"(graph "g" {
+  input %x : f32[2,3,5]
+  const %starts : i64[1] = [1]
+  const %ends : i64[1] = [5]
+  const %axes : i64[1] = [2]
+  const %steps : i64[1] = [2]
+  %t : f32[5,3,2] = Transpose(%x) {perm=ints[2,1,0]} name="tr" opset=13
+  %s : f32[2,3,2] = Slice(%x, %starts, %ends, %axes, %steps) name="sl" opset=13
+  %c : f32[2,3,7] = Concat(%x, %s) {axis=2} name="cat" opset=13
+  output %t
+  output %c
+})");
+}
+
+TEST(Compiler, ReductionsSoftmaxLayerNorm) {
+  check(R"(graph "g" {
+  input %x : f32[4,6,33]
+  const %w : f32[33] = [1.0,0.5,2.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0,-1.0]
+  %s : f32[4,6,33] = Softmax(%x) {axis=-1} name="sm" opset=13
+  %r : f32[4,1,33] = ReduceMean(%x) {axes=ints[1]} name="rm" opset=13
+  %a : i64[4,33] = ArgMax(%x) {axis=1, keepdims=0} name="am" opset=13
+  output %s
+  output %r
+  output %a
+})", 3, 1e-5, 1e-6);
+}
+
+TEST(Compiler, LayerNormalizationMatchesItsDefinition) {
+  ir::Graph g = ir::parse(R"(graph "g" {
+  input %x : f32[5,70]
+  input %s : f32[70]
+  input %b : f32[70]
+  %y : f32[5,70] = LayerNormalization(%x, %s, %b) {axis=-1, epsilon=0.001} name="ln" opset=17
+  output %y
+})", "ln.ir");
+  auto x = rnd(ir::ElemType::f32, {5, 70}, 1), sc = rnd(ir::ElemType::f32, {70}, 2), bi = rnd(ir::ElemType::f32, {70}, 3);
+  auto m = compiler::compile(g, v1(), {});
+  auto y = runtime::run_model(m, v1(), {x, sc, bi})[0];
+  for (int r = 0; r < 5; ++r) {
+    double mean = 0, var = 0;
+    for (int c = 0; c < 70; ++c) mean += x.get(r * 70 + c) / 70;
+    for (int c = 0; c < 70; ++c) var += (x.get(r * 70 + c) - mean) * (x.get(r * 70 + c) - mean) / 70;
+    for (int c = 0; c < 70; ++c) {
+      double want = (x.get(r * 70 + c) - mean) / std::sqrt(var + 0.001) * sc.get(c) + bi.get(c);
+      ASSERT_NEAR(y.get(r * 70 + c), want, 1e-5 * (1 + std::fabs(want)));
+    }
+  }
+}
+
+TEST(Compiler, MatMulGemmConvPool) {
+  check(R"(graph "g" {
+  input %x : f32[2,70,300]
+  input %w : f32[300,40]
+  %y : f32[2,70,40] = MatMul(%x, %w) name="mm" opset=13
+  output %y
+})", 5, 1e-4, 1e-4);
+  // Conv (padded, strided, grouped) + MaxPool against direct loops.
+  for (int64_t group : {1, 2, 4}) {
+    ir::Graph g = ir::parse(fmt::format(R"(graph "g" {{
+  input %x : f32[2,4,9,9]
+  input %w : f32[4,{},3,3]
+  input %b : f32[4]
+  %y : f32[2,4,5,5] = Conv(%x, %w, %b) {{group={}, kernel_shape=ints[3,3], pads=ints[1,1,1,1], strides=ints[2,2]}} name="conv" opset=11
+  %p : f32[2,4,3,3] = MaxPool(%y) {{kernel_shape=ints[3,3], pads=ints[1,1,1,1], strides=ints[2,2]}} name="mp" opset=12
+  output %y
+  output %p
+}})", 4 / group, group), "conv.ir");
+    auto x = rnd(ir::ElemType::f32, {2, 4, 9, 9}, 1), w = rnd(ir::ElemType::f32, {4, 4 / group, 3, 3}, 2),
+         bias = rnd(ir::ElemType::f32, {4}, 3);
+    auto m = compiler::compile(g, v1(), {});
+    auto out = runtime::run_model(m, v1(), {x, w, bias});
+    const int64_t cg = 4 / group;
+    std::vector<double> y(2 * 4 * 25);
+    for (int n = 0; n < 2; ++n)
+      for (int co = 0; co < 4; ++co)
+        for (int oh = 0; oh < 5; ++oh)
+          for (int ow = 0; ow < 5; ++ow) {
+            double acc = bias.get(co);
+            const int64_t g0 = co / (4 / group) * cg;
+            for (int64_t ci = 0; ci < cg; ++ci)
+              for (int kh = 0; kh < 3; ++kh)
+                for (int kw = 0; kw < 3; ++kw) {
+                  const int ih = oh * 2 + kh - 1, iw = ow * 2 + kw - 1;
+                  if (ih < 0 || ih >= 9 || iw < 0 || iw >= 9) continue;
+                  acc += x.get(((n * 4 + g0 + ci) * 9 + ih) * 9 + iw) * w.get(((co * cg + ci) * 3 + kh) * 3 + kw);
+                }
+            y[((n * 4 + co) * 5 + oh) * 5 + ow] = acc;
+            ASSERT_NEAR(out[0].get(((n * 4 + co) * 5 + oh) * 5 + ow), acc, 1e-4) << "group " << group;
+          }
+    for (int n = 0; n < 2; ++n)
+      for (int c = 0; c < 4; ++c)
+        for (int oh = 0; oh < 3; ++oh)
+          for (int ow = 0; ow < 3; ++ow) {
+            double mx = -INFINITY;
+            for (int kh = 0; kh < 3; ++kh)
+              for (int kw = 0; kw < 3; ++kw) {
+                const int ih = oh * 2 + kh - 1, iw = ow * 2 + kw - 1;
+                if (ih >= 0 && ih < 5 && iw >= 0 && iw < 5) mx = std::max(mx, y[((n * 4 + c) * 5 + ih) * 5 + iw]);
+              }
+            ASSERT_NEAR(out[1].get(((n * 4 + c) * 3 + oh) * 3 + ow), mx, 1e-4);
+          }
+  }
+}
+
+TEST(Compiler, MultiCoreGivesTheSameResult) {
+  const char* g = R"(graph "g" {
+  input %x : f32[64,200]
+  %e : f32[64,200] = Exp(%x) name="e" opset=13
+  %s : f32[64,200] = Softmax(%e) {axis=1} name="s" opset=13
+  output %s
+})";
+  check(g, 9, 1e-5, 1e-6, 1);
+  check(g, 9, 1e-5, 1e-6, 8);
+}

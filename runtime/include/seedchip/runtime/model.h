@@ -1,0 +1,23 @@
+// seedchip — running a compiled model on the functional simulator with host tensors.
+#pragma once
+
+#include <vector>
+
+#include "seedchip/arch/chip.h"
+#include "seedchip/compiler/compiler.h"
+#include "seedchip/ir/graph.h"
+#include "seedchip/sim/functional.h"
+
+namespace seedchip::runtime {
+
+/// Runs `m` on `chip`: converts each input (the model's element type) into
+/// the chip's dtype, simulates, and converts the outputs back. Inputs must
+/// match the model's inputs in order, type and shape (else std::runtime_error
+/// naming the input). `stats` receives the simulator's counts when non-null.
+std::vector<ir::HostTensor> run_model(const compiler::CompiledModel& m, const arch::Chip& chip,
+                                      const std::vector<ir::HostTensor>& inputs, sim::RunStats* stats = nullptr);
+
+/// Deterministic random data for input `b` (fixed seed per input index).
+ir::HostTensor random_input(const compiler::IoBinding& b, uint32_t seed);
+
+}  // namespace seedchip::runtime
