@@ -114,6 +114,8 @@ int main(int argc, char** argv) {
   std::string compile_in, compile_out;
   compile_cmd->add_option("model", compile_in, "ONNX model")->required();
   compile_cmd->add_option("-o,--output", compile_out, "Program to write (.scp)")->required();
+  std::vector<std::string> compile_inputs;
+  compile_cmd->add_option("--input", compile_inputs, "NAME=FILE calibration input for int8/fp8 (random where absent)");
   add_model_opts(compile_cmd);
   auto* run_cmd = app.add_subcommand("run", "Compile (if needed) and run a model on the functional simulator");
   std::string run_in, run_outdir = ".";
@@ -172,7 +174,7 @@ int main(int argc, char** argv) {
     } else if (demo_cmd->parsed()) {
       return cli::run_demo(demo_chip);
     } else if (compile_cmd->parsed()) {
-      return cli::cmd_compile(compile_in, compile_out, margs);
+      return cli::cmd_compile(compile_in, compile_out, margs, compile_inputs);
     } else if (run_cmd->parsed()) {
       return cli::cmd_run(run_in, margs, run_inputs, run_outdir);
     } else if (conf_cmd->parsed()) {

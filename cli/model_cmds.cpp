@@ -60,12 +60,69 @@ frontends::ImportOptions import_options(const ModelArgs& a) {
 
 bool is_onnx(const std::string& path) { return fs::path(path).extension() == ".onnx"; }
 
-// Compiles an ONNX file, or loads a compiled .scp program.
-compiler::CompiledModel load_model(const std::string& path, const arch::Chip& chip, const ModelArgs& a) {
+ir::HostTensor read_input(const std::string& file);
+
+std::map<std::string, std::string> parse_input_specs(const std::vector<std::string>& specs) {
+  std::map<std::string, std::string> given;
+  for (const auto& s : specs) {
+    auto eq = s.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == s.size())
+      throw std::runtime_error(fmt::format("--input '{}': expected NAME=FILE (.npy or .pb)", s));
+    given[s.substr(0, eq)] = s.substr(eq + 1);
+  }
+  return given;
+}
+
+// The model's inputs: from --input files where given (checked against the
+// model's names, types and shapes), deterministic random data otherwise.
+std::vector<ir::HostTensor> prepare_inputs(const std::vector<compiler::IoBinding>& bindings,
+                                           const std::map<std::string, std::string>& given) {
+  for (const auto& [name, file] : given) {
+    bool found = false;
+    for (const auto& b : bindings) found = found || b.name == name;
+    if (!found) {
+      std::string names;
+      for (const auto& b : bindings) names += (names.empty() ? "" : ", ") + b.name;
+      throw std::runtime_error(fmt::format("--input {}: the model has no input '{}' (inputs: {})", name, name, names));
+    }
+  }
+  std::vector<ir::HostTensor> inputs;
+  for (size_t i = 0; i < bindings.size(); ++i) {
+    const auto& b = bindings[i];
+    auto it = given.find(b.name);
+    if (it == given.end()) {
+      inputs.push_back(runtime::random_input(b, 1234 + static_cast<uint32_t>(i)));
+      continue;
+    }
+    ir::HostTensor t = read_input(it->second);
+    if (t.type != b.type)
+      throw std::runtime_error(fmt::format("--input {}: {} holds {} data, the model's input is {}", b.name, it->second,
+                                           ir::elem_name(t.type), ir::elem_name(b.type)));
+    if (t.shape != b.shape)
+      throw std::runtime_error(fmt::format("--input {}: {} has shape {}, the model's input is {}", b.name, it->second,
+                                           shape_str(t.shape), shape_str(b.shape)));
+    inputs.push_back(std::move(t));
+  }
+  return inputs;
+}
+
+// Compiles an ONNX file, or loads a compiled .scp program. For int8/fp8 the
+// activation scales are calibrated on `given` inputs (random where absent).
+compiler::CompiledModel load_model(const std::string& path, const arch::Chip& chip, const ModelArgs& a,
+                                   const std::map<std::string, std::string>& given) {
   if (is_onnx(path)) {
     ir::Graph g = frontends::import_onnx(path, import_options(a));
+    auto opt = compile_options(a);
+    if (opt.precision == compiler::Precision::int8 || opt.precision == compiler::Precision::fp8) {
+      std::vector<compiler::IoBinding> bindings;
+      for (int v : g.inputs) bindings.push_back({g.values[v].name, "", g.values[v].type, g.values[v].shape});
+      opt.calibration = {prepare_inputs(bindings, given)};
+      opt.runner = [&chip](const compiler::CompiledModel& cm, const std::vector<ir::HostTensor>& ins) {
+        return runtime::run_model(cm, chip, ins);
+      };
+    }
     try {
-      return compiler::compile(g, chip, compile_options(a));
+      return compiler::compile(g, chip, opt);
     } catch (const compiler::CompileError& e) {
       throw std::runtime_error(fmt::format("{}: {}", path, e.what()));
     }
@@ -116,10 +173,11 @@ void print_summary(const compiler::CompiledModel& m, const sim::RunStats* st) {
 
 }  // namespace
 
-int cmd_compile(const std::string& model, const std::string& out, const ModelArgs& a) {
+int cmd_compile(const std::string& model, const std::string& out, const ModelArgs& a,
+                const std::vector<std::string>& input_specs) {
   const arch::Chip chip = arch::find_chip(a.chip);
   if (!is_onnx(model)) throw std::runtime_error(fmt::format("{}: compile takes an .onnx model", model));
-  auto m = load_model(model, chip, a);
+  auto m = load_model(model, chip, a, parse_input_specs(input_specs));
   isa::write_program_file(m.program, out);
   fmt::print("{}: compiled for {} ({}) -> {}\n", model, chip.name, a.precision, out);
   print_summary(m, nullptr);
@@ -129,40 +187,9 @@ int cmd_compile(const std::string& model, const std::string& out, const ModelArg
 int cmd_run(const std::string& model, const ModelArgs& a, const std::vector<std::string>& input_specs,
             const std::string& outdir) {
   const arch::Chip chip = arch::find_chip(a.chip);
-  auto m = load_model(model, chip, a);
-  std::map<std::string, std::string> given;
-  for (const auto& s : input_specs) {
-    auto eq = s.find('=');
-    if (eq == std::string::npos || eq == 0 || eq + 1 == s.size())
-      throw std::runtime_error(fmt::format("--input '{}': expected NAME=FILE (.npy or .pb)", s));
-    given[s.substr(0, eq)] = s.substr(eq + 1);
-  }
-  for (const auto& [name, file] : given) {
-    bool found = false;
-    for (const auto& b : m.inputs) found = found || b.name == name;
-    if (!found) {
-      std::string names;
-      for (const auto& b : m.inputs) names += (names.empty() ? "" : ", ") + b.name;
-      throw std::runtime_error(fmt::format("--input {}: the model has no input '{}' (inputs: {})", name, name, names));
-    }
-  }
-  std::vector<ir::HostTensor> inputs;
-  for (size_t i = 0; i < m.inputs.size(); ++i) {
-    const auto& b = m.inputs[i];
-    auto it = given.find(b.name);
-    if (it == given.end()) {
-      inputs.push_back(runtime::random_input(b, 1234 + static_cast<uint32_t>(i)));
-      continue;
-    }
-    ir::HostTensor t = read_input(it->second);
-    if (t.type != b.type)
-      throw std::runtime_error(fmt::format("--input {}: {} holds {} data, the model's input is {}", b.name, it->second,
-                                           ir::elem_name(t.type), ir::elem_name(b.type)));
-    if (t.shape != b.shape)
-      throw std::runtime_error(fmt::format("--input {}: {} has shape {}, the model's input is {}", b.name, it->second,
-                                           shape_str(t.shape), shape_str(b.shape)));
-    inputs.push_back(std::move(t));
-  }
+  const auto given = parse_input_specs(input_specs);
+  auto m = load_model(model, chip, a, given);
+  const auto inputs = prepare_inputs(m.inputs, given);
   sim::RunStats st;
   const auto t0 = std::chrono::steady_clock::now();
   auto outs = runtime::run_model(m, chip, inputs, &st);

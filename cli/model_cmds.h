@@ -16,7 +16,8 @@ struct ModelArgs {
 };
 
 /// `seedchip compile MODEL.onnx -o OUT.scp`.
-int cmd_compile(const std::string& model, const std::string& out, const ModelArgs& a);
+int cmd_compile(const std::string& model, const std::string& out, const ModelArgs& a,
+                const std::vector<std::string>& calibration_inputs);
 /// `seedchip run MODEL.onnx|MODEL.scp`: inputs NAME=FILE (.npy/.pb), outputs DIR/<name>.npy.
 int cmd_run(const std::string& model, const ModelArgs& a, const std::vector<std::string>& inputs, const std::string& outdir);
 /// `seedchip conformance DIR...`: one line per ONNX backend test case, then the counts;

@@ -9,7 +9,7 @@ pkgs=(g++ cmake ninja-build pkg-config zlib1g-dev libyaml-cpp-dev libcli11-dev l
       nlohmann-json3-dev libgtest-dev libbenchmark-dev
       libonnx-dev libprotobuf-dev protobuf-compiler)
 if [[ "${1:-}" == "--test" ]]; then
-  pkgs+=(python3 python3-numpy python3-torch python3-onnx)
+  pkgs+=(python3 python3-numpy python3-torch python3-torchvision python3-onnx)
 fi
 
 missing=()

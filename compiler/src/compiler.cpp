@@ -1,6 +1,7 @@
 // seedchip — the compiler driver: passes, dumps, lowering, I/O metadata.
 #include "seedchip/compiler/compiler.h"
 
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <iostream>
@@ -34,7 +35,7 @@ std::string_view precision_name(Precision p) {
 
 namespace {
 
-const char* kStages[] = {"import", "fold", "fuse"};
+const char* kStages[] = {"import", "fold", "fuse", "quantize"};
 
 void dump(const CompileOptions& opt, const std::string& stage, const ir::Graph& g) {
   if (!opt.dump_ir.count(stage) && !opt.dump_ir.count("all")) return;
@@ -49,13 +50,44 @@ CompiledModel compile(const ir::Graph& input, const arch::Chip& chip, const Comp
   for (const auto& s : opt.dump_ir) {
     bool known = s == "all";
     for (const char* k : kStages) known = known || s == k;
-    if (!known) throw CompileError(fmt::format("--dump-ir: unknown stage '{}' (import, fold, fuse, all)", s));
+    if (!known) throw CompileError(fmt::format("--dump-ir: unknown stage '{}' (import, fold, fuse, quantize, all)", s));
   }
   dump(opt, "import", input);
   ir::Graph g = fold_constants(input);
   dump(opt, "fold", g);
   g = fuse(std::move(g));
   dump(opt, "fuse", g);
+  if (opt.precision == Precision::int8 || opt.precision == Precision::fp8) {
+    // Calibrate: run the fused graph in fp32 with every quantised matmul's
+    // activation exposed as an extra output, and keep each one's max |x|.
+    std::map<int, double> absmax;
+    std::vector<int> watch;
+    for (const auto& n : g.nodes) {
+      const int a = quant_activation(g, n);
+      if (a >= 0 && std::find(watch.begin(), watch.end(), a) == watch.end()) watch.push_back(a);
+    }
+    if (!watch.empty()) {
+      if (opt.calibration.empty() || !opt.runner)
+        throw CompileError(fmt::format("--precision {} needs calibration inputs to choose activation scales",
+                                       precision_name(opt.precision)));
+      ir::Graph cal = g;
+      const size_t first = cal.outputs.size();
+      for (int v : watch) cal.outputs.push_back(v);
+      CompileOptions fp;
+      fp.cores = opt.cores;
+      CompiledModel cm = compile(cal, chip, fp);
+      for (const auto& set : opt.calibration) {
+        auto outs = opt.runner(cm, set);
+        for (size_t k = 0; k < watch.size(); ++k) {
+          double& m = absmax[watch[k]];
+          const auto& t = outs[first + k];
+          for (int64_t i = 0; i < t.elements(); ++i) m = std::max(m, std::fabs(t.get(i)));
+        }
+      }
+    }
+    g = quantize(std::move(g), opt.precision, absmax);
+    dump(opt, "quantize", g);
+  }
   g.verify();
   Lowering lower(g, chip, opt);
   CompiledModel m = lower.run();

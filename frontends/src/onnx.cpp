@@ -36,6 +36,8 @@ using onnx::TypeProto;
 
 /// Largest tensor accepted (elements); guards the size arithmetic against overflow.
 constexpr int64_t kMaxElements = int64_t{1} << 40;
+/// Largest rank a shape operand may ask for (models use a handful).
+constexpr int64_t kMaxRank = 64;
 
 /// Joins a possibly multi-line message (ONNX's are) into one line.
 std::string one_line(std::string_view s) {
@@ -230,18 +232,34 @@ bool is_static(const Types& types, const std::string& name) {
   fail(fmt::format("{}: shape inference failed at {}: {}", src, node_desc(*node), reason));
 }
 
-/// onnx 1.12's shape inference dereferences out-of-range dimensions for some
-/// invalid attributes instead of failing (found by fuzzing the node tests):
-/// reject those first. GatherND with negative batch_dims is invalid whatever
-/// the ranks; LayerNormalization with Mean/InvStdDev outputs and an axis
-/// below -rank needs the input rank, so a lenient inference pass (without the
-/// outputs that trigger the bug) finds the ranks; its results are discarded.
+/// onnx 1.12's shape inference crashes on some invalid models instead of
+/// failing (found by fuzzing the node tests): reject those first.
+/// - GatherND with negative batch_dims reads out of bounds.
+/// - A declared shape operand (ConstantOfShape, Expand, Reshape) with a huge
+///   length makes a result of that rank: memory runs out.
+/// - LayerNormalization with Mean/InvStdDev outputs and an axis below -rank
+///   reads out of bounds; that check needs the input rank, so a lenient
+///   inference pass (without the outputs that trigger the bug) finds the
+///   ranks, and its results are discarded.
 void guard_inference_crashes(onnx::ModelProto& m, const std::string& src) {
   onnx::GraphProto& g = *m.mutable_graph();
+  std::unordered_map<std::string, int64_t> declared_len;  // length of 1-D graph inputs and initializers
+  for (const auto& i : g.input())
+    if (i.type().has_tensor_type() && i.type().tensor_type().shape().dim_size() == 1)
+      declared_len[i.name()] = i.type().tensor_type().shape().dim(0).dim_value();
+  for (const auto& t : g.initializer())
+    if (t.dims_size() == 1) declared_len[t.name()] = t.dims(0);
   std::vector<int> risky;
   for (int i = 0; i < g.node_size(); ++i) {
     const auto& n = g.node(i);
     if (!is_default_domain(n.domain())) continue;
+    const int shape_operand = n.op_type() == "ConstantOfShape" ? 0 : (n.op_type() == "Expand" || n.op_type() == "Reshape") ? 1 : -1;
+    if (shape_operand >= 0 && n.input_size() > shape_operand) {
+      auto it = declared_len.find(n.input(shape_operand));
+      if (it != declared_len.end() && it->second > kMaxRank)
+        fail(fmt::format("{}: {}: shape operand '{}' has {} elements, more than the supported rank {}", src,
+                         node_desc(n), it->first, it->second, kMaxRank));
+    }
     for (const auto& a : n.attribute()) {
       if (n.op_type() == "GatherND" && a.name() == "batch_dims" && a.i() < 0)
         fail(fmt::format("{}: {} attribute 'batch_dims' is negative ({})", src, node_desc(n), a.i()));

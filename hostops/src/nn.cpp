@@ -102,7 +102,7 @@ HostTensor minus_zero_point(const Ctx& c, const HostTensor& x, const HostTensor*
     inner = rows ? x.shape.back() : 1;
     if (zp->shape[0] != n) c.fail(fmt::format("zero point has {} entries, expected {}", zp->shape[0], n));
   }
-  for (int64_t i = 0; i < x.elements(); ++i) st_i(r, i, ld_i(x, i) - (zp ? ld_i(*zp, n == 1 ? 0 : (i / inner) % n) : 0));
+  for (int64_t i = 0; i < x.elements(); ++i) st_i(r, i, wsub(ld_i(x, i), zp ? ld_i(*zp, n == 1 ? 0 : (i / inner) % n) : 0));
   return r;
 }
 

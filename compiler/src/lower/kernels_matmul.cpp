@@ -54,6 +54,8 @@ struct Gemm {
   std::string act;                         ///< "", "Relu"
   DType ct = DType::fp32;                  ///< matrix input dtype
   int64_t zp_a = 0, zp_b = 0;              ///< MatMulInteger zero points (scalar)
+  double act_scale = 0;                    ///< > 0: quantise A with this scale (v.quant)
+  std::optional<View> colscale;            ///< [N] fp32: accumulator x colscale[n] first in the epilogue
 };
 
 void emit_gemm(Lowering& L, const ir::Node& n, const Gemm& G) {
@@ -69,7 +71,8 @@ void emit_gemm(Lowering& L, const ir::Node& n, const Gemm& G) {
   int64_t nt = std::min(G.N, cols);
   auto b_bytes = [&](int64_t ntt) { return G.K * ntt * (es_b + (conv_b ? es_c : 0)); };
   while (nt > 1 && b_bytes(nt) > slot / 2) nt = (nt + 1) / 2;
-  const int64_t per_row = G.K * (es_a + (conv_a ? es_c : 0)) + nt * (es_o + 8) + (G.C ? nt * 4 : 0);
+  const int64_t per_row =
+      G.K * (es_a + (conv_a ? es_c : 0)) + nt * (es_o + 8) + (G.C ? nt * 4 : 0) + (G.colscale ? nt * 4 : 0);
   int64_t mt = std::min<int64_t>(G.M, (slot - b_bytes(nt)) / std::max<int64_t>(per_row, 1));
   mt = std::min<int64_t>(mt, static_cast<int64_t>(L.em().acc_slot_bytes()) / (nt * 4));
   if (mt < 1) L.fail(n, fmt::format("a GEMM row with K={} does not fit in SRAM", G.K));
@@ -96,7 +99,12 @@ void emit_gemm(Lowering& L, const ir::Node& n, const Gemm& G) {
     auto lb = split_instr(Op::load, {G.K, nn}, b_s, Bv, nullptr, nullptr, {0, 0, 0});
     tile.loads.insert(tile.loads.end(), la.begin(), la.end());
     tile.loads.insert(tile.loads.end(), lb.begin(), lb.end());
-    View bias_s, c_s;
+    View bias_s, c_s, cs_s;
+    if (G.colscale) {
+      cs_s = buf(DType::fp32, {1, nn});
+      auto l = split_instr(Op::load, {nn}, dense2(cs_s, {nn}), G.colscale->slice(0, n0, nn), nullptr, nullptr, {0, 0, 0});
+      tile.loads.insert(tile.loads.end(), l.begin(), l.end());
+    }
     if (G.bias) {
       bias_s = buf(bias_c.dtype, {1, nn});
       auto lbias = split_instr(Op::load, {nn}, dense2(bias_s, {nn}), bias_c.slice(0, n0, nn), nullptr, nullptr, {0, 0, 0});
@@ -116,6 +124,9 @@ void emit_gemm(Lowering& L, const ir::Node& n, const Gemm& G) {
       if (G.zp_a) {
         isa::Operand z = imm(static_cast<double>(G.zp_a), true);
         add(split_instr(Op::v_sub, {mm, G.K}, a_c, a_s, nullptr, &z, {1, 0, 0}));
+      } else if (G.act_scale > 0) {  // a_q = saturate(round(a / s)) (fp8: a / s rounded to e4m3)
+        isa::Operand sc = imm(G.act_scale);
+        add(split_instr(Op::v_quant, {mm, G.K}, a_c, a_s, nullptr, &sc, {0, 1, 0}));
       } else {
         add(split_instr(Op::v_copy, {mm, G.K}, a_c, a_s, nullptr, nullptr, {1, 0, 0}));
       }
@@ -155,26 +166,34 @@ void emit_gemm(Lowering& L, const ir::Node& n, const Gemm& G) {
     // epilogue
     View o_s = buf(O.dtype, {mm, nn});
     View cur_v = acc;
+    if (G.colscale) {  // dequantise: acc x (act_scale x weight_scale[n]) in fp32
+      View deq = buf(DType::fp32, {mm, nn});
+      View cb = cs_s;
+      cb.shape = {mm, nn};
+      cb.strides = {0, 1};
+      add(split_instr(Op::v_mul, {mm, nn}, deq, acc, &cb, nullptr, {1, 0, 0}));
+      cur_v = deq;
+    }
     auto vop = [&](Op o, const View& d, const View& x, const View* y, const isa::Operand* im = nullptr) {
       add(split_instr(o, {mm, nn}, d, x, y, im, {1, 0, 0}));
     };
     const bool last_is_out = !G.bias && !G.C && G.act.empty() && G.alpha == 1.0;
     if (G.alpha != 1.0) {
       isa::Operand al = imm(G.alpha);
-      vop(Op::v_mul, acc, acc, nullptr, &al);
+      vop(Op::v_mul, cur_v, cur_v, nullptr, &al);
     }
     if (G.bias) {
       View bb = bias_s;
       bb.shape = {mm, nn};
       bb.strides = {0, 1};
-      vop(Op::v_add, acc, acc, &bb);
+      vop(Op::v_add, cur_v, cur_v, &bb);
     }
     if (G.C) {
       if (G.beta != 1.0) {
         isa::Operand be = imm(G.beta);
         vop(Op::v_mul, c_s, c_s, nullptr, &be);
       }
-      vop(Op::v_add, acc, acc, &c_s);
+      vop(Op::v_add, cur_v, cur_v, &c_s);
     }
     if (G.act == "Relu") vop(Op::v_relu, o_s, cur_v, nullptr);
     else vop(Op::v_copy, o_s, cur_v, nullptr);
@@ -195,6 +214,46 @@ View const_weight(Lowering& L, const ir::HostTensor& w, int64_t K, int64_t N, bo
   for (int64_t k = 0; k < K; ++k)
     for (int64_t j = 0; j < N; ++j) t.set(k * N + j, transposed ? w.get(j * K + k) : w.get(k * N + j));
   return L.add_constant(t, ct);
+}
+
+// Per-output-channel symmetric quantisation of a [K, N] weight (given by `at`):
+// scale[n] = max_k |w| / qmax; returns the quantised constant and sets the
+// column scales to act_scale x scale[n].
+View quant_weight(Lowering& L, int64_t K, int64_t N, const std::function<double(int64_t, int64_t)>& at, DType qt,
+                  double act_scale, View& colscale) {
+  const double qmax = qt == DType::int8 ? 127.0 : 448.0;
+  ir::HostTensor q(ir::ElemType::f32, {K, N}), cs(ir::ElemType::f32, {N});
+  for (int64_t j = 0; j < N; ++j) {
+    double m = 0;
+    for (int64_t k = 0; k < K; ++k) m = std::max(m, std::fabs(at(k, j)));
+    const double s = m > 0 ? m / qmax : 1.0;
+    for (int64_t k = 0; k < K; ++k) {
+      const double v = at(k, j) / s;
+      q.set(k * N + j, qt == DType::int8 ? std::nearbyint(std::clamp(v, -qmax, qmax)) : v);
+    }
+    cs.set(j, act_scale * s);
+  }
+  colscale = L.add_constant(cs, DType::fp32);
+  return L.add_constant(q, qt);
+}
+
+// The quantisation a node was annotated with (quantize pass), if any.
+struct QuantAttrs {
+  DType dtype = DType::fp32;
+  double act_scale = 0;
+  bool on = false;
+};
+QuantAttrs quant_attrs(Lowering& L, const ir::Node& n) {
+  QuantAttrs q;
+  if (!n.has_attr("q_dtype")) return q;
+  auto d = parse_dtype(n.attr_str("q_dtype", ""));
+  if (!d) L.fail(n, "bad q_dtype");
+  if (!L.em().chip().matrix_supports(*d))
+    L.fail(n, fmt::format("chip '{}' cannot multiply {} on its matrix engine", L.em().chip().name, dtype_name(*d)));
+  q.dtype = *d;
+  q.act_scale = n.attr_float("act_scale", 1.0);
+  q.on = true;
+  return q;
 }
 
 }  // namespace
@@ -253,7 +312,16 @@ bool lower_matmul(Lowering& L, const ir::Node& n) {
     };
     const ir::HostTensor* wb = L.constant(n.inputs[1]);
     View bconst;
-    if (wb && batch == 1 && b.shape.size() == 2 && !dtype_is_int(b.dtype)) bconst = const_weight(L, *wb, K, N, false, G.ct);
+    const QuantAttrs q = quant_attrs(L, n);
+    if (q.on && wb && b.shape.size() == 2) {
+      View cs;
+      bconst = quant_weight(L, K, N, [&](int64_t k, int64_t j) { return wb->get(k * N + j); }, q.dtype, q.act_scale, cs);
+      G.ct = q.dtype;
+      G.act_scale = q.act_scale;
+      G.colscale = cs;
+    } else if (wb && batch == 1 && b.shape.size() == 2 && !dtype_is_int(b.dtype)) {
+      bconst = const_weight(L, *wb, K, N, false, G.ct);
+    }
     G.A = [=](int64_t bi) {
       View v = View::dense(Space::hbm, a.addr, a.dtype, {M, K});
       v.addr = static_cast<uint64_t>(static_cast<int64_t>(a.addr) + batch_off(a, ra, bi) * a.esize());
@@ -287,7 +355,19 @@ bool lower_matmul(Lowering& L, const ir::Node& n) {
     G.ct = compute_dtype(L, n, a.dtype);
     G.act = n.attr_str("activation", "");
     const ir::HostTensor* wb = L.constant(n.inputs[1]);
-    View bv = wb ? const_weight(L, *wb, G.K, G.N, tb, G.ct) : b;
+    View bv = b;
+    const QuantAttrs q = quant_attrs(L, n);
+    if (q.on && wb) {
+      View cs;
+      const int64_t K = G.K, N = G.N;
+      bv = quant_weight(L, K, N, [&](int64_t k, int64_t j) { return tb ? wb->get(j * K + k) : wb->get(k * N + j); },
+                        q.dtype, q.act_scale, cs);
+      G.ct = q.dtype;
+      G.act_scale = q.act_scale;
+      G.colscale = cs;
+    } else if (wb) {
+      bv = const_weight(L, *wb, G.K, G.N, tb, G.ct);
+    }
     G.A = [=](int64_t) { return a; };
     G.B = [=](int64_t) { return bv; };
     View out = L.hbm(ov);
@@ -411,7 +491,8 @@ bool lower_matmul(Lowering& L, const ir::Node& n) {
     }
     if (C != Cg * group || Co % group != 0) L.fail(n, "channels do not match the group count");
     const int64_t Cog = Co / group, Kc = Cg * KH * KW;
-    const DType ct = compute_dtype(L, n, x.dtype);
+    const QuantAttrs q = quant_attrs(L, n);
+    const DType ct = q.on ? q.dtype : compute_dtype(L, n, x.dtype);
     // im2col per group into scratch: col[n][oh*OW+ow][c*KH*KW + kh*KW + kw]
     View col = L.scratch(x.dtype, {N, OH, OW, Cg, KH, KW});
     for (int64_t gi = 0; gi < group; ++gi) {
@@ -421,8 +502,11 @@ bool lower_matmul(Lowering& L, const ir::Node& n) {
       src.strides = {C * Hp * Wp, ks[0] * Wp, ks[1], Hp * Wp, dl[0] * Wp, dl[1]};
       L.copy(src, col);
       // weights of this group as [Kc, Cog]
-      View wv;
-      if (w) {
+      View wv, cs;
+      if (w && q.on) {
+        wv = quant_weight(L, Kc, Cog, [&](int64_t k, int64_t o) { return w->get((gi * Cog + o) * Kc + k); }, q.dtype,
+                          q.act_scale, cs);
+      } else if (w) {
         ir::HostTensor wg(ir::ElemType::f32, {Kc, Cog});
         for (int64_t k = 0; k < Kc; ++k)
           for (int64_t o = 0; o < Cog; ++o) wg.set(k * Cog + o, w->get((gi * Cog + o) * Kc + k));
@@ -432,6 +516,10 @@ bool lower_matmul(Lowering& L, const ir::Node& n) {
       }
       Gemm G;
       G.batch = N, G.M = OH * OW, G.K = Kc, G.N = Cog, G.ct = ct, G.act = act;
+      if (w && q.on) {
+        G.act_scale = q.act_scale;
+        G.colscale = cs;
+      }
       G.A = [=](int64_t b) {
         return View::dense(Space::hbm, col.addr + static_cast<uint64_t>(b * OH * OW * Kc * col.esize()), col.dtype,
                            {OH * OW, Kc});

@@ -284,6 +284,20 @@ void Lowering::lower_on_host(const ir::Node& n) {
 
 CompiledModel Lowering::run() {
   plan_memory();
+  CompiledModel m;
+  // Input symbols first: an input that is also an output is copied into new
+  // storage below, and the input must keep the storage it is written to.
+  for (size_t i = 0; i < g_.inputs.size(); ++i) {
+    const int v = g_.inputs[i];
+    isa::Symbol s;
+    s.name = fmt::format("in{}", i);
+    s.kind = isa::SymbolKind::input;
+    s.dtype = dt(v);
+    for (auto d : g_.values[v].shape) s.dims.push_back(static_cast<uint64_t>(d));
+    s.addr = storage_[storage_of_[v]].addr;
+    prog_.symbols.push_back(s);
+    m.inputs.push_back({g_.values[v].name, s.name, g_.values[v].type, g_.values[v].shape});
+  }
   for (const auto& n : g_.nodes) lower_node(n);
   for (int o : copy_outputs_) {
     const auto& val = g_.values[o];
@@ -297,8 +311,7 @@ CompiledModel Lowering::run() {
     storage_of_[o] = static_cast<int>(storage_.size() - 1);
     copy(src, hbm(o));
   }
-  // Symbols for inputs and outputs.
-  CompiledModel m;
+  // Symbols for the outputs.
   auto sym = [&](int v, isa::SymbolKind kind, const std::string& name) {
     isa::Symbol s;
     s.name = name;
@@ -309,8 +322,6 @@ CompiledModel Lowering::run() {
     prog_.symbols.push_back(s);
     return IoBinding{g_.values[v].name, name, g_.values[v].type, g_.values[v].shape};
   };
-  for (size_t i = 0; i < g_.inputs.size(); ++i)
-    m.inputs.push_back(sym(g_.inputs[i], isa::SymbolKind::input, fmt::format("in{}", i)));
   for (size_t i = 0; i < g_.outputs.size(); ++i)
     m.outputs.push_back(sym(g_.outputs[i], isa::SymbolKind::output, fmt::format("out{}", i)));
   if (hbm_top_ > chip_.memory.capacity_bytes)

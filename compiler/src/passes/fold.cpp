@@ -63,6 +63,8 @@ ir::Graph fold_constants(ir::Graph g) {
       }
     } catch (const hostops::Unsupported&) {
       results.clear();  // leave it to the chip
+    } catch (const hostops::EvalError&) {
+      results.clear();  // e.g. a division by zero: the chip defines what happens
     }
     if (results.empty()) {
       kept.push_back(std::move(n));

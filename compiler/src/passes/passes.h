@@ -18,4 +18,13 @@ ir::Graph remove_dead(ir::Graph g);
 /// Conv weights when constant), into FusedGemm / FusedConv nodes.
 ir::Graph fuse(ir::Graph g);
 
+/// The value a quantised matmul-family node multiplies by its constant
+/// weights (its activation input), or -1 when the node is not quantisable
+/// (runtime weights, depthwise convolution, integer inputs).
+int quant_activation(const ir::Graph& g, const ir::Node& n);
+
+/// int8 / fp8: annotates each quantisable node with q_dtype and act_scale
+/// (absmax / 127 or / 448) from `absmax` (value index -> largest |x| seen).
+ir::Graph quantize(ir::Graph g, Precision p, const std::map<int, double>& absmax);
+
 }  // namespace seedchip::compiler

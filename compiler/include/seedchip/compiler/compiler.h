@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -37,12 +38,22 @@ class CompileError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+struct CompiledModel;
+
+/// Runs a compiled model on input tensors (the runtime provides it; the
+/// compiler uses it to calibrate int8/fp8 activation scales).
+using ModelRunner = std::function<std::vector<ir::HostTensor>(const CompiledModel&, const std::vector<ir::HostTensor>&)>;
+
 /// Compiler settings.
 struct CompileOptions {
   Precision precision = Precision::fp32;
   int cores = 0;                  ///< cores to use; 0 = all of the chip's
   std::set<std::string> dump_ir;  ///< stage names to print to `dump_to` ("all" = every stage)
   std::string* dump_to = nullptr; ///< receives dumps (nullptr: stderr)
+  /// int8/fp8: input sets to calibrate activation scales on (run in fp32 with
+  /// `runner`); the largest |value| seen at each quantised matmul input sets its scale.
+  std::vector<std::vector<ir::HostTensor>> calibration;
+  ModelRunner runner;
 };
 
 /// How one graph input or output maps onto the program.
