@@ -594,6 +594,39 @@ TEST(OnnxImport, UnsupportedAttributes) {
   EXPECT_THAT(import_error(s.bytes()), HasSubstr("m.onnx: node 'ks' (Constant)"));
 }
 
+// Invalid models that crash onnx 1.12's shape inference are rejected first.
+TEST(OnnxImport, GuardsAgainstOnnxInferenceCrashes) {
+  Model ln;
+  ln.input("X", onnx::TensorProto::FLOAT, {2, 3});
+  ln.input("W", onnx::TensorProto::FLOAT, {3});
+  ln.input("B", onnx::TensorProto::FLOAT, {3});
+  ln.node("Relu", {"X"}, {"Xr"}, "relu");
+  attr(ln.node("LayerNormalization", {"Xr", "W", "B"}, {"Y", "Mean"}, "ln"), "axis", onnx::AttributeProto::INT)
+      ->set_i(-3);
+  ln.output("Y", onnx::TensorProto::FLOAT, {2, 3});
+  ln.output("Mean", onnx::TensorProto::FLOAT, {"?", "?"});
+  EXPECT_EQ(import_error(ln.bytes()),
+            "m.onnx: node 'ln' (LayerNormalization) attribute 'axis' (-3) is out of range for input 'Xr' of rank 2");
+  ln.g->mutable_node(1)->mutable_attribute(0)->set_i(-1);  // valid: imports, and the guard leaves no trace
+  const ir::Graph g = fe::import_onnx_bytes(ln.bytes(), "m.onnx", {});
+  EXPECT_EQ(value(g, "Mean").shape, (std::vector<int64_t>{2, 1}));
+  EXPECT_EQ(g.nodes[1].outputs.size(), 2u);
+
+  Model gnd;
+  gnd.input("d", onnx::TensorProto::FLOAT, {2, 2});
+  gnd.input("i", onnx::TensorProto::INT64, {2, 1});
+  attr(gnd.node("GatherND", {"d", "i"}, {"y"}, "g"), "batch_dims", onnx::AttributeProto::INT)->set_i(-2);
+  gnd.output("y", onnx::TensorProto::FLOAT, {"?", "?"});
+  EXPECT_EQ(import_error(gnd.bytes()), "m.onnx: node 'g' (GatherND) attribute 'batch_dims' is negative (-2)");
+
+  Model cos;
+  cos.input("s", onnx::TensorProto::INT64, {1 << 30});
+  cos.node("ConstantOfShape", {"s"}, {"y"}, "c");
+  cos.output("y", onnx::TensorProto::FLOAT, {});
+  EXPECT_EQ(import_error(cos.bytes()),
+            "m.onnx: node 'c' (ConstantOfShape): shape operand 's' has 1073741824 elements, more than the supported rank 64");
+}
+
 // Corrupted models (random byte flips and truncations) must fail with an
 // ImportError or import cleanly; nothing else may escape.
 TEST(OnnxImport, CorruptedModelsFailCleanly) {
