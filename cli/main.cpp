@@ -13,6 +13,8 @@
 #include "demo.h"
 #include "model_cmds.h"
 #include "seedchip/arch/chip.h"
+#include "seedchip/compiler/compiler.h"
+#include "seedchip/ir/graph.h"
 #include "seedchip/isa/assembler.h"
 #include "seedchip/isa/program.h"
 #include "seedchip/runtime/tensor_io.h"
@@ -132,6 +134,12 @@ int main(int argc, char** argv) {
   conf_cmd->add_option("--chip", conf_chip, "Chip name or YAML file")->capture_default_str();
   conf_cmd->add_option("--min-pass", conf_min, "Exit 1 when fewer cases pass");
 
+  auto* opt_cmd = app.add_subcommand("opt", "Run compiler passes on IR text (as printed by --dump-ir) and print the result");
+  std::string opt_in;
+  std::vector<std::string> opt_passes;
+  opt_cmd->add_option("file", opt_in, "IR text file")->required();
+  opt_cmd->add_option("--pass", opt_passes, "Pass to run, in order: fold, fuse, dce")->required();
+
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -177,6 +185,10 @@ int main(int argc, char** argv) {
       return cli::cmd_compile(compile_in, compile_out, margs, compile_inputs);
     } else if (run_cmd->parsed()) {
       return cli::cmd_run(run_in, margs, run_inputs, run_outdir);
+    } else if (opt_cmd->parsed()) {
+      ir::Graph g = ir::parse(read_text(opt_in), opt_in);
+      for (const auto& p : opt_passes) g = compiler::run_pass(p, std::move(g));
+      fmt::print("{}", ir::print(g, true));
     } else if (conf_cmd->parsed()) {
       return cli::cmd_conformance(conf_dirs, conf_chip, conf_min);
     }

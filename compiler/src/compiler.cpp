@@ -46,6 +46,13 @@ void dump(const CompileOptions& opt, const std::string& stage, const ir::Graph& 
 
 }  // namespace
 
+ir::Graph run_pass(const std::string& name, ir::Graph g) {
+  if (name == "fold") return fold_constants(std::move(g));
+  if (name == "fuse") return fuse(std::move(g));
+  if (name == "dce") return remove_dead(std::move(g));
+  throw CompileError(fmt::format("unknown pass '{}' (fold, fuse, dce)", name));
+}
+
 CompiledModel compile(const ir::Graph& input, const arch::Chip& chip, const CompileOptions& opt) {
   for (const auto& s : opt.dump_ir) {
     bool known = s == "all";

@@ -3,7 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <random>
+#include <sstream>
 
 #include <fmt/format.h>
 
@@ -204,4 +208,33 @@ TEST(Compiler, MultiCoreGivesTheSameResult) {
 })";
   check(g, 9, 1e-5, 1e-6, 1);
   check(g, 9, 1e-5, 1e-6, 8);
+}
+
+// MLIR-style pass tests: compiler/tests/passes/NAME.ir names its pass on the
+// first line (`; pass: fold`); the printed result must equal NAME.expected.
+TEST(Passes, IrInIrOut) {
+  namespace fs = std::filesystem;
+  const char* src = std::getenv("SEEDCHIP_SOURCE_DIR");
+  ASSERT_NE(src, nullptr);
+  const fs::path dir = fs::path(src) / "compiler" / "tests" / "passes";
+  int n = 0;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (e.path().extension() != ".ir") continue;
+    auto slurp = [](const fs::path& p) {
+      std::ifstream f(p);
+      std::stringstream ss;
+      ss << f.rdbuf();
+      return ss.str();
+    };
+    const std::string text = slurp(e.path());
+    const std::string tag = "; pass: ";
+    ASSERT_EQ(text.rfind(tag, 0), 0u) << e.path();
+    const std::string pass = text.substr(tag.size(), text.find('\n') - tag.size());
+    ir::Graph g = compiler::run_pass(pass, ir::parse(text, e.path().string()));
+    fs::path exp = e.path();
+    exp.replace_extension(".expected");
+    EXPECT_EQ(ir::print(g, true), slurp(exp)) << e.path();
+    ++n;
+  }
+  EXPECT_GE(n, 4);
 }

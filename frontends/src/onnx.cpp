@@ -3,17 +3,20 @@
 
 #include <algorithm>
 #include <bit>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
+#include <map>
 #include <memory>
+#include <optional>
 #include <set>
-#include <sstream>
+#include <string>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 #include <onnx/checker.h>
@@ -56,6 +59,7 @@ std::string one_line(std::string_view s) {
   return r;
 }
 
+/// Throws the one-line ImportError every failure is reported with.
 [[noreturn]] void fail(const std::string& msg) { throw ImportError(one_line(msg)); }
 
 /// The first line of an ONNX exception message plus its "==> Context:" part,
@@ -68,6 +72,7 @@ std::string onnx_reason(const std::string& what) {
   return first;
 }
 
+/// ONNX's lower-case name of a TensorProto data type ("float", "string").
 std::string elem_type_name(int32_t dt) {
   if (!TensorProto::DataType_IsValid(dt)) return fmt::format("data type {}", dt);
   std::string s = TensorProto::DataType_Name(static_cast<TensorProto::DataType>(dt));
@@ -77,6 +82,7 @@ std::string elem_type_name(int32_t dt) {
 
 bool is_default_domain(const std::string& d) { return d.empty() || d == "ai.onnx"; }
 
+/// "node 'name' (Op)" plus the domain when it is not the default one.
 std::string node_desc(const onnx::NodeProto& n) {
   if (is_default_domain(n.domain())) return fmt::format("node '{}' ({})", n.name(), n.op_type());
   return fmt::format("node '{}' ({}, domain '{}')", n.name(), n.op_type(), n.domain());
@@ -90,17 +96,21 @@ void put(uint8_t* p, T v) {
 /// Copies the typed repeated field `src` into `out` as elements of type T.
 template <typename T, typename Field>
 void copy_typed(const Field& src, ir::HostTensor& out) {
-  for (int i = 0; i < src.size(); ++i) put<T>(out.data.data() + static_cast<size_t>(i) * sizeof(T), static_cast<T>(src.Get(i)));
+  for (int i = 0; i < src.size(); ++i)
+    put<T>(out.data.data() + static_cast<size_t>(i) * sizeof(T), static_cast<T>(src.Get(i)));
 }
 
 /// Reads a whole file; throws ImportError naming it when it cannot.
 std::string read_file(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) fail(fmt::format("{}: cannot read: is a directory", path));
-  std::ifstream f(path, std::ios::binary);
+  std::ifstream f(path, std::ios::binary | std::ios::ate);
   if (!f) fail(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
-  std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  if (f.bad()) fail(fmt::format("{}: read error: {}", path, std::strerror(errno)));
+  const std::streamoff size = f.tellg();
+  if (size < 0) fail(fmt::format("{}: cannot read: {}", path, std::strerror(errno)));
+  std::string bytes(static_cast<size_t>(size), '\0');
+  f.seekg(0);
+  if (!f.read(bytes.data(), size)) fail(fmt::format("{}: read error: {}", path, std::strerror(errno)));
   return bytes;
 }
 
@@ -125,6 +135,7 @@ void check_attr_kind(const AttributeProto& a, const onnx::NodeProto& n, const st
     fail(where + ": external data is unsupported");
 }
 
+/// The IR form of an attribute (kinds the IR lacks were rejected earlier).
 ir::Attr convert_attr(const AttributeProto& a, const onnx::NodeProto& n, const std::string& src) {
   switch (a.type()) {
     case AttributeProto::FLOAT: return static_cast<double>(a.f());
@@ -170,14 +181,17 @@ void bind_dims(TypeProto* t, const std::map<std::string, int64_t>& dims) {
 }
 
 /// Element type and static shape of a tensor type; `what` starts the message.
-std::pair<ir::ElemType, std::vector<int64_t>> static_type(const TypeProto& t, const std::string& what, bool is_input) {
+/// Inputs must be static before inference; outputs after it (messages differ).
+std::pair<ir::ElemType, std::vector<int64_t>> static_type(const TypeProto& t, const std::string& what,
+                                                          bool is_input) {
   if (t.value_case() == TypeProto::VALUE_NOT_SET || (t.has_tensor_type() && t.tensor_type().elem_type() == 0))
     fail(what + (is_input ? " has no type" : " has no type after shape inference"));
   if (!t.has_tensor_type()) fail(fmt::format("{} has type {}, which is unsupported", what, onnx_type_name(t)));
   const auto& tt = t.tensor_type();
   const auto et = elem_from_onnx(tt.elem_type());
   if (!et) fail(fmt::format("{} has type {}, which is unsupported", what, onnx_type_name(t)));
-  if (!tt.has_shape()) fail(what + (is_input ? " has no shape (unknown rank)" : " has an unknown shape after shape inference"));
+  if (!tt.has_shape())
+    fail(what + (is_input ? " has no shape (unknown rank)" : " has an unknown shape after shape inference"));
   std::vector<int64_t> shape;
   for (int i = 0; i < tt.shape().dim_size(); ++i) {
     const auto& d = tt.shape().dim(i);
@@ -214,7 +228,8 @@ bool is_static(const Types& types, const std::string& name) {
   if (it == types.end() || !it->second->has_tensor_type()) return false;
   const auto& tt = it->second->tensor_type();
   if (tt.elem_type() == 0 || !tt.has_shape()) return false;
-  return std::all_of(tt.shape().dim().begin(), tt.shape().dim().end(), [](const auto& d) { return d.has_dim_value(); });
+  const auto& dims = tt.shape().dim();
+  return std::all_of(dims.begin(), dims.end(), [](const auto& d) { return d.has_dim_value(); });
 }
 
 /// Rewrites a strict shape-inference failure as one line that names the node.
@@ -253,7 +268,9 @@ void guard_inference_crashes(onnx::ModelProto& m, const std::string& src) {
   for (int i = 0; i < g.node_size(); ++i) {
     const auto& n = g.node(i);
     if (!is_default_domain(n.domain())) continue;
-    const int shape_operand = n.op_type() == "ConstantOfShape" ? 0 : (n.op_type() == "Expand" || n.op_type() == "Reshape") ? 1 : -1;
+    const int shape_operand = n.op_type() == "ConstantOfShape"                        ? 0
+                              : (n.op_type() == "Expand" || n.op_type() == "Reshape") ? 1
+                                                                                      : -1;
     if (shape_operand >= 0 && n.input_size() > shape_operand) {
       auto it = declared_len.find(n.input(shape_operand));
       if (it != declared_len.end() && it->second > kMaxRank)
@@ -305,6 +322,7 @@ void guard_inference_crashes(onnx::ModelProto& m, const std::string& src) {
   }
 }
 
+/// The whole import of a parsed model; `m` is modified (names, dims, types).
 ir::Graph import_model(onnx::ModelProto& m, const std::string& src, const ImportOptions& opt) {
   for (const auto& [k, v] : opt.dims)
     if (v <= 0) fail(fmt::format("{}: --dim {}={}: the value must be positive", src, k, v));
@@ -427,7 +445,8 @@ ir::Graph import_model(onnx::ModelProto& m, const std::string& src, const Import
     return index[nm];
   };
   for (const auto& t : g.initializer()) {
-    auto data = std::make_shared<ir::HostTensor>(tensor_from_proto(t, fmt::format("{}: initializer '{}'", src, t.name())));
+    auto data =
+        std::make_shared<ir::HostTensor>(tensor_from_proto(t, fmt::format("{}: initializer '{}'", src, t.name())));
     add(ir::Value{t.name(), data->type, data->shape, std::move(data)});
   }
   for (const auto& i : g.input()) {
@@ -489,7 +508,8 @@ std::optional<ir::ElemType> elem_from_onnx(int32_t data_type) {
 std::string onnx_type_name(const TypeProto& t) {
   switch (t.value_case()) {
     case TypeProto::kTensorType: return "tensor(" + elem_type_name(t.tensor_type().elem_type()) + ")";
-    case TypeProto::kSparseTensorType: return "sparse_tensor(" + elem_type_name(t.sparse_tensor_type().elem_type()) + ")";
+    case TypeProto::kSparseTensorType:
+      return "sparse_tensor(" + elem_type_name(t.sparse_tensor_type().elem_type()) + ")";
     case TypeProto::kSequenceType: return "seq(" + onnx_type_name(t.sequence_type().elem_type()) + ")";
     case TypeProto::kOptionalType: return "optional(" + onnx_type_name(t.optional_type().elem_type()) + ")";
     case TypeProto::kMapType:

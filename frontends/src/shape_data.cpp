@@ -67,7 +67,8 @@ TensorProto to_proto(const IntTensor& t, const std::string& name) {
   for (auto d : t.shape) p.add_dims(d);
   for (auto x : t.v) {
     if (t.type == TensorProto::INT64) p.add_int64_data(x);
-    else if (t.type == TensorProto::UINT32 || t.type == TensorProto::UINT64) p.add_uint64_data(static_cast<uint64_t>(x));
+    else if (t.type == TensorProto::UINT32 || t.type == TensorProto::UINT64)
+      p.add_uint64_data(static_cast<uint64_t>(x));
     else p.add_int32_data(static_cast<int32_t>(x));
   }
   return p;
@@ -101,7 +102,8 @@ std::optional<int64_t> mul(int64_t a, int64_t b) {
 /// The static shape of `name`, if shape inference produced one.
 std::optional<std::vector<int64_t>> static_shape(const Types& types, const std::string& name) {
   auto it = types.find(name);
-  if (it == types.end() || !it->second->has_tensor_type() || !it->second->tensor_type().has_shape()) return std::nullopt;
+  if (it == types.end() || !it->second->has_tensor_type() || !it->second->tensor_type().has_shape())
+    return std::nullopt;
   std::vector<int64_t> s;
   for (const auto& d : it->second->tensor_type().shape().dim()) {
     if (!d.has_dim_value()) return std::nullopt;
@@ -306,8 +308,8 @@ std::optional<IntTensor> eval(const onnx::NodeProto& n, int opset, const Known& 
       const auto* s = attr(n, "starts");
       const auto* e = attr(n, "ends");
       const auto* ax = attr(n, "axes");
-      if (!s || !e || s->ints_size() != 1 || e->ints_size() != 1 || (ax && (ax->ints_size() != 1 || axis(ax->ints(0), 1) != 0)))
-        return std::nullopt;
+      if (!s || !e || s->ints_size() != 1 || e->ints_size() != 1) return std::nullopt;
+      if (ax && (ax->ints_size() != 1 || axis(ax->ints(0), 1) != 0)) return std::nullopt;
       start = s->ints(0), end = e->ints(0);
     } else {
       if (in.size() < 3 || !in[1] || !in[2] || in[1]->v.size() != 1 || in[2]->v.size() != 1) return std::nullopt;
@@ -353,7 +355,7 @@ std::optional<IntTensor> eval(const onnx::NodeProto& n, int opset, const Known& 
     }
     const auto rank = static_cast<int64_t>(x.shape.size());
     std::vector<bool> drop(x.shape.size(), false);
-    for (int64_t i = 0; i < rank; ++i) drop[static_cast<size_t>(i)] = !present && x.shape[static_cast<size_t>(i)] == 1;
+    for (size_t i = 0; i < x.shape.size(); ++i) drop[i] = !present && x.shape[i] == 1;
     for (auto a : *ax) {
       const auto k = axis(a, rank);
       if (!k || x.shape[static_cast<size_t>(*k)] != 1) return std::nullopt;

@@ -80,7 +80,8 @@ struct Model {
     for (const auto& o : outs) n->add_output(o);
     return n;
   }
-  onnx::TensorProto* init_f32(const std::string& name, const std::vector<int64_t>& dims, const std::vector<float>& v) {
+  onnx::TensorProto* init_f32(const std::string& name, const std::vector<int64_t>& dims,
+                              const std::vector<float>& v) {
     auto* t = g->add_initializer();
     t->set_name(name);
     t->set_data_type(onnx::TensorProto::FLOAT);
@@ -133,7 +134,8 @@ const ir::Value& value(const ir::Graph& g, const std::string& name) {
 /// A unique temporary path for this test.
 std::string temp_path(const std::string& leaf) {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  return (fs::path(::testing::TempDir()) / fmt::format("seedchip_fe_{}_{}_{}", info->name(), ::getpid(), leaf)).string();
+  const auto leafname = fmt::format("seedchip_fe_{}_{}_{}", info->name(), ::getpid(), leaf);
+  return (fs::path(::testing::TempDir()) / leafname).string();
 }
 
 void write_file(const std::string& path, const std::string& bytes) {
@@ -258,6 +260,13 @@ TEST(OnnxImport, FileErrors) {
       }(),
       "/nonexistent/dir/model.onnx: cannot open: No such file or directory");
 
+  try {
+    fe::import_onnx(::testing::TempDir(), {});
+    ADD_FAILURE() << "no error";
+  } catch (const fe::ImportError& e) {
+    EXPECT_THAT(std::string(e.what()), HasSubstr(": cannot read: is a directory"));
+  }
+
   const std::string full = mlp().bytes();
   EXPECT_EQ(import_error(full.substr(0, full.size() / 2)), "m.onnx: not a valid ONNX model (protobuf parse failed)");
   EXPECT_EQ(import_error(std::string("\xff\xff\xff\xff\xff\xff garbage", 14)),
@@ -325,7 +334,8 @@ TEST(OnnxImport, MissingInitializer) {
 TEST(OnnxImport, UndefinedGraphOutput) {
   Model md = mlp();
   md.output("nowhere", onnx::TensorProto::FLOAT, {1});
-  EXPECT_EQ(import_error(md.bytes()), "m.onnx: graph output 'nowhere' is not a graph input, initializer or node output");
+  EXPECT_EQ(import_error(md.bytes()),
+            "m.onnx: graph output 'nowhere' is not a graph input, initializer or node output");
 }
 
 TEST(OnnxImport, MismatchedShapes) {
@@ -461,7 +471,8 @@ TEST(OnnxImport, UnsupportedTypes) {
   c.node("Cast", {"x"}, {"y"}, "cast");
   attr(c.g->mutable_node(0), "to", onnx::AttributeProto::INT)->set_i(onnx::TensorProto::STRING);
   c.output("y", onnx::TensorProto::STRING, {2});
-  EXPECT_EQ(import_error(c.bytes()), "m.onnx: node 'cast' (Cast) output 'y' has type tensor(string), which is unsupported");
+  EXPECT_EQ(import_error(c.bytes()),
+            "m.onnx: node 'cast' (Cast) output 'y' has type tensor(string), which is unsupported");
 }
 
 TEST(OnnxImport, ControlFlowRejected) {
@@ -594,6 +605,35 @@ TEST(OnnxImport, UnsupportedAttributes) {
   EXPECT_THAT(import_error(s.bytes()), HasSubstr("m.onnx: node 'ks' (Constant)"));
 }
 
+/// Path of a file in frontends/tests/data (ctest sets SEEDCHIP_SOURCE_DIR).
+std::string data_file(const std::string& name) {
+  const char* src = std::getenv("SEEDCHIP_SOURCE_DIR");
+  return (fs::path(src ? src : SEEDCHIP_TEST_FALLBACK_SOURCE_DIR) / "frontends" / "tests" / "data" / name).string();
+}
+
+// Real torch exports (opset 13, dynamic batch; see data/export_torch_models.py):
+// onnx 1.12 alone leaves the Reshape/Slice chains dynamic, the importer's
+// shape-data evaluation makes everything static.
+TEST(OnnxImport, TorchExportsWithDynamicBatch) {
+  fe::ImportOptions opt;
+  opt.dims = {{"batch", 4}};
+  const ir::Graph cnn = fe::import_onnx(data_file("cnn_op13_dyn.onnx"), opt);
+  EXPECT_EQ(cnn.values[cnn.outputs[0]].shape, (std::vector<int64_t>{4, 10}));
+  EXPECT_NO_THROW(cnn.verify());
+  const ir::Graph enc = fe::import_onnx(data_file("encoder_op13_dyn.onnx"), opt);
+  EXPECT_EQ(enc.values[enc.inputs[0]].shape, (std::vector<int64_t>{4, 5, 16}));
+  EXPECT_EQ(enc.values[enc.outputs[0]].shape, (std::vector<int64_t>{4, 80}));
+  EXPECT_GT(enc.nodes.size(), 100u);
+  for (const auto& n : enc.nodes) EXPECT_EQ(n.opset, 13) << n.name;
+  try {
+    fe::import_onnx(data_file("cnn_op13_dyn.onnx"), {});
+    ADD_FAILURE() << "no error";
+  } catch (const fe::ImportError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              data_file("cnn_op13_dyn.onnx") + ": input 'x' has symbolic dimension 'batch': pass --dim batch=N");
+  }
+}
+
 // Invalid models that crash onnx 1.12's shape inference are rejected first.
 TEST(OnnxImport, GuardsAgainstOnnxInferenceCrashes) {
   Model ln;
@@ -624,7 +664,8 @@ TEST(OnnxImport, GuardsAgainstOnnxInferenceCrashes) {
   cos.node("ConstantOfShape", {"s"}, {"y"}, "c");
   cos.output("y", onnx::TensorProto::FLOAT, {});
   EXPECT_EQ(import_error(cos.bytes()),
-            "m.onnx: node 'c' (ConstantOfShape): shape operand 's' has 1073741824 elements, more than the supported rank 64");
+            "m.onnx: node 'c' (ConstantOfShape): shape operand 's' has 1073741824 elements, "
+            "more than the supported rank 64");
 }
 
 // Corrupted models (random byte flips and truncations) must fail with an

@@ -119,6 +119,18 @@ bool lower_elementwise(Lowering& L, const ir::Node& n) {
   if (b != Op::nop) {
     if (n.op == "Mod" && n.attr_int("fmod", 0) == 0 && !dtype_is_int(L.dt(n.inputs[0])))
       L.fail(n, "Mod with fmod=0 is defined for integer inputs only");
+    if (n.op == "Mod" && n.attr_int("fmod", 0) != 0 && dtype_is_int(L.dt(n.inputs[0]))) {
+      // C fmod on integers (sign of the dividend): a - trunc(a / b) * b; v.mod on
+      // integers follows the divisor's sign (fmod=0).
+      L.elementwise({in_view(0), in_view(1)}, out, 1, [&](auto& code, auto& in, auto& o, auto& temp) {
+        Vec v{code, o.shape};
+        View t = temp(DType::int32);
+        v.op(Op::v_div, t, in[0], in[1]);
+        v.op(Op::v_mul, t, t, in[1]);
+        v.op(Op::v_sub, o, in[0], t);
+      });
+      return true;
+    }
     std::vector<View> ins;
     for (size_t i = 0; i < n.inputs.size(); ++i) ins.push_back(in_view(static_cast<int>(i)));
     const bool mean = n.op == "Mean";

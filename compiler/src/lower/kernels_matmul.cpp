@@ -33,8 +33,10 @@ DType compute_dtype(Lowering& L, const ir::Node& n, DType storage) {
   switch (L.options().precision) {
     case Precision::fp32: want = DType::fp32; break;
     case Precision::bf16: want = DType::bf16; break;
-    case Precision::fp8: want = DType::fp8e4m3; break;
-    case Precision::int8: want = DType::bf16; break;  // int8 needs scales: handled by the quantise pass
+    // int8 / fp8 need scales: the quantise pass annotates the matmuls with
+    // constant weights; the others (attention's runtime operands) run in bf16.
+    case Precision::fp8: want = DType::bf16; break;
+    case Precision::int8: want = DType::bf16; break;
   }
   if (!L.em().chip().matrix_supports(want))
     L.fail(n, fmt::format("chip '{}' cannot multiply {} on its matrix engine; choose another --precision",

@@ -229,6 +229,16 @@ void Lowering::plan_memory() {
 
 void Lowering::lower_node(const ir::Node& n) {
   const uint64_t before = em_.instructions();
+  if (n.op == "Dropout") {
+    // Inference: y = x and the optional mask is all true. A training_mode
+    // input that is not a constant false needs random masks: not supported.
+    if (n.inputs.size() > 2 && n.inputs[2] >= 0) {
+      const ir::HostTensor* t = constant(n.inputs[2]);
+      if (!t || t->get_int(0) != 0) fail(n, "training mode (random masks) is not supported; inference only");
+    }
+    if (n.opset < 7 && n.attr_int("is_test", 0) == 0) fail(n, "is_test=0 (training mode) is not supported");
+    if (n.outputs.size() > 1 && n.outputs[1] >= 0) fill(hbm(n.outputs[1]), 1.0);
+  }
   if (is_alias_op(n)) {
     const int o = n.outputs[0];
     if (root_[o] == o) {  // a graph output: materialise with a copy

@@ -49,6 +49,7 @@ ir::Graph fuse(ir::Graph g) {
       ir::Node& c = g.nodes[ci];
       // Conv + BatchNormalization -> Conv
       if (p.op == "Conv" && c.op == "BatchNormalization" && c.inputs[0] == out && c.outputs.size() == 1 &&
+          c.attr_int("training_mode", 0) == 0 &&
           g.values[p.inputs[1]].is_const() && !p.has_attr("activation")) {
         bool ok = true;
         for (int k = 1; k <= 4; ++k) ok = ok && g.values[c.inputs[k]].is_const();

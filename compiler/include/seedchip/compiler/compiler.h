@@ -99,6 +99,10 @@ const std::vector<std::string>& supported_ops();
 /// True when `op` is in supported_ops().
 bool is_supported_op(const std::string& op);
 
+/// Runs one IR -> IR pass by name ("fold", "fuse"), as `seedchip opt` does;
+/// throws CompileError for an unknown name.
+ir::Graph run_pass(const std::string& name, ir::Graph g);
+
 /// Runs the compiler pipeline on `g` for `chip`.
 CompiledModel compile(const ir::Graph& g, const arch::Chip& chip, const CompileOptions& opt);
 
