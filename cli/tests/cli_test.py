@@ -243,5 +243,82 @@ class BadInput(CliCase):
         self.assertGreater(n_err, 400)
 
 
+class ModelBadInput(CliCase):
+    """compile/run: every bad model or input gives one clear error line."""
+
+    def make(self, name, nodes, inputs, outputs, inits=(), opset=17):
+        from onnx import helper
+        g = helper.make_graph(nodes, name, inputs, outputs, list(inits))
+        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
+        p = self.path(name + ".onnx")
+        with open(p, "wb") as f:
+            f.write(m.SerializeToString())
+        return p
+
+    def vi(self, n, shape):
+        from onnx import helper, TensorProto
+        return helper.make_tensor_value_info(n, TensorProto.FLOAT, shape)
+
+    def relu_model(self, name="good", shape=(2, 3), opset=17):
+        from onnx import helper
+        return self.make(name, [helper.make_node("Relu", ["x"], ["y"], name="r")], [self.vi("x", list(shape))],
+                         [self.vi("y", list(shape))], opset=opset)
+
+    def test_model_files(self):
+        from onnx import helper
+        good = self.relu_model()
+        data = slurp(good, "rb")
+        with open(self.path("trunc.onnx"), "wb") as f:
+            f.write(data[: len(data) // 2])
+        with open(self.path("junk.onnx"), "wb") as f:
+            f.write(bytes(range(256)) * 3)
+        for cmd in ("run", "compile"):
+            extra = ["-o", self.path("m.scp")] if cmd == "compile" else ["--output-dir", self.tmp]
+            self.assert_clean_error(run(cmd, self.path("trunc.onnx"), *extra), "trunc.onnx: not a valid ONNX model")
+            self.assert_clean_error(run(cmd, self.path("junk.onnx"), *extra), "junk.onnx: not a valid ONNX model")
+            self.assert_clean_error(run(cmd, self.path("none.onnx"), *extra), "none.onnx")
+        p = self.make("missing", [helper.make_node("Add", ["x", "w"], ["y"], name="add1")], [self.vi("x", [2, 3])],
+                      [self.vi("y", [2, 3])])
+        self.assert_clean_error(run("run", p), "node 'add1' (Add): input 'w' is not a graph input, initializer")
+        p = self.make("mismatch", [helper.make_node("Add", ["x", "z"], ["y"], name="add2")],
+                      [self.vi("x", [2, 3]), self.vi("z", [4, 5])], [self.vi("y", [2, 3])])
+        self.assert_clean_error(run("run", p), "shape inference failed at node 'add2' (Add)")
+        p = self.make("unsup", [helper.make_node("Det", ["x"], ["y"], name="det1")], [self.vi("x", [3, 3])],
+                      [self.vi("y", [])])
+        self.assert_clean_error(run("run", p),
+                                "node 'det1' (Det, opset 17): this op is not supported on the chip (see docs/ops.md")
+        p = self.relu_model("sym", ("batch", 3))
+        self.assert_clean_error(run("run", p), "input 'x' has symbolic dimension 'batch': pass --dim batch=N")
+        self.assert_ok(run("run", p, "--dim", "batch=4", "--output-dir", self.tmp))
+        self.assert_clean_error(run("run", p, "--dim", "batch=0"), "--dim 'batch=0': the value must be positive")
+        p = self.relu_model("new", opset=99)
+        self.assert_clean_error(run("run", p), "opset 99 of domain '' is newer than the supported 17")
+        self.assert_clean_error(run("run", good, "--precision", "fp64"), "--precision 'fp64'")
+        self.assert_clean_error(run("run", good, "--dump-ir", "nope"), "--dump-ir: unknown stage 'nope'")
+
+    def test_input_files(self):
+        good = self.relu_model()
+        np.save(self.path("f64.npy"), np.zeros((2, 3)))
+        np.save(self.path("shape.npy"), np.zeros((3, 2), np.float32))
+        self.assert_clean_error(run("run", good, "--input", f"x={self.path('f64.npy')}"),
+                                "--input x: " + self.path("f64.npy") + " holds f64 data, the model's input is f32")
+        self.assert_clean_error(run("run", good, "--input", f"x={self.path('shape.npy')}"),
+                                "has shape [3,2], the model's input is [2,3]")
+        self.assert_clean_error(run("run", good, "--input", f"q={self.path('shape.npy')}"),
+                                "--input q: the model has no input 'q' (inputs: x)")
+
+    def test_compile_then_run_the_program(self):
+        good = self.relu_model()
+        scp = self.path("good.scp")
+        out = self.assert_ok(run("compile", good, "-o", scp, "--dump-ir", "fold"))
+        self.assertIn("ops: 1 (1 chip)", out)
+        self.assertIn("relu", self.assert_ok(run("disasm", scp)))
+        x = np.array([[-1, 2, -3], [4, -5, 6]], np.float32)
+        np.save(self.path("x.npy"), x)
+        self.assert_ok(run("run", scp, "--input", f"x={self.path('x.npy')}", "--output-dir", self.tmp))
+        np.testing.assert_array_equal(np.load(self.path("y.npy")), np.maximum(x, 0))
+        self.assert_clean_error(run("run", self.asm("softmax")), "program carries no model description")
+
+
 if __name__ == "__main__":
     unittest.main(argv=[sys.argv[0], "-v"])

@@ -228,6 +228,8 @@ std::string io_metadata(const CompiledModel& m) {
 }
 
 void load_io_metadata(CompiledModel& m) {
+  if (m.program.metadata.empty())
+    throw CompileError("program carries no model description (it was not compiled from a model; use `seedchip sim`)");
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(m.program.metadata);
