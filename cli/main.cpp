@@ -110,7 +110,7 @@ int main(int argc, char** argv) {
     c->add_option("--chip", margs.chip, "Chip name or YAML file")->capture_default_str();
     c->add_option("--precision", margs.precision, "fp32, bf16, fp8 or int8")->capture_default_str();
     c->add_option("--dim", margs.dims, "NAME=VALUE for a symbolic dimension");
-    c->add_option("--dump-ir", margs.dump_ir, "Print the IR after a stage: import, fold, fuse or all");
+    c->add_option("--dump-ir", margs.dump_ir, "Print the IR after a stage: import, canonicalize, fold, fuse, quantize or all");
   };
   auto* compile_cmd = app.add_subcommand("compile", "Compile an ONNX model into a chip program");
   std::string compile_in, compile_out;

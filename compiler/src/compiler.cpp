@@ -35,7 +35,7 @@ std::string_view precision_name(Precision p) {
 
 namespace {
 
-const char* kStages[] = {"import", "fold", "fuse", "quantize"};
+const char* kStages[] = {"import", "canonicalize", "fold", "fuse", "quantize"};
 
 void dump(const CompileOptions& opt, const std::string& stage, const ir::Graph& g) {
   if (!opt.dump_ir.count(stage) && !opt.dump_ir.count("all")) return;
@@ -49,18 +49,22 @@ void dump(const CompileOptions& opt, const std::string& stage, const ir::Graph& 
 ir::Graph run_pass(const std::string& name, ir::Graph g) {
   if (name == "fold") return fold_constants(std::move(g));
   if (name == "fuse") return fuse(std::move(g));
+  if (name == "canonicalize") return canonicalize(std::move(g));
   if (name == "dce") return remove_dead(std::move(g));
-  throw CompileError(fmt::format("unknown pass '{}' (fold, fuse, dce)", name));
+  throw CompileError(fmt::format("unknown pass '{}' (fold, canonicalize, fuse, dce)", name));
 }
 
 CompiledModel compile(const ir::Graph& input, const arch::Chip& chip, const CompileOptions& opt) {
   for (const auto& s : opt.dump_ir) {
     bool known = s == "all";
     for (const char* k : kStages) known = known || s == k;
-    if (!known) throw CompileError(fmt::format("--dump-ir: unknown stage '{}' (import, fold, fuse, quantize, all)", s));
+    if (!known) throw CompileError(fmt::format("--dump-ir: unknown stage '{}' (import, canonicalize, fold, fuse, quantize, all)", s));
   }
   dump(opt, "import", input);
   ir::Graph g = fold_constants(input);
+  g = canonicalize(std::move(g));
+  dump(opt, "canonicalize", g);
+  g = fold_constants(std::move(g));
   dump(opt, "fold", g);
   g = fuse(std::move(g));
   dump(opt, "fuse", g);

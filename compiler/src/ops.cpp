@@ -24,6 +24,8 @@ const std::vector<std::string>& supported_ops() {
         "ReduceMean", "ReduceMin", "ReduceProd", "ReduceSum", "ReduceSumSquare", "Softmax",
         // matrix
         "AveragePool", "Conv", "Gemm", "MatMul", "MatMulInteger", "MaxPool",
+        // rewritten by the canonicalize pass
+        "ConvInteger", "Einsum", "QLinearConv", "QLinearMatMul", "Resize", "Upsample",
         // folded at compile time
         "Constant", "ConstantOfShape", "Shape", "Size", "Range",
     };

@@ -11,6 +11,10 @@ namespace seedchip::compiler {
 /// the host evaluator implements is evaluated; dead nodes are removed.
 ir::Graph fold_constants(ir::Graph g);
 
+/// Rewrites ops into ones the lowering knows: QLinearMatMul, QLinearConv,
+/// ConvInteger, Einsum (matmul-like), Resize/Upsample (nearest, linear).
+ir::Graph canonicalize(ir::Graph g);
+
 /// Removes nodes whose outputs nobody uses (and are not graph outputs).
 ir::Graph remove_dead(ir::Graph g);
 
