@@ -543,6 +543,106 @@ bool lower_matmul(Lowering& L, const ir::Node& n) {
     return true;
   }
 
+  if (op == "ConvTranspose") {
+    // y[n, o, ih*s + kh*d - p, iw*s + kw*d - p] += sum_c x[n, c, ih, iw] * w[c, o, kh, kw]:
+    // per kernel offset one GEMM (x^T w[:, :, kh, kw]) into scratch, then a
+    // strided accumulate into the output.
+    const View x0 = L.hbm(n.inputs[0]);
+    const ir::HostTensor* w = L.constant(n.inputs[1]);
+    const View wrt = L.hbm(n.inputs[1]);  // [C, Co/group, (KH,) KW]
+    const size_t sd = x0.shape.size() - 2;
+    if (sd < 1 || sd > 2) L.fail(n, fmt::format("{}-D transposed convolution is not supported yet", sd));
+    auto to2d = [&](std::vector<int64_t> v, int64_t one) {
+      if (sd == 1) v.insert(v.begin(), one);
+      return v;
+    };
+    const int64_t N = x0.shape[0], C = x0.shape[1], H = sd == 1 ? 1 : x0.shape[2], W = x0.shape.back();
+    const int64_t group = n.attr_int("group", 1), Cog = wrt.shape[1], Co = Cog * group, Cg = C / group;
+    const int64_t KH = sd == 1 ? 1 : wrt.shape[2], KW = wrt.shape.back();
+    auto ks = to2d(n.attr_ints("strides", std::vector<int64_t>(sd, 1)), 1);
+    auto dl = to2d(n.attr_ints("dilations", std::vector<int64_t>(sd, 1)), 1);
+    auto opad = to2d(n.attr_ints("output_padding", std::vector<int64_t>(sd, 0)), 0);
+    const View out0 = L.hbm(ov);
+    const int64_t OH = sd == 1 ? 1 : out0.shape[2], OW = out0.shape.back();
+    std::vector<int64_t> pads = n.attr_ints("pads", {});
+    int64_t pt = 0, pl = 0;
+    const std::string auto_pad = n.attr_str("auto_pad", "NOTSET");
+    const bool derive = n.has_attr("output_shape") || auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER";
+    if (derive) {
+      auto begin = [&](int64_t in, int64_t o, int64_t s, int64_t k, int64_t d, int64_t op_) {
+        const int64_t total = s * (in - 1) + op_ + (k - 1) * d + 1 - o;
+        // floor division, as the ONNX reference computes it (total may be negative)
+        const int64_t half = total >= 0 ? total / 2 : -((-total + 1) / 2);
+        return auto_pad == "SAME_UPPER" ? half : total - half;
+      };
+      pt = begin(H, OH, ks[0], KH, dl[0], opad[0]);
+      pl = begin(W, OW, ks[1], KW, dl[1], opad[1]);
+    } else if (!pads.empty()) {
+      pt = sd == 1 ? 0 : pads[0];
+      pl = sd == 1 ? pads[0] : pads[1];
+    }
+    const View x = View::dense(Space::hbm, x0.addr, x0.dtype, {N, C, H, W});
+    const View y = View::dense(Space::hbm, out0.addr, out0.dtype, {N, Co, OH, OW});
+    if (n.inputs.size() > 2 && n.inputs[2] >= 0) {
+      View bv = L.hbm(n.inputs[2]);
+      bv.shape = {N, Co, OH, OW};
+      bv.strides = {0, 1, 0, 0};
+      L.copy(bv, y);
+    } else {
+      L.fill(y, 0.0);
+    }
+    const DType ct = compute_dtype(L, n, x.dtype);
+    const View z = L.scratch(DType::fp32, {N, H * W, Cog});
+    auto ceil_div = [](int64_t a, int64_t b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); };
+    auto floor_div = [](int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); };
+    for (int64_t gi = 0; gi < group; ++gi)
+      for (int64_t kh = 0; kh < KH; ++kh)
+        for (int64_t kw = 0; kw < KW; ++kw) {
+          const int64_t ih0 = std::max<int64_t>(0, ceil_div(pt - kh * dl[0], ks[0]));
+          const int64_t ih1 = std::min<int64_t>(H - 1, floor_div(OH - 1 + pt - kh * dl[0], ks[0]));
+          const int64_t iw0 = std::max<int64_t>(0, ceil_div(pl - kw * dl[1], ks[1]));
+          const int64_t iw1 = std::min<int64_t>(W - 1, floor_div(OW - 1 + pl - kw * dl[1], ks[1]));
+          if (ih1 < ih0 || iw1 < iw0) continue;
+          View wv;
+          if (w) {
+            ir::HostTensor wk(ir::ElemType::f32, {Cg, Cog});
+            for (int64_t c = 0; c < Cg; ++c)
+              for (int64_t o = 0; o < Cog; ++o)
+                wk.set(c * Cog + o, w->get((((gi * Cg + c) * Cog + o) * KH + kh) * KW + kw));
+            wv = L.add_constant(wk, ct);
+          } else {  // runtime weights: a strided view of w[:, :, kh, kw]
+            wv = View::dense(Space::hbm, wrt.addr, wrt.dtype, {Cg, Cog});
+            wv.addr += static_cast<uint64_t>((gi * Cg * Cog * KH * KW + kh * KW + kw) * wrt.esize());
+            wv.strides = {Cog * KH * KW, KH * KW};
+          }
+          Gemm G;
+          G.batch = N, G.M = H * W, G.K = Cg, G.N = Cog, G.ct = ct;
+          G.A = [=](int64_t b) {
+            View a = View::dense(Space::hbm, x.addr + static_cast<uint64_t>((b * C + gi * Cg) * H * W * x.esize()),
+                                 x.dtype, {Cg, H * W});
+            return a.permute({1, 0});
+          };
+          G.B = [=](int64_t) { return wv; };
+          G.out = [=](int64_t b) {
+            return View::dense(Space::hbm, z.addr + static_cast<uint64_t>(b * H * W * Cog * 4), DType::fp32, {H * W, Cog});
+          };
+          emit_gemm(L, n, G);
+          const int64_t nh = ih1 - ih0 + 1, nw = iw1 - iw0 + 1;
+          View yv = y.slice(1, gi * Cog, Cog)
+                        .slice(2, ih0 * ks[0] + kh * dl[0] - pt, nh, ks[0])
+                        .slice(3, iw0 * ks[1] + kw * dl[1] - pl, nw, ks[1]);
+          View zv = z;  // [N, H*W, Cog] seen as [N, Cog, H, W]
+          zv.shape = {N, Cog, H, W};
+          zv.strides = {H * W * Cog, 1, W * Cog, Cog};
+          zv = zv.slice(2, ih0, nh).slice(3, iw0, nw);
+          L.elementwise({yv, zv}, yv, 0, [&](auto& code, auto& in, auto& o, auto&) {
+            auto ins = split_instr(Op::v_add, o.shape, o, in[0], &in[1], nullptr, {1, 0, 0});
+            code.insert(code.end(), ins.begin(), ins.end());
+          });
+        }
+    return true;
+  }
+
   if (op == "MaxPool" || op == "AveragePool") {
     const View x0 = L.hbm(n.inputs[0]);
     const size_t sd = x0.shape.size() - 2;
