@@ -205,6 +205,18 @@ bool lower_elementwise(Lowering& L, const ir::Node& n) {
     });
     return true;
   }
+  if (op == "Gelu") {  // fused by the fuse pass: x * 0.5 * (1 + erf(x / sqrt(2)))
+    L.elementwise({in_view(0)}, out, 1, [&](auto& code, auto& in, auto& o, auto& temp) {
+      Vec v{code, o.shape};
+      View t = temp(DType::fp32);
+      v.opi(Op::v_div, t, in[0], std::sqrt(2.0));
+      v.op(Op::v_erf, t, t);
+      v.opi(Op::v_add, t, t, 1.0);
+      v.op(Op::v_mul, t, in[0], t);
+      v.opi(Op::v_mul, o, t, 0.5);
+    });
+    return true;
+  }
   if (op == "Softplus" || op == "Softsign") {
     L.elementwise({in_view(0)}, out, 1, [&](auto& code, auto& in, auto& o, auto& temp) {
       Vec v{code, o.shape};

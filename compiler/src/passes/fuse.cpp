@@ -4,6 +4,7 @@
 //   Gemm / FusedMatMul / Conv + Relu                 -> activation="Relu"
 // A producer is fused only when its output has exactly one use and is not a
 // graph output, so no intermediate the model exposes disappears.
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -34,9 +35,148 @@ bool is_const_vec(const ir::Graph& g, int v, int64_t n) {
   return true;
 }
 
+// Value -> index of the node producing it (or -1).
+std::vector<int> producers(const ir::Graph& g) {
+  std::vector<int> p(g.values.size(), -1);
+  for (size_t i = 0; i < g.nodes.size(); ++i)
+    for (int o : g.nodes[i].outputs)
+      if (o >= 0) p[o] = static_cast<int>(i);
+  return p;
+}
+
+// The scalar value of constant v, or NaN.
+double scalar(const ir::Graph& g, int v) {
+  if (v < 0 || !g.values[v].is_const() || g.values[v].elements() != 1) return std::nan("");
+  return g.values[v].data->get(0);
+}
+
+bool near(double a, double b) { return std::fabs(a - b) <= 1e-4 * std::fabs(b); }
+
+// Of a binary node's two inputs, the one that is not `x` (or -1 when neither is x).
+int other_input(const ir::Node& n, int x) {
+  if (n.inputs.size() != 2) return -1;
+  if (n.inputs[0] == x) return n.inputs[1];
+  if (n.inputs[1] == x) return n.inputs[0];
+  return -1;
+}
+
+// Replaces nodes `dead` (indices) by `repl`, placed where the last of them was.
+void replace_nodes(ir::Graph& g, std::vector<int> dead, ir::Node repl) {
+  std::sort(dead.begin(), dead.end());
+  const int last = dead.back();
+  g.nodes[last] = std::move(repl);
+  dead.pop_back();
+  for (auto it = dead.rbegin(); it != dead.rend(); ++it) g.nodes.erase(g.nodes.begin() + *it);
+}
+
+// GELU as torch exports it: Mul(Mul(x, Add(Erf(Div(x, sqrt2)), 1)), 0.5) -> Gelu(x).
+bool fuse_gelu(ir::Graph& g, const Uses& u) {
+  const auto prod = producers(g);
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const ir::Node& erf = g.nodes[i];
+    if (erf.op != "Erf" || !u.single(erf.outputs[0])) continue;
+    const int di = prod[erf.inputs[0]];
+    if (di < 0 || g.nodes[di].op != "Div" || !u.single(g.nodes[di].outputs[0])) continue;
+    const ir::Node& div = g.nodes[di];
+    const int x = div.inputs[0];
+    if (!near(scalar(g, div.inputs[1]), std::sqrt(2.0))) continue;
+    const int ai = u.user[erf.outputs[0]];
+    const ir::Node& add = g.nodes[ai];
+    if (add.op != "Add" || !near(scalar(g, other_input(add, erf.outputs[0])), 1.0) || !u.single(add.outputs[0])) continue;
+    const int mi = u.user[add.outputs[0]];
+    const ir::Node& mul1 = g.nodes[mi];
+    if (mul1.op != "Mul" || other_input(mul1, add.outputs[0]) != x || !u.single(mul1.outputs[0])) continue;
+    const int hi = u.user[mul1.outputs[0]];
+    const ir::Node& mul2 = g.nodes[hi];
+    if (mul2.op != "Mul" || !near(scalar(g, other_input(mul2, mul1.outputs[0])), 0.5)) continue;
+    ir::Node gelu;
+    gelu.name = mul2.name + ".gelu";
+    gelu.op = "Gelu";
+    gelu.domain = "seedchip";
+    gelu.opset = 1;
+    gelu.inputs = {x};
+    gelu.outputs = {mul2.outputs[0]};
+    replace_nodes(g, {di, static_cast<int>(i), ai, mi, hi}, std::move(gelu));
+    return true;
+  }
+  return false;
+}
+
+// LayerNorm decomposed over the last axis (opset < 17 exports):
+//   m = ReduceMean(x); d = Sub(x, m); v = ReduceMean(Pow(d, 2)); s = Sqrt(Add(v, eps));
+//   y = Add(Mul(Div(d, s), gamma), beta)   ->  LayerNormalization(x, gamma, beta)
+bool fuse_layernorm(ir::Graph& g, const Uses& u) {
+  const auto prod = producers(g);
+  auto last_axis_mean = [&](const ir::Node& n) {
+    if (n.op != "ReduceMean" || n.inputs.empty()) return false;
+    std::vector<int64_t> axes = n.attr_ints("axes", {});
+    if (n.inputs.size() > 1 && n.inputs[1] >= 0 && g.values[n.inputs[1]].is_const()) {
+      axes.clear();
+      const auto& t = *g.values[n.inputs[1]].data;
+      for (int64_t i = 0; i < t.elements(); ++i) axes.push_back(t.get_int(i));
+    }
+    const int64_t r = static_cast<int64_t>(g.values[n.inputs[0]].shape.size());
+    return axes.size() == 1 && (axes[0] == -1 || axes[0] == r - 1) && n.attr_int("keepdims", 1) == 1;
+  };
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const ir::Node& sub = g.nodes[i];
+    if (sub.op != "Sub") continue;
+    const int x = sub.inputs[0], mean = sub.inputs[1];
+    const int m1 = prod[mean];
+    if (m1 < 0 || !last_axis_mean(g.nodes[m1]) || g.nodes[m1].inputs[0] != x || !u.single(mean)) continue;
+    const int d = sub.outputs[0];
+    if (u.count[d] != 2) continue;  // used by Pow and Div
+    int pw = -1, dv = -1;
+    for (size_t k = 0; k < g.nodes.size(); ++k) {
+      const auto& n = g.nodes[k];
+      if (n.inputs.empty() || n.inputs[0] != d) continue;
+      if (n.op == "Pow" && near(scalar(g, n.inputs[1]), 2.0)) pw = static_cast<int>(k);
+      if (n.op == "Div") dv = static_cast<int>(k);
+    }
+    if (pw < 0 || dv < 0 || !u.single(g.nodes[pw].outputs[0])) continue;
+    const int m2 = u.user[g.nodes[pw].outputs[0]];
+    if (!last_axis_mean(g.nodes[m2]) || !u.single(g.nodes[m2].outputs[0])) continue;
+    const int ae = u.user[g.nodes[m2].outputs[0]];
+    const ir::Node& add_eps = g.nodes[ae];
+    const double eps = scalar(g, other_input(add_eps, g.nodes[m2].outputs[0]));
+    if (add_eps.op != "Add" || std::isnan(eps) || !u.single(add_eps.outputs[0])) continue;
+    const int sq = u.user[add_eps.outputs[0]];
+    if (g.nodes[sq].op != "Sqrt" || !u.single(g.nodes[sq].outputs[0]) || u.user[g.nodes[sq].outputs[0]] != dv) continue;
+    if (g.nodes[dv].inputs[1] != g.nodes[sq].outputs[0] || !u.single(g.nodes[dv].outputs[0])) continue;
+    const int ml = u.user[g.nodes[dv].outputs[0]];
+    const ir::Node& mul = g.nodes[ml];
+    const int gamma = other_input(mul, g.nodes[dv].outputs[0]);
+    const int64_t C = g.values[x].shape.back();
+    if (mul.op != "Mul" || gamma < 0 || !g.values[gamma].is_const() || g.values[gamma].elements() != C ||
+        !u.single(mul.outputs[0]))
+      continue;
+    const int ab = u.user[mul.outputs[0]];
+    const ir::Node& add_b = g.nodes[ab];
+    const int beta = other_input(add_b, mul.outputs[0]);
+    if (add_b.op != "Add" || beta < 0 || !g.values[beta].is_const() || g.values[beta].elements() != C) continue;
+    ir::Node ln;
+    ln.name = add_b.name + ".layernorm";
+    ln.op = "LayerNormalization";
+    ln.opset = 17;
+    ln.inputs = {x, gamma, beta};
+    ln.outputs = {add_b.outputs[0]};
+    ln.attrs["axis"] = int64_t{-1};
+    ln.attrs["epsilon"] = eps;
+    replace_nodes(g, {m1, static_cast<int>(i), pw, m2, ae, sq, dv, ml, ab}, std::move(ln));
+    return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 ir::Graph fuse(ir::Graph g) {
+  // Pattern fusions of decomposed ops first (they create the nodes the
+  // producer/consumer fusions below work on).
+  for (;;) {
+    Uses u(g);
+    if (!fuse_gelu(g, u) && !fuse_layernorm(g, u)) break;
+  }
   bool changed = true;
   while (changed) {
     changed = false;
