@@ -24,6 +24,7 @@
 #include <onnx/shape_inference/implementation.h>
 
 #include "seedchip/frontends/onnx_detail.h"
+#include "schema_guards.h"
 #include "shape_data.h"
 
 // TensorProto raw_data is little-endian; copying it as-is needs a matching host.
@@ -39,8 +40,6 @@ using onnx::TypeProto;
 
 /// Largest tensor accepted (elements); guards the size arithmetic against overflow.
 constexpr int64_t kMaxElements = int64_t{1} << 40;
-/// Largest rank a shape operand may ask for (models use a handful).
-constexpr int64_t kMaxRank = 64;
 
 /// Joins a possibly multi-line message (ONNX's are) into one line.
 std::string one_line(std::string_view s) {
@@ -247,81 +246,6 @@ bool is_static(const Types& types, const std::string& name) {
   fail(fmt::format("{}: shape inference failed at {}: {}", src, node_desc(*node), reason));
 }
 
-/// onnx 1.12's shape inference crashes on some invalid models instead of
-/// failing (found by fuzzing the node tests): reject those first.
-/// - GatherND with negative batch_dims reads out of bounds.
-/// - A declared shape operand (ConstantOfShape, Expand, Reshape) with a huge
-///   length makes a result of that rank: memory runs out.
-/// - LayerNormalization with Mean/InvStdDev outputs and an axis below -rank
-///   reads out of bounds; that check needs the input rank, so a lenient
-///   inference pass (without the outputs that trigger the bug) finds the
-///   ranks, and its results are discarded.
-void guard_inference_crashes(onnx::ModelProto& m, const std::string& src) {
-  onnx::GraphProto& g = *m.mutable_graph();
-  std::unordered_map<std::string, int64_t> declared_len;  // length of 1-D graph inputs and initializers
-  for (const auto& i : g.input())
-    if (i.type().has_tensor_type() && i.type().tensor_type().shape().dim_size() == 1)
-      declared_len[i.name()] = i.type().tensor_type().shape().dim(0).dim_value();
-  for (const auto& t : g.initializer())
-    if (t.dims_size() == 1) declared_len[t.name()] = t.dims(0);
-  std::vector<int> risky;
-  for (int i = 0; i < g.node_size(); ++i) {
-    const auto& n = g.node(i);
-    if (!is_default_domain(n.domain())) continue;
-    const int shape_operand = n.op_type() == "ConstantOfShape"                        ? 0
-                              : (n.op_type() == "Expand" || n.op_type() == "Reshape") ? 1
-                                                                                      : -1;
-    if (shape_operand >= 0 && n.input_size() > shape_operand) {
-      auto it = declared_len.find(n.input(shape_operand));
-      if (it != declared_len.end() && it->second > kMaxRank)
-        fail(fmt::format("{}: {}: shape operand '{}' has {} elements, more than the supported rank {}", src,
-                         node_desc(n), it->first, it->second, kMaxRank));
-    }
-    for (const auto& a : n.attribute()) {
-      if (n.op_type() == "GatherND" && a.name() == "batch_dims" && a.i() < 0)
-        fail(fmt::format("{}: {} attribute 'batch_dims' is negative ({})", src, node_desc(n), a.i()));
-      if (n.op_type() == "LayerNormalization" && a.name() == "axis" && a.i() < 0 && n.output_size() > 1)
-        risky.push_back(i);
-    }
-  }
-  if (risky.empty()) return;
-
-  const auto saved_inputs = g.input();
-  const auto saved_outputs = g.output();
-  const auto saved_value_info = g.value_info();
-  std::vector<google::protobuf::RepeatedPtrField<std::string>> saved_node_outputs;
-  for (int i : risky) {
-    saved_node_outputs.push_back(g.node(i).output());
-    g.mutable_node(i)->mutable_output()->DeleteSubrange(1, g.node(i).output_size() - 1);
-  }
-  try {
-    onnx::shape_inference::InferShapes(m, onnx::OpSchemaRegistry::Instance(), onnx::ShapeInferenceOptions{});
-  } catch (const std::exception&) {
-    // lenient mode: errors are left for the strict pass to report
-  }
-  std::unordered_map<std::string, int> ranks;
-  for (const auto& [name, t] : collect_types(g))
-    if (t->has_tensor_type() && t->tensor_type().has_shape()) ranks[name] = t->tensor_type().shape().dim_size();
-  for (const auto& t : g.initializer()) ranks[t.name()] = t.dims_size();
-  *g.mutable_input() = saved_inputs;
-  *g.mutable_output() = saved_outputs;
-  *g.mutable_value_info() = saved_value_info;
-  for (size_t k = 0; k < risky.size(); ++k) *g.mutable_node(risky[k])->mutable_output() = saved_node_outputs[k];
-
-  for (int i : risky) {
-    const auto& n = g.node(i);
-    auto r = ranks.find(n.input(0));
-    const int64_t axis = [&] {
-      for (const auto& a : n.attribute())
-        if (a.name() == "axis") return a.i();
-      return int64_t{-1};
-    }();
-    if (r != ranks.end() && axis < -r->second)
-      fail(fmt::format("{}: {} attribute 'axis' ({}) is out of range for input '{}' of rank {}", src, node_desc(n),
-                       axis, n.input(0), r->second));
-  }
-}
-
 /// The whole import of a parsed model; `m` is modified (names, dims, types).
 ir::Graph import_model(onnx::ModelProto& m, const std::string& src, const ImportOptions& opt) {
   for (const auto& [k, v] : opt.dims)
@@ -409,16 +333,15 @@ ir::Graph import_model(onnx::ModelProto& m, const std::string& src, const Import
     }
   }
 
-  guard_inference_crashes(m, src);
-
   // Strict mode turns per-node inference errors into an exception; data
   // propagation resolves shapes computed by Shape/Gather/Concat chains where
-  // onnx 1.12 supports it, and infer_with_shape_data does the rest.
+  // onnx 1.12 supports it, and infer_with_shape_data does the rest. The
+  // guarded schemas turn inputs that crash onnx's shape functions into errors.
   const onnx::ShapeInferenceOptions so(/*check_type=*/true, /*strict_mode=*/1, /*data_prop=*/true);
   onnx::ModelProto refined;  // holds the types when the second stage was needed
   const onnx::GraphProto* typed = &g;
   try {
-    onnx::shape_inference::InferShapes(m, onnx::OpSchemaRegistry::Instance(), so);
+    onnx::shape_inference::InferShapes(m, detail::guarded_schemas(), so);
     auto all_static = [&](const onnx::GraphProto& tg) {
       const auto types = collect_types(tg);
       for (const auto& n : g.node())

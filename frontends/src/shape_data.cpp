@@ -12,6 +12,7 @@
 #include <onnx/defs/schema.h>
 #include <onnx/shape_inference/implementation.h>
 
+#include "schema_guards.h"
 #include "seedchip/frontends/onnx_detail.h"
 
 namespace seedchip::frontends::detail {
@@ -481,7 +482,7 @@ onnx::ModelProto infer_with_shape_data(const onnx::ModelProto& m, const onnx::Sh
 
   std::unordered_set<std::string> folded;  // nodes replaced by initializers in `work`
   for (int iter = 0;; ++iter) {
-    onnx::shape_inference::InferShapes(work, onnx::OpSchemaRegistry::Instance(), opt);
+    onnx::shape_inference::InferShapes(work, guarded_schemas(), opt);
     if (done(*wg) || iter == 32) break;
     const Types types = collect_types(*wg);
     std::unordered_set<std::string> new_values;

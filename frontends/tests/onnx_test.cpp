@@ -634,7 +634,8 @@ TEST(OnnxImport, TorchExportsWithDynamicBatch) {
   }
 }
 
-// Invalid models that crash onnx 1.12's shape inference are rejected first.
+// Invalid models that crash onnx 1.12's shape inference are rejected with a
+// shape-inference error for the node instead.
 TEST(OnnxImport, GuardsAgainstOnnxInferenceCrashes) {
   Model ln;
   ln.input("X", onnx::TensorProto::FLOAT, {2, 3});
@@ -646,26 +647,37 @@ TEST(OnnxImport, GuardsAgainstOnnxInferenceCrashes) {
   ln.output("Y", onnx::TensorProto::FLOAT, {2, 3});
   ln.output("Mean", onnx::TensorProto::FLOAT, {"?", "?"});
   EXPECT_EQ(import_error(ln.bytes()),
-            "m.onnx: node 'ln' (LayerNormalization) attribute 'axis' (-3) is out of range for input 'Xr' of rank 2");
-  ln.g->mutable_node(1)->mutable_attribute(0)->set_i(-1);  // valid: imports, and the guard leaves no trace
+            "m.onnx: shape inference failed at node 'ln' (LayerNormalization): [ShapeInferenceError] axis -3 is out "
+            "of range for input rank 2");
+  ln.g->mutable_node(1)->mutable_attribute(0)->set_i(-1);  // valid
   const ir::Graph g = fe::import_onnx_bytes(ln.bytes(), "m.onnx", {});
   EXPECT_EQ(value(g, "Mean").shape, (std::vector<int64_t>{2, 1}));
   EXPECT_EQ(g.nodes[1].outputs.size(), 2u);
+
+  Model ct;  // ConvTranspose of a rank-2 intermediate
+  ct.input("x", onnx::TensorProto::FLOAT, {1, 3});
+  ct.input("w", onnx::TensorProto::FLOAT, {1, 2, 3});
+  ct.node("Relu", {"x"}, {"xr"}, "relu");
+  ct.node("ConvTranspose", {"xr", "w"}, {"y"}, "ct");
+  ct.output("y", onnx::TensorProto::FLOAT, {"?", "?", "?"});
+  EXPECT_EQ(import_error(ct.bytes()),
+            "m.onnx: shape inference failed at node 'ct' (ConvTranspose): [ShapeInferenceError] input 0 must have "
+            "rank >= 3, not 2");
 
   Model gnd;
   gnd.input("d", onnx::TensorProto::FLOAT, {2, 2});
   gnd.input("i", onnx::TensorProto::INT64, {2, 1});
   attr(gnd.node("GatherND", {"d", "i"}, {"y"}, "g"), "batch_dims", onnx::AttributeProto::INT)->set_i(-2);
   gnd.output("y", onnx::TensorProto::FLOAT, {"?", "?"});
-  EXPECT_EQ(import_error(gnd.bytes()), "m.onnx: node 'g' (GatherND) attribute 'batch_dims' is negative (-2)");
+  EXPECT_THAT(import_error(gnd.bytes()), HasSubstr("at node 'g' (GatherND): [ShapeInferenceError] batch_dims"));
 
   Model cos;
   cos.input("s", onnx::TensorProto::INT64, {1 << 30});
   cos.node("ConstantOfShape", {"s"}, {"y"}, "c");
   cos.output("y", onnx::TensorProto::FLOAT, {});
   EXPECT_EQ(import_error(cos.bytes()),
-            "m.onnx: node 'c' (ConstantOfShape): shape operand 's' has 1073741824 elements, "
-            "more than the supported rank 64");
+            "m.onnx: shape inference failed at node 'c' (ConstantOfShape): [ShapeInferenceError] shape input 0 has "
+            "1073741824 elements, more than the supported rank 64");
 }
 
 // Corrupted models (random byte flips and truncations) must fail with an

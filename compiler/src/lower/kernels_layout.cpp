@@ -25,7 +25,7 @@ int norm_axis(Lowering& L, const ir::Node& n, int64_t a, size_t rank) {
 std::vector<int64_t> const_ints(Lowering& L, const ir::Node& n, size_t idx, const char* what) {
   if (idx >= n.inputs.size() || n.inputs[idx] < 0) return {};
   const ir::HostTensor* t = L.constant(n.inputs[idx]);
-  if (!t) L.fail(n, fmt::format("input '{}' must be a constant", what));
+  if (!t) L.host(n, fmt::format("input '{}' must be a constant", what));
   std::vector<int64_t> v;
   for (int64_t i = 0; i < t->elements(); ++i) v.push_back(t->get_int(i));
   return v;
@@ -151,7 +151,7 @@ bool lower_layout(Lowering& L, const ir::Node& n) {
     const View in = L.hbm(n.inputs[0]);
     const View out = L.hbm(ov);
     const std::string mode = n.attr_str("mode", "constant");
-    if (mode != "constant") L.fail(n, fmt::format("pad mode '{}' is not supported yet (constant only)", mode));
+    if (mode != "constant") L.host(n, fmt::format("pad mode '{}' is not supported yet (constant only)", mode));
     std::vector<int64_t> pads;
     double value = 0;
     if (n.opset < 11) {
@@ -161,10 +161,10 @@ bool lower_layout(Lowering& L, const ir::Node& n) {
       pads = const_ints(L, n, 1, "pads");
       if (n.inputs.size() > 2 && n.inputs[2] >= 0) {
         const ir::HostTensor* c = L.constant(n.inputs[2]);
-        if (!c) L.fail(n, "constant_value must be a constant");
+        if (!c) L.host(n, "constant_value must be a constant");
         value = c->get(0);
       }
-      if (n.inputs.size() > 3 && n.inputs[3] >= 0) L.fail(n, "the axes input is not supported yet");
+      if (n.inputs.size() > 3 && n.inputs[3] >= 0) L.host(n, "the axes input is not supported yet");
     }
     const size_t rank = in.shape.size();
     if (pads.size() != 2 * rank) L.fail(n, "pads must have 2 x rank entries");

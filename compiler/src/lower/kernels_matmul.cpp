@@ -145,7 +145,7 @@ void emit_gemm(Lowering& L, const ir::Node& n, const Gemm& G) {
     if (G.zp_a || G.zp_b) {
       // Zero points make int8 operands 9-bit: the matrix engine takes int8/uint8 only,
       // so subtracted operands are multiplied on the vector engine path below.
-      L.fail(n, "non-zero zero points are not supported on the matrix engine yet");
+      L.host(n, "non-zero zero points are not supported on the matrix engine yet");
     }
     const View acc = View::dense(Space::acc, L.em().acc_slot_base(slot_i), acc_t, {mm, nn});
     for (int64_t k0 = 0; k0 < G.K; k0 += rows) {
@@ -291,7 +291,7 @@ bool lower_matmul(Lowering& L, const ir::Node& n) {
       auto zp = [&](int i) -> int64_t {
         if (n.inputs.size() <= static_cast<size_t>(i) || n.inputs[i] < 0) return 0;
         const ir::HostTensor* z = L.constant(n.inputs[i]);
-        if (!z || z->elements() != 1) L.fail(n, "zero points must be scalar constants");
+        if (!z || z->elements() != 1) L.host(n, "zero points must be scalar constants");
         return z->get_int(0);
       };
       G.zp_a = zp(2);

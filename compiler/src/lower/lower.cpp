@@ -108,6 +108,10 @@ void Lowering::fail(const ir::Node& n, const std::string& why) const {
   throw CompileError(fmt::format("node '{}' ({}, opset {}): {}", n.name, n.op, n.opset, why));
 }
 
+void Lowering::host(const ir::Node& n, const std::string& why) const {
+  throw NeedsHost(fmt::format("node '{}' ({}, opset {}): {}", n.name, n.op, n.opset, why));
+}
+
 DType Lowering::dt(int v) const { return chip_dtype(g_.values[v].type); }
 
 const ir::HostTensor* Lowering::constant(int v) const {
@@ -259,8 +263,8 @@ void Lowering::lower_node(const ir::Node& n) {
       placement_.push_back({n.name, n.op, "chip", em_.instructions() - before});
       return;
     }
-    fail(n, "this op is not supported on the chip (see docs/ops.md for the supported ops)");
-  } catch (const CompileError&) {
+    host(n, "this op is not supported on the chip (see docs/ops.md for the supported ops)");
+  } catch (const NeedsHost&) {
     // Data-dependent parameters or ops the chip cannot do: run the node on the
     // host at a host.call, when the host evaluator knows it.
     if (!hostops::supported(n)) throw;

@@ -14,6 +14,11 @@
 
 namespace seedchip::compiler {
 
+/// A node the chip cannot run as given but the host evaluator may.
+class NeedsHost : public CompileError {
+  using CompileError::CompileError;
+};
+
 /// Splits an N-d shape into tiles of at most `max_elems` elements: tiles
 /// cover a chunk of one axis and every dim inside it, one index of each dim
 /// outside it.
@@ -56,6 +61,9 @@ class Lowering {
   View add_constant(const ir::HostTensor& t, DType chip_type);
   /// Raises CompileError for node `n` with `why`.
   [[noreturn]] void fail(const ir::Node& n, const std::string& why) const;
+  /// Raises NeedsHost: the chip cannot run `n` as given (a data-dependent
+  /// parameter, an op without a chip kernel); the host may, at a host.call.
+  [[noreturn]] void host(const ir::Node& n, const std::string& why) const;
 
   // ---- generic kernels (kernels_*.cpp) ----
   /// Vector program run per tile: given dense SRAM views of the tile for each
