@@ -125,6 +125,10 @@ int main(int argc, char** argv) {
   run_cmd->add_option("model", run_in, "ONNX model or compiled .scp program")->required();
   run_cmd->add_option("--input", run_inputs, "NAME=FILE (.npy or ONNX TensorProto .pb); others get random data");
   run_cmd->add_option("--output-dir", run_outdir, "Directory for one .npy per output")->capture_default_str();
+  run_cmd->add_option("--mode", margs.mode, "functional (values), timing (cycles, no data) or both")->capture_default_str();
+  run_cmd->add_option("--metrics", margs.metrics, "Write timing metrics JSON here");
+  run_cmd->add_option("--trace", margs.trace, "Write a Perfetto/Chrome trace JSON here");
+  run_cmd->add_option("--hbm", margs.hbm, "HBM model: fast or detailed")->capture_default_str();
   add_model_opts(run_cmd);
   auto* conf_cmd = app.add_subcommand("conformance", "Run ONNX backend test cases (model.onnx + test_data_set_*)");
   std::vector<std::string> conf_dirs;

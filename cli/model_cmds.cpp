@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 
@@ -17,6 +18,8 @@
 #include "seedchip/isa/program.h"
 #include "seedchip/runtime/model.h"
 #include "seedchip/runtime/tensor_io.h"
+#include "seedchip/report/report.h"
+#include "seedchip/sim/timing.h"
 
 namespace fs = std::filesystem;
 
@@ -113,7 +116,8 @@ compiler::CompiledModel load_model(const std::string& path, const arch::Chip& ch
   if (is_onnx(path)) {
     ir::Graph g = frontends::import_onnx(path, import_options(a));
     auto opt = compile_options(a);
-    if (opt.precision == compiler::Precision::int8 || opt.precision == compiler::Precision::fp8) {
+    opt.uncalibrated_ok = a.mode == "timing";
+    if ((opt.precision == compiler::Precision::int8 || opt.precision == compiler::Precision::fp8) && a.mode != "timing") {
       std::vector<compiler::IoBinding> bindings;
       for (int v : g.inputs) bindings.push_back({g.values[v].name, "", g.values[v].type, g.values[v].shape});
       opt.calibration = {prepare_inputs(bindings, given)};
@@ -186,26 +190,76 @@ int cmd_compile(const std::string& model, const std::string& out, const ModelArg
 
 int cmd_run(const std::string& model, const ModelArgs& a, const std::vector<std::string>& input_specs,
             const std::string& outdir) {
+  if (a.mode != "functional" && a.mode != "timing" && a.mode != "both")
+    throw std::runtime_error(fmt::format("--mode '{}': expected functional, timing or both", a.mode));
+  if (a.hbm != "fast" && a.hbm != "detailed")
+    throw std::runtime_error(fmt::format("--hbm '{}': expected fast or detailed", a.hbm));
+  const bool functional = a.mode != "timing", timing = a.mode != "functional";
+  if (!timing && (!a.metrics.empty() || !a.trace.empty()))
+    throw std::runtime_error("--metrics and --trace need --mode timing or both");
+  // Fail before simulating when a report cannot be written.
+  for (const auto* path : {&a.metrics, &a.trace}) {
+    if (path->empty()) continue;
+    std::ofstream probe(*path, std::ios::app);
+    if (!probe) throw std::runtime_error(fmt::format("{}: cannot be written", *path));
+  }
   const arch::Chip chip = arch::find_chip(a.chip);
   const auto given = parse_input_specs(input_specs);
   auto m = load_model(model, chip, a, given);
-  const auto inputs = prepare_inputs(m.inputs, given);
+  fmt::print("{} on {} ({}, mode {}):\n", model, chip.name, a.precision, a.mode);
   sim::RunStats st;
-  const auto t0 = std::chrono::steady_clock::now();
-  auto outs = runtime::run_model(m, chip, inputs, &st);
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::error_code ec;
-  fs::create_directories(outdir, ec);
-  if (ec) throw std::runtime_error(fmt::format("{}: cannot create output directory: {}", outdir, ec.message()));
-  fmt::print("{} on {} ({}): functional simulation {:.2f} s\n", model, chip.name, a.precision, wall);
-  print_summary(m, &st);
-  for (size_t i = 0; i < outs.size(); ++i) {
-    std::string safe = m.outputs[i].name;
-    for (char& c : safe)
-      if (c == '/' || c == '\\' || c == ':') c = '_';
-    const std::string path = (fs::path(outdir) / (safe + ".npy")).string();
-    runtime::write_npy(path, runtime::npy_from_host(outs[i]));
-    fmt::print("wrote {} {}{}\n", path, ir::elem_name(outs[i].type), shape_str(outs[i].shape));
+  if (functional) {
+    const auto inputs = prepare_inputs(m.inputs, given);
+    const auto t0 = std::chrono::steady_clock::now();
+    auto outs = runtime::run_model(m, chip, inputs, &st);
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::error_code ec;
+    fs::create_directories(outdir, ec);
+    if (ec) throw std::runtime_error(fmt::format("{}: cannot create output directory: {}", outdir, ec.message()));
+    fmt::print("functional simulation: {:.2f} s\n", wall);
+    print_summary(m, &st);
+    for (size_t i = 0; i < outs.size(); ++i) {
+      std::string safe = m.outputs[i].name;
+      for (char& c : safe)
+        if (c == '/' || c == '\\' || c == ':') c = '_';
+      const std::string path = (fs::path(outdir) / (safe + ".npy")).string();
+      runtime::write_npy(path, runtime::npy_from_host(outs[i]));
+      fmt::print("wrote {} {}{}\n", path, ir::elem_name(outs[i].type), shape_str(outs[i].shape));
+    }
+  } else {
+    print_summary(m, nullptr);
+  }
+  if (timing) {
+    sim::TimingOptions to;
+    to.hbm = a.hbm == "detailed" ? sim::HbmModel::detailed : sim::HbmModel::fast;
+    to.record = true;
+    const auto labels = m.instruction_labels();
+    const auto t0 = std::chrono::steady_clock::now();
+    sim::TimingResult r = sim::run_timing(chip, m.program, to);
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    uint64_t n = 0;
+    for (const auto& c : r.engines)
+      for (const auto& e : c) n += e.instructions;
+    fmt::print("timing simulation: {} instructions in {:.3f} s wall ({:.2f} M instructions/s)\n", n, wall,
+               wall > 0 ? static_cast<double>(n) / wall / 1e6 : 0.0);
+    fmt::print("{}", report::summary_text(chip, r, labels));
+    if (functional) {
+      for (size_t c = 0; c < r.engines.size(); ++c)
+        for (int e = 0; e < isa::kNumEngines; ++e)
+          if (c < st.order_hash.size() && st.order_hash[c][e] != r.engines[c][e].order_hash)
+            throw std::runtime_error(fmt::format(
+                "functional and timing models executed different instruction streams (core {} {})", c,
+                isa::engine_name(static_cast<isa::Engine>(e))));
+      fmt::print("both models executed the same instruction streams\n");
+    }
+    if (!a.metrics.empty()) {
+      report::write_json(report::metrics_json(chip, r, labels), a.metrics);
+      fmt::print("wrote {}\n", a.metrics);
+    }
+    if (!a.trace.empty()) {
+      report::write_json(report::trace_json(chip, m.program, r, labels), a.trace);
+      fmt::print("wrote {}\n", a.trace);
+    }
   }
   return 0;
 }

@@ -13,6 +13,9 @@ struct ModelArgs {
   std::string precision = "fp32";
   std::vector<std::string> dims;     ///< NAME=VALUE
   std::vector<std::string> dump_ir;  ///< stage names
+  std::string mode = "functional";   ///< functional, timing or both
+  std::string metrics, trace;        ///< output paths (timing)
+  std::string hbm = "fast";          ///< fast or detailed
 };
 
 /// `seedchip compile MODEL.onnx -o OUT.scp`.

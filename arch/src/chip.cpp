@@ -44,6 +44,21 @@ constexpr NumberRange kTdpW{0, true, 1e6};              // up to 1 MW
 constexpr std::array<std::string_view, 7> kMemoryTypes = {"hbm3e", "hbm3",    "hbm2e", "ddr3",
                                                           "ddr4",  "lpddr5x", "gddr7"};
 constexpr std::string_view kBuiltinPrefix = "builtin:";
+// Timing and energy. Rates and bandwidths must be positive (zero would stall
+// the simulator forever); latencies may be zero (an idealised part).
+constexpr uint64_t kMaxCycles = 1000000000;           // 10^9 cycles of any clock
+constexpr uint64_t kMaxBytes = uint64_t{1} << 20;     // bursts and rows up to 1 MiB
+constexpr NumberRange kBytesPerCycle{0, true, 1e6};   // per port, bank or link
+constexpr NumberRange kRowsPerCycle{0, true, 65536};  // at most every row of the largest array
+constexpr NumberRange kCyclesPerGroup{0, true, 1e6};  // vector throughput, > 0
+constexpr NumberRange kEfficiency{0, true, 1};        // achieved / peak bandwidth
+constexpr NumberRange kTckNs{0, true, 1000};          // memory clock period, down to 1 MHz
+constexpr NumberRange kLatencyNs{0, false, 1e9};      // up to one second
+constexpr NumberRange kHostCallUs{0, false, 1e9};     // up to 1000 s
+constexpr NumberRange kEnergyPj{0, false, 1e9};       // per MAC, element or byte
+constexpr NumberRange kStaticW{0, false, 1e6};        // checked against tdp_w as well
+constexpr double kDetailedPeakTolerance = 0.02;       // detailed model vs memory.bandwidth_gb_s
+constexpr std::array<std::string_view, 2> kTopologies = {"mesh", "ring"};
 
 uint32_t read_count(const MapReader& m, std::string_view key, uint64_t max = kMaxCount) {
   return static_cast<uint32_t>(m.required(key).as_uint(1, max));
@@ -69,6 +84,13 @@ std::string all_dtype_names() {
     out += dtype_name(static_cast<DType>(i));
   }
   return out;
+}
+
+// "34.0", "91.75", "1.05": two decimals, a trailing zero dropped.
+std::string two_decimals(double v) {
+  std::string s = fmt::format("{:.2f}", v);
+  if (s.size() > 1 && s.back() == '0') s.pop_back();
+  return s;
 }
 
 MatrixEngineDesc read_matrix(const Field& f) {
@@ -136,9 +158,192 @@ MemoryDesc read_memory(const Field& f) {
   return d;
 }
 
+uint32_t read_cycles(const MapReader& m, std::string_view key, uint64_t min) {
+  return static_cast<uint32_t>(m.required(key).as_uint(min, kMaxCycles));
+}
+
+DmaTiming read_dma_timing(const Field& f) {
+  const MapReader m = f.as_map({"setup_cycles", "port_bytes_per_cycle", "burst_bytes"});
+  DmaTiming d;
+  d.setup_cycles = read_cycles(m, "setup_cycles", 0);
+  d.port_bytes_per_cycle = m.required("port_bytes_per_cycle").as_number(kBytesPerCycle);
+  d.burst_bytes = static_cast<uint32_t>(m.required("burst_bytes").as_uint(1, kMaxBytes));
+  return d;
+}
+
+MatrixTiming read_matrix_timing(const Field& f) {
+  const MapReader m = f.as_map({"weight_rows_per_cycle", "pipeline_cycles"});
+  MatrixTiming d;
+  d.weight_rows_per_cycle = m.required("weight_rows_per_cycle").as_number(kRowsPerCycle);
+  d.pipeline_cycles = read_cycles(m, "pipeline_cycles", 0);
+  return d;
+}
+
+VectorTiming read_vector_timing(const Field& f) {
+  const MapReader m =
+      f.as_map({"latency_cycles", "simple_cycles", "transcendental_cycles", "divide_cycles"});
+  VectorTiming d;
+  d.latency_cycles = read_cycles(m, "latency_cycles", 0);
+  d.simple_cycles = m.required("simple_cycles").as_number(kCyclesPerGroup);
+  d.transcendental_cycles = m.required("transcendental_cycles").as_number(kCyclesPerGroup);
+  d.divide_cycles = m.required("divide_cycles").as_number(kCyclesPerGroup);
+  return d;
+}
+
+NocTiming read_noc_timing(const Field& f) {
+  const MapReader m = f.as_map({"topology", "link_bytes_per_cycle", "hop_cycles"});
+  NocTiming d;
+  const Field tf = m.required("topology");
+  d.topology = tf.as_string();
+  if (std::find(kTopologies.begin(), kTopologies.end(), d.topology) == kTopologies.end()) {
+    tf.fail(fmt::format("unknown topology '{}' (expected one of: {})", d.topology,
+                        fmt::join(kTopologies, ", ")));
+  }
+  d.link_bytes_per_cycle = m.required("link_bytes_per_cycle").as_number(kBytesPerCycle);
+  d.hop_cycles = read_cycles(m, "hop_cycles", 0);
+  return d;
+}
+
+HbmTiming read_detailed(const Field& f) {
+  // clang-format off
+  const MapReader m = f.as_map({"channels", "pseudo_channels", "bank_groups", "banks_per_group",
+                                "row_bytes", "burst_bytes", "tck_ns", "tRCD", "tRP", "tRAS", "tCL",
+                                "tWL", "tCCD_S", "tCCD_L", "tRRD_S", "tRRD_L", "tFAW", "tWR",
+                                "tWTR", "tRTW", "tREFI", "tRFC", "tBURST"});
+  // clang-format on
+  HbmTiming d;
+  d.channels = read_count(m, "channels");
+  d.pseudo_channels = read_count(m, "pseudo_channels");
+  d.bank_groups = read_count(m, "bank_groups");
+  d.banks_per_group = read_count(m, "banks_per_group");
+  d.row_bytes = static_cast<uint32_t>(m.required("row_bytes").as_uint(1, kMaxBytes));
+  d.burst_bytes = static_cast<uint32_t>(m.required("burst_bytes").as_uint(1, kMaxBytes));
+  if (d.row_bytes % d.burst_bytes != 0) {
+    m.required("burst_bytes")
+        .fail(fmt::format("must divide row_bytes = {}, got '{}'", d.row_bytes, d.burst_bytes));
+  }
+  d.tck_ns = m.required("tck_ns").as_number(kTckNs);
+  // Every JEDEC constraint is at least one clock.
+  d.tRCD = read_cycles(m, "tRCD", 1);
+  d.tRP = read_cycles(m, "tRP", 1);
+  d.tRAS = read_cycles(m, "tRAS", 1);
+  d.tCL = read_cycles(m, "tCL", 1);
+  d.tWL = read_cycles(m, "tWL", 1);
+  d.tCCD_S = read_cycles(m, "tCCD_S", 1);
+  d.tCCD_L = read_cycles(m, "tCCD_L", 1);
+  d.tRRD_S = read_cycles(m, "tRRD_S", 1);
+  d.tRRD_L = read_cycles(m, "tRRD_L", 1);
+  d.tFAW = read_cycles(m, "tFAW", 1);
+  d.tWR = read_cycles(m, "tWR", 1);
+  d.tWTR = read_cycles(m, "tWTR", 1);
+  d.tRTW = read_cycles(m, "tRTW", 1);
+  d.tREFI = read_cycles(m, "tREFI", 1);
+  d.tRFC = read_cycles(m, "tRFC", 1);
+  d.tBURST = read_cycles(m, "tBURST", 1);
+  if (d.tREFI <= d.tRFC) {
+    m.required("tREFI").fail(fmt::format(
+        "must exceed tRFC = {} (the device would never leave refresh), got '{}'", d.tRFC, d.tREFI));
+  }
+  return d;
+}
+
+// Peak of the command-level model in bytes/s (see Chip::detailed_peak_bytes_per_s).
+double detailed_peak(uint32_t devices, const HbmTiming& h) {
+  if (!(h.tck_ns > 0) || h.tBURST == 0) return 0;
+  return static_cast<double>(devices) * h.channels * h.pseudo_channels * h.burst_bytes /
+         (h.tBURST * h.tck_ns * 1e-9);
+}
+
+// The command-level model must describe the same memory as memory.bandwidth_gb_s.
+void check_detailed_peak(const Field& f, const HbmTiming& h, const MemoryDesc& mem) {
+  const double peak = detailed_peak(mem.devices, h);
+  const double want = mem.bandwidth_bytes_per_s;
+  if (std::abs(peak - want) <= kDetailedPeakTolerance * want) return;
+  f.fail(fmt::format(
+      "peak bandwidth {} devices x {} channels x {} pseudo-channels x {} B / ({} x {} ns) = {} "
+      "GB/s is {:+.1f}% off memory.bandwidth_gb_s = {} GB/s (at most {:.0f}% allowed)",
+      mem.devices, h.channels, h.pseudo_channels, h.burst_bytes, h.tBURST, h.tck_ns,
+      two_decimals(peak / 1e9), (peak / want - 1) * 100, two_decimals(want / 1e9),
+      kDetailedPeakTolerance * 100));
+}
+
+MemoryTiming read_memory_timing(const Field& f, const MemoryDesc& mem) {
+  const MapReader m = f.as_map({"latency_ns", "efficiency", "detailed"});
+  MemoryTiming d;
+  d.latency_ns = m.required("latency_ns").as_number(kLatencyNs);
+  const MapReader e = m.required("efficiency").as_map({"sequential", "strided", "random"});
+  d.efficiency_sequential = e.required("sequential").as_number(kEfficiency);
+  d.efficiency_strided = e.required("strided").as_number(kEfficiency);
+  d.efficiency_random = e.required("random").as_number(kEfficiency);
+  const Field df = m.required("detailed");
+  d.detailed = read_detailed(df);
+  check_detailed_peak(df, d.detailed, mem);
+  return d;
+}
+
+// `mem` is the memory section the detailed model must agree with.
+TimingDesc read_timing(const Field& f, const MemoryDesc& mem) {
+  const MapReader m =
+      f.as_map({"dma", "matrix", "vector", "sram", "noc", "memory", "host_call_us"});
+  TimingDesc t;
+  t.dma = read_dma_timing(m.required("dma"));
+  t.matrix = read_matrix_timing(m.required("matrix"));
+  t.vector = read_vector_timing(m.required("vector"));
+  const MapReader sram = m.required("sram").as_map({"bytes_per_cycle_per_bank"});
+  t.sram.bytes_per_cycle_per_bank =
+      sram.required("bytes_per_cycle_per_bank").as_number(kBytesPerCycle);
+  t.noc = read_noc_timing(m.required("noc"));
+  t.memory = read_memory_timing(m.required("memory"), mem);
+  t.host_call_us = m.required("host_call_us").as_number(kHostCallUs);
+  return t;
+}
+
+std::string dtype_list(const std::map<DType, double>& m) {
+  std::string out;
+  for (const auto& [t, v] : m) {
+    if (!out.empty()) out += ", ";
+    out += dtype_name(t);
+  }
+  return out;
+}
+
+// `rates` is core.matrix.rate (mac_pj must name exactly its dtypes); static_w <= `tdp_w`.
+EnergyDesc read_energy(const Field& f, const std::map<DType, double>& rates, double tdp_w) {
+  const MapReader m = f.as_map(
+      {"mac_pj", "vector_pj_per_element", "sram_pj_per_byte", "hbm_pj_per_byte", "static_w"});
+  EnergyDesc d;
+  const Field mf = m.required("mac_pj");
+  const MapReader macs = mf.as_open_map();
+  for (const Field& e : macs.entries()) {
+    const std::string key = e.path().substr(mf.path().size() + 1);
+    const std::optional<DType> t = parse_dtype(key);
+    if (!t || dtype_name(*t) != key) {
+      e.fail(fmt::format("unknown dtype (expected one of: {})", all_dtype_names()));
+    }
+    if (rates.count(*t) == 0) {
+      e.fail(fmt::format("not a matrix dtype (mac_pj must cover exactly core.matrix.rate: {})",
+                         dtype_list(rates)));
+    }
+    d.mac_pj[*t] = e.as_number(kEnergyPj);
+  }
+  for (const auto& [t, rate] : rates) {
+    if (d.mac_pj.count(t) == 0) {
+      mf.fail(fmt::format("missing {} (mac_pj must cover exactly core.matrix.rate: {})",
+                          dtype_name(t), dtype_list(rates)));
+    }
+  }
+  d.vector_pj_per_element = m.required("vector_pj_per_element").as_number(kEnergyPj);
+  d.sram_pj_per_byte = m.required("sram_pj_per_byte").as_number(kEnergyPj);
+  d.hbm_pj_per_byte = m.required("hbm_pj_per_byte").as_number(kEnergyPj);
+  const Field sf = m.required("static_w");
+  d.static_w = sf.as_number(kStaticW);
+  if (d.static_w > tdp_w) sf.fail(fmt::format("must not exceed tdp_w = {} W, {}", tdp_w, sf.got()));
+  return d;
+}
+
 Chip read_chip(const Field& doc) {
-  const MapReader top =
-      doc.as_map({"name", "description", "clock_mhz", "cores", "core", "memory", "tdp_w"});
+  const MapReader top = doc.as_map(
+      {"name", "description", "clock_mhz", "cores", "core", "memory", "tdp_w", "timing", "energy"});
   Chip c;
   const Field nf = top.required("name");
   c.name = nf.as_string();
@@ -152,6 +357,8 @@ Chip read_chip(const Field& doc) {
   c.core = read_core(top.required("core"));
   c.memory = read_memory(top.required("memory"));
   c.tdp_w = top.required("tdp_w").as_number(kTdpW);
+  c.timing = read_timing(top.required("timing"), c.memory);
+  c.energy = read_energy(top.required("energy"), c.core.matrix.rate, c.tdp_w);
   return c;
 }
 
@@ -190,13 +397,6 @@ constexpr std::array<SummaryType, 5> kSummaryTypes = {{
     {"fp16", [](const Chip& c) { return c.peak_ops_per_s(DType::fp16); }, true},
     {"fp32", [](const Chip& c) { return c.peak_ops_per_s(DType::fp32); }, true},
 }};
-
-// "34.0", "91.75", "1.05": two decimals, a trailing zero dropped.
-std::string two_decimals(double v) {
-  std::string s = fmt::format("{:.2f}", v);
-  if (s.size() > 1 && s.back() == '0') s.pop_back();
-  return s;
-}
 
 // Decimal SI prefixes: si(91.75e12, "OP/s") = "91.75 TOP/s".
 std::string si(double v, std::string_view unit) {
@@ -244,6 +444,10 @@ bool Chip::matrix_supports(DType t) const {
 }
 
 uint64_t Chip::sram_bytes_total() const { return core.sram_bytes * cores; }
+
+double Chip::detailed_peak_bytes_per_s() const {
+  return detailed_peak(memory.devices, timing.memory.detailed);
+}
 
 double Chip::ridge_ops_per_byte(DType t) const {
   if (!(memory.bandwidth_bytes_per_s > 0)) return 0;

@@ -26,33 +26,103 @@ void expect_rel(double actual, double expected, double tol = 1e-12) {
 }
 
 // A small valid chip; tests edit single lines (1-based numbers in comments) to
-// make one thing wrong at a known line:column.
+// make one thing wrong at a known line:column. Its detailed memory model is
+// HBM3 at 6.4 Gb/s: 2 stacks x 16 x 2 x 32 B / (4 x 0.3125 ns) = 1638.4 GB/s.
 const std::vector<std::string> kBase = {
-    "name: test-chip",                  // 1
-    "description: \"a test chip\"",     // 2
-    "clock_mhz: 1000",                  // 3
-    "cores: 2",                         // 4
-    "core:",                            // 5
-    "  sram_kib: 1024",                 // 6
-    "  sram_banks: 8",                  // 7
-    "  accumulator_kib: 256",           // 8
-    "  semaphores: 16",                 // 9
-    "  queue_depth: 8",                 // 10
-    "  instruction_memory_kib: 64",     // 11
-    "  matrix:",                        // 12
-    "    rows: 128",                    // 13
-    "    cols: 64",                     // 14
-    "    dataflow: weight_stationary",  // 15
-    "    rate: {int8: 1, bf16: 0.5}",   // 16
-    "  vector:",                        // 17
-    "    lanes: 64",                    // 18
-    "memory:",                          // 19
-    "  type: hbm3",                     // 20
-    "  devices: 2",                     // 21
-    "  capacity_gib: 32",               // 22
-    "  bandwidth_gb_s: 1638.4",         // 23
-    "tdp_w: 150",                       // 24
+    "name: test-chip",                    // 1
+    "description: \"a test chip\"",       // 2
+    "clock_mhz: 1000",                    // 3
+    "cores: 2",                           // 4
+    "core:",                              // 5
+    "  sram_kib: 1024",                   // 6
+    "  sram_banks: 8",                    // 7
+    "  accumulator_kib: 256",             // 8
+    "  semaphores: 16",                   // 9
+    "  queue_depth: 8",                   // 10
+    "  instruction_memory_kib: 64",       // 11
+    "  matrix:",                          // 12
+    "    rows: 128",                      // 13
+    "    cols: 64",                       // 14
+    "    dataflow: weight_stationary",    // 15
+    "    rate: {int8: 1, bf16: 0.5}",     // 16
+    "  vector:",                          // 17
+    "    lanes: 64",                      // 18
+    "memory:",                            // 19
+    "  type: hbm3",                       // 20
+    "  devices: 2",                       // 21
+    "  capacity_gib: 32",                 // 22
+    "  bandwidth_gb_s: 1638.4",           // 23
+    "tdp_w: 150",                         // 24
+    "timing:",                            // 25
+    "  dma:",                             // 26
+    "    setup_cycles: 32",               // 27
+    "    port_bytes_per_cycle: 256",      // 28
+    "    burst_bytes: 64",                // 29
+    "  matrix:",                          // 30
+    "    weight_rows_per_cycle: 1",       // 31
+    "    pipeline_cycles: 192",           // 32
+    "  vector:",                          // 33
+    "    latency_cycles: 16",             // 34
+    "    simple_cycles: 1",               // 35
+    "    transcendental_cycles: 4",       // 36
+    "    divide_cycles: 4",               // 37
+    "  sram:",                            // 38
+    "    bytes_per_cycle_per_bank: 64",   // 39
+    "  noc:",                             // 40
+    "    topology: ring",                 // 41
+    "    link_bytes_per_cycle: 128",      // 42
+    "    hop_cycles: 2",                  // 43
+    "  memory:",                          // 44
+    "    latency_ns: 100",                // 45
+    "    efficiency:",                    // 46
+    "      sequential: 0.9",              // 47
+    "      strided: 0.75",                // 48
+    "      random: 0.4",                  // 49
+    "    detailed:",                      // 50
+    "      channels: 16",                 // 51
+    "      pseudo_channels: 2",           // 52
+    "      bank_groups: 4",               // 53
+    "      banks_per_group: 4",           // 54
+    "      row_bytes: 1024",              // 55
+    "      burst_bytes: 32",              // 56
+    "      tck_ns: 0.3125",               // 57
+    "      tRCD: 45",                     // 58
+    "      tRP: 45",                      // 59
+    "      tRAS: 106",                    // 60
+    "      tCL: 45",                      // 61
+    "      tWL: 23",                      // 62
+    "      tCCD_S: 4",                    // 63
+    "      tCCD_L: 8",                    // 64
+    "      tRRD_S: 7",                    // 65
+    "      tRRD_L: 13",                   // 66
+    "      tFAW: 52",                     // 67
+    "      tWR: 48",                      // 68
+    "      tWTR: 24",                     // 69
+    "      tRTW: 28",                     // 70
+    "      tREFI: 12480",                 // 71
+    "      tRFC: 1120",                   // 72
+    "      tBURST: 4",                    // 73
+    "  host_call_us: 5",                  // 74
+    "energy:",                            // 75
+    "  mac_pj: {int8: 0.06, bf16: 0.4}",  // 76
+    "  vector_pj_per_element: 2",         // 77
+    "  sram_pj_per_byte: 1",              // 78
+    "  hbm_pj_per_byte: 32",              // 79
+    "  static_w: 20",                     // 80
 };
+
+// The 1-based number of the kBase line starting with `prefix` (which must be unique).
+int line_of(const std::string& prefix) {
+  int found = 0;
+  for (std::size_t i = 0; i < kBase.size(); ++i) {
+    if (kBase[i].rfind(prefix, 0) == 0) {
+      EXPECT_EQ(found, 0) << "ambiguous prefix " << prefix;
+      found = static_cast<int>(i) + 1;
+    }
+  }
+  EXPECT_NE(found, 0) << "no line starts with " << prefix;
+  return found;
+}
 
 std::string join(const std::vector<std::string>& lines) {
   std::string s;
@@ -64,6 +134,20 @@ std::string join(const std::vector<std::string>& lines) {
 std::string with_line(int n, const std::string& text) {
   auto lines = kBase;
   lines.at(static_cast<std::size_t>(n - 1)) = text;
+  return join(lines);
+}
+
+// kBase with several lines replaced: {line, text} pairs.
+std::string with_lines(const std::vector<std::pair<int, std::string>>& changes) {
+  auto lines = kBase;
+  for (const auto& [n, text] : changes) lines.at(static_cast<std::size_t>(n - 1)) = text;
+  return join(lines);
+}
+
+// kBase without lines `first` to `last` inclusive.
+std::string without_lines(int first, int last) {
+  auto lines = kBase;
+  lines.erase(lines.begin() + (first - 1), lines.begin() + last);
   return join(lines);
 }
 
@@ -212,6 +296,82 @@ TEST(SeedchipV1, Figures) {
   EXPECT_LE(c.tdp_w, 500.0);
 }
 
+TEST(SeedchipV1, TimingAndEnergy) {
+  const Chip c = find_chip("seedchip-v1");
+  const TimingDesc& t = c.timing;
+  EXPECT_EQ(t.dma.setup_cycles, 32u);
+  EXPECT_EQ(t.dma.port_bytes_per_cycle, 1024.0);
+  EXPECT_EQ(t.dma.burst_bytes, 64u);
+  // One direction of DMA across all cores can saturate HBM.
+  EXPECT_GE(t.dma.port_bytes_per_cycle * c.clock_hz * c.cores, c.memory.bandwidth_bytes_per_s);
+  EXPECT_EQ(t.matrix.weight_rows_per_cycle, 1.0);
+  EXPECT_EQ(t.matrix.pipeline_cycles, c.core.matrix.rows + c.core.matrix.cols);
+  EXPECT_EQ(t.vector.latency_cycles, 16u);
+  EXPECT_EQ(t.vector.simple_cycles, 1.0);
+  EXPECT_EQ(t.vector.transcendental_cycles, 4.0);
+  EXPECT_EQ(t.vector.divide_cycles, 4.0);
+  EXPECT_EQ(t.sram.bytes_per_cycle_per_bank, 64.0);
+  EXPECT_EQ(t.noc.topology, "mesh");
+  EXPECT_EQ(t.noc.link_bytes_per_cycle, 256.0);
+  EXPECT_EQ(t.noc.hop_cycles, 2u);
+  EXPECT_EQ(t.host_call_us, 5.0);
+  const MemoryTiming& m = t.memory;
+  EXPECT_GE(m.latency_ns, 100.0);
+  EXPECT_LE(m.latency_ns, 120.0);
+  EXPECT_GT(m.efficiency_sequential, m.efficiency_strided);
+  EXPECT_GT(m.efficiency_strided, m.efficiency_random);
+  const HbmTiming& h = m.detailed;
+  EXPECT_EQ(h.channels * h.pseudo_channels * 32u, 1024u);  // 1024 data bits per stack
+  EXPECT_EQ(h.row_bytes % h.burst_bytes, 0u);
+  EXPECT_GT(h.tREFI, h.tRFC);
+  // The command-level model reproduces 4 x 9.8 Gb/s x 1024 pins / 8 = 5017.6 GB/s.
+  expect_rel(c.detailed_peak_bytes_per_s(), 5017.6e9, 1e-6);
+  expect_rel(h.tREFI * h.tck_ns, 3900, 1e-3);  // 3.9 us
+  expect_rel(h.tRCD * h.tck_ns, 14, 0.02);     // ~14 ns
+  // Sequential efficiency leaves room for all-bank refresh.
+  EXPECT_LE(m.efficiency_sequential, 1.0 - double(h.tRFC) / h.tREFI);
+  // mac_pj covers exactly the matrix dtypes.
+  ASSERT_EQ(c.energy.mac_pj.size(), c.core.matrix.rate.size());
+  for (const auto& [dtype, rate] : c.core.matrix.rate) {
+    EXPECT_EQ(c.energy.mac_pj.count(dtype), 1u) << dtype_name(dtype);
+  }
+  EXPECT_LT(c.energy.mac_pj.at(DType::int8), c.energy.mac_pj.at(DType::fp8e4m3));
+  EXPECT_LT(c.energy.mac_pj.at(DType::fp8e4m3), c.energy.mac_pj.at(DType::bf16));
+  EXPECT_LT(c.energy.mac_pj.at(DType::bf16), c.energy.mac_pj.at(DType::fp32));
+  EXPECT_EQ(c.energy.hbm_pj_per_byte, 32.0);  // 4 pJ/bit
+  EXPECT_LT(c.energy.static_w, c.tdp_w);
+  // Plausibility: fp8 at peak plus HBM at peak plus static fits in the TDP.
+  const double macs_per_s = c.peak_ops_per_s(DType::fp8e4m3) / 2;
+  const double busy_w = macs_per_s * c.energy.mac_pj.at(DType::fp8e4m3) * 1e-12 +
+                        c.memory.bandwidth_bytes_per_s * c.energy.hbm_pj_per_byte * 1e-12 +
+                        c.energy.static_w;
+  EXPECT_LT(busy_w, c.tdp_w);
+  EXPECT_GT(busy_w, 0.5 * c.tdp_w);
+}
+
+TEST(TpuV1, TimingAndEnergy) {
+  const Chip c = find_chip("tpu-v1");
+  const HbmTiming& h = c.timing.memory.detailed;
+  // Two DDR3-2133 channels of 64 bits: 2 x 64 B / (4 x 0.9375 ns) = 34.13 GB/s vs the paper's 34.
+  EXPECT_EQ(h.channels, 1u);
+  EXPECT_EQ(h.pseudo_channels, 1u);
+  EXPECT_EQ(h.burst_bytes, 64u);
+  EXPECT_EQ(h.tBURST, 4u);
+  expect_rel(c.detailed_peak_bytes_per_s(), 2 * 64 / (4 * 0.9375e-9), 1e-9);
+  EXPECT_LT(std::abs(c.detailed_peak_bytes_per_s() / c.memory.bandwidth_bytes_per_s - 1), 0.005);
+  expect_rel(h.tREFI * h.tck_ns, 7800, 1e-3);             // 7.8 us
+  EXPECT_EQ(c.timing.matrix.weight_rows_per_cycle, 1.0);  // 256 cycles per 256-row tile (paper)
+  ASSERT_EQ(c.energy.mac_pj.size(), 1u);
+  EXPECT_GT(c.energy.mac_pj.at(DType::int8), 0.0);
+  // Idle 28 W plus MACs and DRAM at peak stays near the paper's 40 W busy.
+  const double busy_w =
+      c.peak_ops_per_s(DType::int8) / 2 * c.energy.mac_pj.at(DType::int8) * 1e-12 +
+      c.memory.bandwidth_bytes_per_s * c.energy.hbm_pj_per_byte * 1e-12 + c.energy.static_w;
+  EXPECT_GT(busy_w, 35.0);
+  EXPECT_LT(busy_w, 50.0);
+  EXPECT_LT(c.energy.static_w, c.tdp_w);
+}
+
 // ---------------------------------------------------------------- summaries
 
 TEST(Summary, JsonHasTheRequiredKeys) {
@@ -295,7 +455,11 @@ TEST(Fingerprint, ChangesWithProgramRelevantParameters) {
       {11, "  instruction_memory_kib: 128"},
   };
   for (const auto& [line, text] : changes) {
-    EXPECT_NE(load_chip_yaml(with_line(line, text), "a.yaml").isa_fingerprint(), base) << text;
+    // mac_pj must list exactly the matrix dtypes: drop bf16 there too when the rate map does.
+    const std::string yaml = text == "    rate: {int8: 1}"
+                                 ? with_lines({{line, text}, {76, "  mac_pj: {int8: 0.06}"}})
+                                 : with_line(line, text);
+    EXPECT_NE(load_chip_yaml(yaml, "a.yaml").isa_fingerprint(), base) << text;
   }
 }
 
@@ -303,7 +467,6 @@ TEST(Fingerprint, IgnoresTimingAndPowerParameters) {
   const uint64_t base = load_chip_yaml(join(kBase), "a.yaml").isa_fingerprint();
   const std::vector<std::pair<int, std::string>> changes = {
       {3, "clock_mhz: 1500"},
-      {23, "  bandwidth_gb_s: 800"},
       {24, "tdp_w: 300"},
       {16, "    rate: {int8: 0.5, bf16: 0.25}"},  // same dtypes, other rates
       {1, "name: other-chip"},
@@ -313,6 +476,47 @@ TEST(Fingerprint, IgnoresTimingAndPowerParameters) {
   };
   for (const auto& [line, text] : changes) {
     EXPECT_EQ(load_chip_yaml(with_line(line, text), "a.yaml").isa_fingerprint(), base) << text;
+  }
+  // Half the bandwidth, with the detailed memory model's clock halved to match.
+  EXPECT_EQ(
+      load_chip_yaml(with_lines({{23, "  bandwidth_gb_s: 819.2"}, {57, "      tck_ns: 0.625"}}),
+                     "a.yaml")
+          .isa_fingerprint(),
+      base);
+}
+
+TEST(Fingerprint, IgnoresTimingAndEnergySections) {
+  const Chip base = load_chip_yaml(join(kBase), "a.yaml");
+  const std::vector<std::pair<int, std::string>> changes = {
+      {27, "    setup_cycles: 100"},
+      {28, "    port_bytes_per_cycle: 512"},
+      {29, "    burst_bytes: 128"},
+      {31, "    weight_rows_per_cycle: 2"},
+      {32, "    pipeline_cycles: 0"},
+      {34, "    latency_cycles: 8"},
+      {36, "    transcendental_cycles: 8"},
+      {39, "    bytes_per_cycle_per_bank: 32"},
+      {41, "    topology: mesh"},
+      {42, "    link_bytes_per_cycle: 64"},
+      {43, "    hop_cycles: 5"},
+      {45, "    latency_ns: 250"},
+      {47, "      sequential: 0.8"},
+      {49, "      random: 0.2"},
+      {54, "      banks_per_group: 8"},
+      {55, "      row_bytes: 2048"},
+      {57, "      tck_ns: 0.315"},  // within the 2% tolerance
+      {58, "      tRCD: 50"},
+      {71, "      tREFI: 20000"},
+      {72, "      tRFC: 2000"},
+      {74, "  host_call_us: 50"},
+      {76, "  mac_pj: {int8: 1, bf16: 2}"},
+      {77, "  vector_pj_per_element: 9"},
+      {80, "  static_w: 100"},
+  };
+  for (const auto& [line, text] : changes) {
+    const Chip c = load_chip_yaml(with_line(line, text), "a.yaml");
+    EXPECT_NE(c, base) << text;                                      // the change took effect...
+    EXPECT_EQ(c.isa_fingerprint(), base.isa_fingerprint()) << text;  // ...but not on programs
   }
 }
 
@@ -471,7 +675,7 @@ TEST(Errors, UnknownKeys) {
   EXPECT_EQ(
       error_of(insert_line(25, "fan_rpm: 3000")),
       "my.yaml:25:1: fan_rpm: unknown key (expected one of: name, description, clock_mhz, cores, "
-      "core, memory, tdp_w)");
+      "core, memory, tdp_w, timing, energy)");
   EXPECT_EQ(error_of(insert_line(19, "    width: 4")),
             "my.yaml:19:5: core.vector.width: unknown key (expected one of: lanes)");
 }
@@ -487,6 +691,205 @@ TEST(Errors, DuplicateKeys) {
             "my.yaml:5:1: cores: duplicate key (first defined at line 4)");
   EXPECT_EQ(error_of(with_line(16, "    rate: {int8: 1, int8: 0.5}")),
             "my.yaml:16:21: core.matrix.rate.int8: duplicate key (first defined at line 16)");
+}
+
+TEST(Load, TimingAndEnergy) {
+  const Chip c = load_chip_yaml(join(kBase), "a.yaml");
+  EXPECT_EQ(c.timing.dma.setup_cycles, 32u);
+  EXPECT_EQ(c.timing.dma.port_bytes_per_cycle, 256.0);
+  EXPECT_EQ(c.timing.dma.burst_bytes, 64u);
+  EXPECT_EQ(c.timing.matrix.weight_rows_per_cycle, 1.0);
+  EXPECT_EQ(c.timing.matrix.pipeline_cycles, 192u);
+  EXPECT_EQ(c.timing.vector.latency_cycles, 16u);
+  EXPECT_EQ(c.timing.vector.simple_cycles, 1.0);
+  EXPECT_EQ(c.timing.vector.transcendental_cycles, 4.0);
+  EXPECT_EQ(c.timing.vector.divide_cycles, 4.0);
+  EXPECT_EQ(c.timing.sram.bytes_per_cycle_per_bank, 64.0);
+  EXPECT_EQ(c.timing.noc.topology, "ring");
+  EXPECT_EQ(c.timing.noc.link_bytes_per_cycle, 128.0);
+  EXPECT_EQ(c.timing.noc.hop_cycles, 2u);
+  EXPECT_EQ(c.timing.memory.latency_ns, 100.0);
+  EXPECT_EQ(c.timing.memory.efficiency_sequential, 0.9);
+  EXPECT_EQ(c.timing.memory.efficiency_strided, 0.75);
+  EXPECT_EQ(c.timing.memory.efficiency_random, 0.4);
+  const HbmTiming& h = c.timing.memory.detailed;
+  EXPECT_EQ(h.channels, 16u);
+  EXPECT_EQ(h.pseudo_channels, 2u);
+  EXPECT_EQ(h.bank_groups, 4u);
+  EXPECT_EQ(h.banks_per_group, 4u);
+  EXPECT_EQ(h.row_bytes, 1024u);
+  EXPECT_EQ(h.burst_bytes, 32u);
+  EXPECT_EQ(h.tck_ns, 0.3125);
+  // Every JEDEC parameter lands in its own field (distinct values catch a swapped read).
+  const std::vector<uint32_t> got = {h.tRCD,   h.tRP,    h.tRAS,   h.tCL,   h.tWL, h.tCCD_S,
+                                     h.tCCD_L, h.tRRD_S, h.tRRD_L, h.tFAW,  h.tWR, h.tWTR,
+                                     h.tRTW,   h.tREFI,  h.tRFC,   h.tBURST};
+  const std::vector<uint32_t> want = {45, 45, 106, 45, 23, 4,     8,    7,
+                                      13, 52, 48,  24, 28, 12480, 1120, 4};
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(c.timing.host_call_us, 5.0);
+  EXPECT_EQ(c.energy.mac_pj, (std::map<DType, double>{{DType::int8, 0.06}, {DType::bf16, 0.4}}));
+  EXPECT_EQ(c.energy.vector_pj_per_element, 2.0);
+  EXPECT_EQ(c.energy.sram_pj_per_byte, 1.0);
+  EXPECT_EQ(c.energy.hbm_pj_per_byte, 32.0);
+  EXPECT_EQ(c.energy.static_w, 20.0);
+  // 2 stacks x 16 x 2 x 32 B / (4 x 0.3125 ns) = 1638.4 GB/s.
+  expect_rel(c.detailed_peak_bytes_per_s(), 1638.4e9);
+}
+
+TEST(Errors, ImpossibleRatesAndBandwidths) {
+  EXPECT_EQ(error_of(with_line(28, "    port_bytes_per_cycle: 0")),
+            "my.yaml:28:5: timing.dma.port_bytes_per_cycle: must be a number in (0, 1000000], "
+            "got '0'");
+  EXPECT_EQ(error_of(with_line(28, "    port_bytes_per_cycle: -64")),
+            "my.yaml:28:5: timing.dma.port_bytes_per_cycle: must be a number in (0, 1000000], "
+            "got '-64'");
+  EXPECT_EQ(error_of(with_line(39, "    bytes_per_cycle_per_bank: 0")),
+            "my.yaml:39:5: timing.sram.bytes_per_cycle_per_bank: must be a number in (0, "
+            "1000000], got '0'");
+  EXPECT_EQ(error_of(with_line(42, "    link_bytes_per_cycle: 0")),
+            "my.yaml:42:5: timing.noc.link_bytes_per_cycle: must be a number in (0, 1000000], "
+            "got '0'");
+  EXPECT_EQ(error_of(with_line(42, "    link_bytes_per_cycle: -1.5")),
+            "my.yaml:42:5: timing.noc.link_bytes_per_cycle: must be a number in (0, 1000000], "
+            "got '-1.5'");
+  EXPECT_EQ(error_of(with_line(31, "    weight_rows_per_cycle: 0")),
+            "my.yaml:31:5: timing.matrix.weight_rows_per_cycle: must be a number in (0, 65536], "
+            "got '0'");
+  EXPECT_EQ(error_of(with_line(31, "    weight_rows_per_cycle: -1")),
+            "my.yaml:31:5: timing.matrix.weight_rows_per_cycle: must be a number in (0, 65536], "
+            "got '-1'");
+  EXPECT_EQ(error_of(with_line(35, "    simple_cycles: 0")),
+            "my.yaml:35:5: timing.vector.simple_cycles: must be a number in (0, 1000000], got '0'");
+  EXPECT_EQ(error_of(with_line(29, "    burst_bytes: 0")),
+            "my.yaml:29:5: timing.dma.burst_bytes: must be a positive integer, got '0'");
+  // Zero latencies are an idealised part, not an impossible one.
+  EXPECT_EQ(load_chip_yaml(with_line(27, "    setup_cycles: 0"), "a.yaml").timing.dma.setup_cycles,
+            0u);
+}
+
+TEST(Errors, Efficiencies) {
+  EXPECT_EQ(error_of(with_line(47, "      sequential: 0")),
+            "my.yaml:47:7: timing.memory.efficiency.sequential: must be a number in (0, 1], got "
+            "'0'");
+  EXPECT_EQ(
+      error_of(with_line(48, "      strided: 1.2")),
+      "my.yaml:48:7: timing.memory.efficiency.strided: must be a number in (0, 1], got '1.2'");
+  EXPECT_EQ(
+      error_of(with_line(49, "      random: -0.1")),
+      "my.yaml:49:7: timing.memory.efficiency.random: must be a number in (0, 1], got '-0.1'");
+  EXPECT_EQ(load_chip_yaml(with_line(47, "      sequential: 1"), "a.yaml")
+                .timing.memory.efficiency_sequential,
+            1.0);
+}
+
+TEST(Errors, DetailedMemoryModel) {
+  EXPECT_EQ(error_of(with_line(57, "      tck_ns: 0")),
+            "my.yaml:57:7: timing.memory.detailed.tck_ns: must be a number in (0, 1000], got '0'");
+  EXPECT_EQ(error_of(with_line(57, "      tck_ns: -0.3125")),
+            "my.yaml:57:7: timing.memory.detailed.tck_ns: must be a number in (0, 1000], got "
+            "'-0.3125'");
+  EXPECT_EQ(error_of(with_line(56, "      burst_bytes: 48")),
+            "my.yaml:56:7: timing.memory.detailed.burst_bytes: must divide row_bytes = 1024, got "
+            "'48'");
+  EXPECT_EQ(error_of(with_line(55, "      row_bytes: 1000")),
+            "my.yaml:56:7: timing.memory.detailed.burst_bytes: must divide row_bytes = 1000, got "
+            "'32'");
+  for (const char* key : {"channels", "pseudo_channels", "bank_groups", "banks_per_group"}) {
+    const int n = line_of(std::string("      ") + key + ":");
+    EXPECT_EQ(error_of(with_line(n, std::string("      ") + key + ": 0")),
+              "my.yaml:" + std::to_string(n) + ":7: timing.memory.detailed." + key +
+                  ": must be a positive integer, got '0'");
+  }
+  EXPECT_EQ(error_of(with_line(58, "      tRCD: 0")),
+            "my.yaml:58:7: timing.memory.detailed.tRCD: must be a positive integer, got '0'");
+  EXPECT_EQ(error_of(with_line(58, "      tRCD: 13.5")),
+            "my.yaml:58:7: timing.memory.detailed.tRCD: must be a positive integer, got '13.5'");
+  EXPECT_EQ(error_of(with_line(71, "      tREFI: 1120")),
+            "my.yaml:71:7: timing.memory.detailed.tREFI: must exceed tRFC = 1120 (the device would "
+            "never leave refresh), got '1120'");
+  EXPECT_EQ(error_of(with_line(72, "      tRFC: 20000")),
+            "my.yaml:71:7: timing.memory.detailed.tREFI: must exceed tRFC = 20000 (the device "
+            "would never leave refresh), got '12480'");
+}
+
+TEST(Errors, DetailedPeakMustMatchBandwidth) {
+  // 2 x 16 x 2 x 32 B / (4 x 0.5 ns) = 1024 GB/s, 37.5% short of 1638.4 GB/s.
+  EXPECT_EQ(error_of(with_line(57, "      tck_ns: 0.5")),
+            "my.yaml:50:5: timing.memory.detailed: peak bandwidth 2 devices x 16 channels x 2 "
+            "pseudo-channels x 32 B / (4 x 0.5 ns) = 1024.0 GB/s is -37.5% off "
+            "memory.bandwidth_gb_s = 1638.4 GB/s (at most 2% allowed)");
+  // A bandwidth change alone is caught as well.
+  EXPECT_EQ(error_of(with_line(23, "  bandwidth_gb_s: 800")),
+            "my.yaml:50:5: timing.memory.detailed: peak bandwidth 2 devices x 16 channels x 2 "
+            "pseudo-channels x 32 B / (4 x 0.3125 ns) = 1638.4 GB/s is +104.8% off "
+            "memory.bandwidth_gb_s = 800.0 GB/s (at most 2% allowed)");
+  EXPECT_NE(error_of(with_line(73, "      tBURST: 8")).find("= 819.2 GB/s is -50.0% off"),
+            std::string::npos);
+  EXPECT_NE(error_of(with_line(52, "      pseudo_channels: 1")).find("-50.0% off"),
+            std::string::npos);
+  // Within 2% passes: 0.318 ns gives 1610.06 GB/s (-1.7%); 0.32 ns gives -2.3%.
+  EXPECT_NO_THROW((void)load_chip_yaml(with_line(57, "      tck_ns: 0.318"), "a.yaml"));
+  EXPECT_NO_THROW((void)load_chip_yaml(with_line(57, "      tck_ns: 0.307"), "a.yaml"));
+  EXPECT_NE(error_of(with_line(57, "      tck_ns: 0.32")).find("-2.3% off"), std::string::npos);
+  EXPECT_NE(error_of(with_line(57, "      tck_ns: 0.305")).find("+2.5% off"), std::string::npos);
+}
+
+TEST(Errors, TimingAndEnergyKeys) {
+  EXPECT_EQ(error_of(without_lines(25, 74)), "my.yaml:1:1: timing: required key is missing");
+  EXPECT_EQ(error_of(without_lines(75, 80)), "my.yaml:1:1: energy: required key is missing");
+  EXPECT_EQ(error_of(without_line(72)),
+            "my.yaml:50:5: timing.memory.detailed.tRFC: required key is missing");
+  EXPECT_EQ(error_of(without_line(74)),
+            "my.yaml:25:1: timing.host_call_us: required key is missing");
+  EXPECT_EQ(error_of(without_line(49)),
+            "my.yaml:46:5: timing.memory.efficiency.random: required key is missing");
+  EXPECT_EQ(error_of(insert_line(30, "    queues: 2")),
+            "my.yaml:30:5: timing.dma.queues: unknown key (expected one of: setup_cycles, "
+            "port_bytes_per_cycle, burst_bytes)");
+  EXPECT_EQ(error_of(with_line(58, "      trcd: 45")),
+            "my.yaml:58:7: timing.memory.detailed.trcd: unknown key (expected one of: channels, "
+            "pseudo_channels, bank_groups, banks_per_group, row_bytes, burst_bytes, tck_ns, tRCD, "
+            "tRP, tRAS, tCL, tWL, tCCD_S, tCCD_L, tRRD_S, tRRD_L, tFAW, tWR, tWTR, tRTW, tREFI, "
+            "tRFC, tBURST)");
+  EXPECT_EQ(error_of(with_line(41, "    topology: torus")),
+            "my.yaml:41:5: timing.noc.topology: unknown topology 'torus' (expected one of: mesh, "
+            "ring)");
+  EXPECT_EQ(error_of(with_line(41, "    topology: [mesh]")),
+            "my.yaml:41:5: timing.noc.topology: must be a string, got a list");
+  EXPECT_EQ(error_of(with_line(45, "    latency_ns: -5")),
+            "my.yaml:45:5: timing.memory.latency_ns: must be a number in [0, 1000000000], got "
+            "'-5'");
+  auto lines = kBase;
+  lines[45] = "    efficiency: 0.9";                    // line 46
+  lines.erase(lines.begin() + 46, lines.begin() + 49);  // its entries, lines 47-49
+  EXPECT_EQ(error_of(join(lines)),
+            "my.yaml:46:5: timing.memory.efficiency: must be a map, got '0.9'");
+}
+
+TEST(Errors, Energy) {
+  // mac_pj must cover exactly core.matrix.rate's dtypes {int8, bf16}.
+  EXPECT_EQ(error_of(with_line(76, "  mac_pj: {int8: 0.06}")),
+            "my.yaml:76:3: energy.mac_pj: missing bf16 (mac_pj must cover exactly "
+            "core.matrix.rate: bf16, int8)");
+  const std::string extra = "  mac_pj: {int8: 0.06, bf16: 0.4, fp32: 1}";
+  EXPECT_EQ(error_of(with_line(76, extra)),
+            "my.yaml:76:" + std::to_string(extra.find("fp32") + 1) +
+                ": energy.mac_pj.fp32: not a matrix dtype (mac_pj must cover exactly "
+                "core.matrix.rate: bf16, int8)");
+  const std::string unknown = "  mac_pj: {int8: 0.06, bf16: 0.4, fp9: 1}";
+  EXPECT_EQ(error_of(with_line(76, unknown)),
+            "my.yaml:76:" + std::to_string(unknown.find("fp9") + 1) +
+                ": energy.mac_pj.fp9: unknown dtype (expected one of: fp32, bf16, fp16, fp8e4m3, "
+                "fp8e5m2, int8, uint8, int32, int4)");
+  EXPECT_EQ(error_of(with_line(76, "  mac_pj: {int8: -0.06, bf16: 0.4}")),
+            "my.yaml:76:12: energy.mac_pj.int8: must be a number in [0, 1000000000], got '-0.06'");
+  EXPECT_EQ(error_of(with_line(79, "  hbm_pj_per_byte: fast")),
+            "my.yaml:79:3: energy.hbm_pj_per_byte: must be a number in [0, 1000000000], got "
+            "'fast'");
+  EXPECT_EQ(error_of(with_line(80, "  static_w: 200")),
+            "my.yaml:80:3: energy.static_w: must not exceed tdp_w = 150 W, got '200'");
+  EXPECT_EQ(load_chip_yaml(with_line(80, "  static_w: 0"), "a.yaml").energy.static_w, 0.0);
 }
 
 TEST(Errors, MalformedYaml) {
@@ -510,7 +913,7 @@ TEST(Errors, EmptyAndNonMapDocuments) {
   EXPECT_EQ(error_of("- 1\n- 2\n"), "my.yaml:1:1: must be a map, got a list");
   EXPECT_EQ(error_of("just a string\n"), "my.yaml:1:1: must be a map, got 'just a string'");
   EXPECT_EQ(error_of(join(kBase) + "---\nname: second\n"),
-            "my.yaml:26:1: more than one YAML document (one chip per file)");
+            "my.yaml:82:1: more than one YAML document (one chip per file)");
 }
 
 TEST(Errors, MessagesAreOneLine) {

@@ -78,9 +78,11 @@ CompiledModel compile(const ir::Graph& input, const arch::Chip& chip, const Comp
       if (a >= 0 && std::find(watch.begin(), watch.end(), a) == watch.end()) watch.push_back(a);
     }
     if (!watch.empty()) {
-      if (opt.calibration.empty() || !opt.runner)
+      if ((opt.calibration.empty() || !opt.runner) && !opt.uncalibrated_ok)
         throw CompileError(fmt::format("--precision {} needs calibration inputs to choose activation scales",
                                        precision_name(opt.precision)));
+    }
+    if (!watch.empty() && !opt.calibration.empty() && opt.runner) {
       ir::Graph cal = g;
       const size_t first = cal.outputs.size();
       for (int v : watch) cal.outputs.push_back(v);
@@ -111,6 +113,19 @@ CompiledModel compile(const ir::Graph& input, const arch::Chip& chip, const Comp
   }
   m.program.metadata = io_metadata(m);
   return m;
+}
+
+std::vector<std::vector<std::string>> CompiledModel::instruction_labels() const {
+  uint32_t ncores = 0;
+  for (const auto& c : program.cores) ncores = std::max(ncores, c.core + 1);
+  std::vector<std::vector<std::string>> labels(ncores);
+  for (const auto& c : program.cores) labels[c.core].resize(c.code.size());
+  for (const auto& r : ranges) {
+    if (r.node >= placement.size() || r.core >= ncores) continue;
+    auto& l = labels[r.core];
+    for (uint32_t i = r.begin; i < r.end && i < l.size(); ++i) l[i] = placement[r.node].node;
+  }
+  return labels;
 }
 
 std::vector<uint8_t> to_chip_bytes(const ir::HostTensor& t, DType d, bool strict, const std::string& what) {
@@ -228,6 +243,9 @@ std::string io_metadata(const CompiledModel& m) {
                     {"attrs", attrs}, {"inputs", ins}, {"outputs", outs}});
   }
   j["host_ops"] = hops;
+  nlohmann::json rg = nlohmann::json::array();
+  for (const auto& r : m.ranges) rg.push_back({r.node, r.core, r.begin, r.end});
+  j["ranges"] = rg;
   return j.dump();
 }
 
@@ -264,6 +282,8 @@ void load_io_metadata(CompiledModel& m) {
       for (const auto& r : h.at("outputs")) op.outputs.push_back(ref_from_json(r));
       m.host_ops.push_back(std::move(op));
     }
+    for (const auto& r : j.value("ranges", nlohmann::json::array()))
+      m.ranges.push_back({r.at(0).get<uint32_t>(), r.at(1).get<uint32_t>(), r.at(2).get<uint32_t>(), r.at(3).get<uint32_t>()});
     for (const auto& p : j.value("placement", nlohmann::json::array()))
       m.placement.push_back({p.at(0).get<std::string>(), p.at(1).get<std::string>(), p.at(2).get<std::string>(),
                              p.at(3).get<uint64_t>()});

@@ -79,19 +79,31 @@ class GuardedRegistry final : public onnx::ISchemaRegistry {
   const onnx::OpSchema* GetSchema(const std::string& key, const int maxInclusiveVersion,
                                   const std::string& domain) const override {
     const auto* s = onnx::OpSchemaRegistry::Instance()->GetSchema(key, maxInclusiveVersion, domain);
-    if (!s || !(domain.empty() || domain == "ai.onnx") || !s->has_type_and_shape_inference_function()) return s;
-    Guard guard = guard_for(key);
-    if (!guard) return s;
+    if (!s || !(domain.empty() || domain == "ai.onnx")) return s;
+    Guard guard = s->has_type_and_shape_inference_function() ? guard_for(key) : nullptr;
+    const bool propagates = s->has_data_propagation_function();
+    if (!guard && !propagates) return s;
     std::lock_guard lock(mu_);
     auto& copy = guarded_[s];
     if (!copy) {
       // A copy of the schema, so the global registry stays as onnx made it.
       copy = std::make_unique<onnx::OpSchema>(*s);
-      copy->TypeAndShapeInferenceFunction(
-          [guard, inner = s->GetTypeAndShapeInferenceFunction()](onnx::InferenceContext& ctx) {
-            guard(ctx);
-            inner(ctx);
-          });
+      if (guard)
+        copy->TypeAndShapeInferenceFunction(
+            [guard, inner = s->GetTypeAndShapeInferenceFunction()](onnx::InferenceContext& ctx) {
+              guard(ctx);
+              inner(ctx);
+            });
+      // Data propagators (Shape, Gather, ...) dereference their input types
+      // unchecked; an input is untyped when an earlier node's inference
+      // failed, which strict mode reports but lets the pass continue past.
+      if (propagates)
+        copy->PartialDataPropagationFunction(
+            [inner = s->GetDataPropagationFunction()](onnx::DataPropagationContext& ctx) {
+              for (size_t i = 0; i < ctx.getNumInputs(); ++i)
+                if (!ctx.getInputType(i)) return;
+              inner(ctx);
+            });
     }
     return copy.get();
   }

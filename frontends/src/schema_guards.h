@@ -13,7 +13,9 @@ namespace seedchip::frontends::detail {
 /// (signal rank), LayerNormalization (axis against rank), GatherND (negative
 /// batch_dims), and ConstantOfShape/Expand/Reshape (shape operands longer than
 /// any real rank). A guard reports a normal shape-inference error for the
-/// node instead. Use it for every onnx::shape_inference::InferShapes call.
+/// node instead. Data propagators are skipped for nodes with an untyped input
+/// (left by an earlier node's failed inference), which they would dereference.
+/// Use it for every onnx::shape_inference::InferShapes call.
 const onnx::ISchemaRegistry* guarded_schemas();
 
 }  // namespace seedchip::frontends::detail

@@ -159,8 +159,14 @@ struct FunctionalSim::Impl {
 
   // ------------------------------------------------------------ engines
 
+  void hash(uint32_t core, Engine e, size_t idx) {
+    auto& h = stats.order_hash[core][static_cast<int>(e)];
+    h = (h ^ static_cast<uint64_t>(idx)) * 1099511628211ull;
+  }
+
   void exec(uint32_t core, size_t idx, const Instr& in) {
     ++stats.instructions[static_cast<int>(in.engine())];
+    hash(core, in.engine(), idx);
     switch (in.op) {
       case Op::nop:
       case Op::barrier:
@@ -404,6 +410,7 @@ struct FunctionalSim::Impl {
       }
       if (in.op == Op::nop) {
         ++stats.instructions[static_cast<int>(Engine::control)];
+        hash(c, Engine::control, cs.pc);
         if (in.signal != isa::kNoSem) ++cs.sem[in.signal];
         cs.barrier_stage = 0;
         ++cs.pc;
@@ -448,10 +455,12 @@ struct FunctionalSim::Impl {
     } else {
       ++stats.barriers;
     }
-    for (auto& cs : cores) {
+    for (uint32_t c = 0; c < cores.size(); ++c) {
+      auto& cs = cores[c];
       if (!cs.has_code) continue;
       const Instr& in = (*cs.code)[cs.pc];
       ++stats.instructions[static_cast<int>(Engine::control)];
+      hash(c, Engine::control, cs.pc);
       if (in.signal != isa::kNoSem) ++cs.sem[in.signal];
       cs.barrier_stage = 0;
       ++cs.pc;
@@ -504,6 +513,8 @@ struct FunctionalSim::Impl {
 
   RunStats run() {
     stats = {};
+    stats.order_hash.assign(cores.size(), {});
+    for (auto& h : stats.order_hash) h.fill(1469598103934665603ull);
     for (auto& cs : cores) {
       cs.pc = 0;
       cs.barrier_stage = 0;

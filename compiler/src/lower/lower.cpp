@@ -231,7 +231,24 @@ void Lowering::plan_memory() {
                                    chip_.memory.capacity_bytes));
 }
 
+void Lowering::record_ranges(const Emitter::Mark& before) {
+  const Emitter::Mark after = em_.mark();
+  for (size_t c = 0; c < after.sizes.size(); ++c)
+    if (after.sizes[c] > before.sizes[c])
+      ranges_.push_back({static_cast<uint32_t>(placement_.size() - 1), static_cast<uint32_t>(c),
+                         static_cast<uint32_t>(before.sizes[c]), static_cast<uint32_t>(after.sizes[c])});
+}
+
 void Lowering::lower_node(const ir::Node& n) {
+  const auto start_mark = em_.mark();
+  struct Record {  // attributes the node's instructions to its placement entry on every exit
+    Lowering& L;
+    const Emitter::Mark& m;
+    size_t placed;
+    ~Record() {
+      if (L.placement_.size() > placed) L.record_ranges(m);
+    }
+  } record{*this, start_mark, placement_.size()};
   const uint64_t before = em_.instructions();
   if (n.op == "Dropout") {
     // Inference: y = x and the optional mask is all true. A training_mode
@@ -349,6 +366,7 @@ CompiledModel Lowering::run() {
   m.program = std::move(prog_);
   m.placement = std::move(placement_);
   m.host_ops = std::move(host_ops_);
+  m.ranges = std::move(ranges_);
   return m;
 }
 

@@ -100,6 +100,8 @@ class Lowering {
   uint64_t hbm_top_ = 0;
   std::vector<OpPlacement> placement_;
   std::vector<HostOp> host_ops_;
+  std::vector<CodeRange> ranges_;
+  void record_ranges(const Emitter::Mark& before);
 };
 
 /// Lowers node `n` if its op belongs to a kernel family; returns false when

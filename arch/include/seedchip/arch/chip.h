@@ -62,6 +62,134 @@ struct MemoryDesc {
   bool operator==(const MemoryDesc&) const = default;
 };
 
+/// Timing of one DMA engine (dma_in and dma_out each have one port).
+struct DmaTiming {
+  /// Core cycles from issue to the first byte (descriptor decode, address translation).
+  uint32_t setup_cycles = 0;
+  double port_bytes_per_cycle = 0;  ///< bytes per core cycle through the engine's one port, > 0
+  uint32_t burst_bytes = 0;         ///< bytes per memory request the engine issues
+
+  /// Member-wise equality.
+  bool operator==(const DmaTiming&) const = default;
+};
+
+/// Timing of the matrix engine.
+struct MatrixTiming {
+  /// Weight rows loaded per core cycle by mm.ldw (a K-row tile takes K / rate cycles), > 0.
+  double weight_rows_per_cycle = 0;
+  /// Fixed latency added once per matrix instruction (array fill and drain).
+  uint32_t pipeline_cycles = 0;
+
+  /// Member-wise equality.
+  bool operator==(const MatrixTiming&) const = default;
+};
+
+/// Timing of the vector engine; throughputs are cycles per group of `lanes` elements.
+struct VectorTiming {
+  uint32_t latency_cycles = 0;       ///< pipeline latency of one vector instruction
+  double simple_cycles = 0;          ///< add, mul, max, compare, convert, ... (> 0)
+  double transcendental_cycles = 0;  ///< exp, log, tanh, erf, rsqrt, ... (> 0)
+  double divide_cycles = 0;          ///< division and reciprocal (> 0)
+
+  /// Member-wise equality.
+  bool operator==(const VectorTiming&) const = default;
+};
+
+/// Timing of the scratchpad SRAM.
+struct SramTiming {
+  double bytes_per_cycle_per_bank = 0;  ///< bytes per core cycle one bank serves, > 0
+
+  /// Member-wise equality.
+  bool operator==(const SramTiming&) const = default;
+};
+
+/// Timing of the on-chip network connecting cores (and memory controllers).
+struct NocTiming {
+  std::string topology;             ///< "mesh" or "ring"
+  double link_bytes_per_cycle = 0;  ///< bytes per core cycle per link and direction, > 0
+  uint32_t hop_cycles = 0;          ///< router plus link latency per hop, in core cycles
+
+  /// Member-wise equality.
+  bool operator==(const NocTiming&) const = default;
+};
+
+/// Command-level parameters of one memory device (one HBM stack or one DRAM
+/// channel), JEDEC-style. Every t* value is in memory-clock cycles (tCK).
+struct HbmTiming {
+  uint32_t channels = 0;         ///< independent channels per device
+  uint32_t pseudo_channels = 0;  ///< pseudo-channels per channel (1 for DDR)
+  uint32_t bank_groups = 0;      ///< bank groups per pseudo-channel (1 where there are none)
+  uint32_t banks_per_group = 0;  ///< banks per bank group
+  uint32_t row_bytes = 0;        ///< row (page) size per pseudo-channel, a multiple of burst_bytes
+  uint32_t burst_bytes = 0;      ///< bytes per RD/WR burst on one pseudo-channel
+  double tck_ns = 0;             ///< memory command clock period in ns, > 0
+  uint32_t tRCD = 0;             ///< ACT to RD/WR
+  uint32_t tRP = 0;              ///< PRE to ACT
+  uint32_t tRAS = 0;             ///< ACT to PRE
+  uint32_t tCL = 0;              ///< RD to first data (read latency)
+  uint32_t tWL = 0;              ///< WR to first data (write latency)
+  uint32_t tCCD_S = 0;           ///< RD to RD (or WR to WR), different bank group
+  uint32_t tCCD_L = 0;           ///< RD to RD (or WR to WR), same bank group
+  uint32_t tRRD_S = 0;           ///< ACT to ACT, different bank group
+  uint32_t tRRD_L = 0;           ///< ACT to ACT, same bank group
+  uint32_t tFAW = 0;             ///< window in which at most four ACTs may issue
+  uint32_t tWR = 0;              ///< end of write data to PRE (write recovery)
+  uint32_t tWTR = 0;             ///< end of write data to RD (write-to-read turnaround)
+  uint32_t tRTW = 0;             ///< RD to WR (read-to-write turnaround)
+  uint32_t tREFI = 0;            ///< average interval between REF commands, > tRFC
+  uint32_t tRFC = 0;             ///< duration of one (all-bank) refresh
+  uint32_t tBURST = 0;           ///< cycles one burst occupies the data bus
+
+  /// Member-wise equality.
+  bool operator==(const HbmTiming&) const = default;
+};
+
+/// Timing of the off-chip memory: a fast transfer-level model (latency and
+/// efficiency by access pattern) plus the command-level parameters it is
+/// checked against.
+struct MemoryTiming {
+  double latency_ns = 0;  ///< unloaded request latency, request issue to first data
+  /// Achieved / peak bandwidth for streaming access, in (0, 1].
+  double efficiency_sequential = 0;
+  /// Achieved / peak bandwidth for strided access (a new row every few bursts), in (0, 1].
+  double efficiency_strided = 0;
+  /// Achieved / peak bandwidth for independent dma.burst_bytes accesses to random rows, in (0, 1].
+  double efficiency_random = 0;
+  HbmTiming detailed;  ///< command-level model of one device
+
+  /// Member-wise equality.
+  bool operator==(const MemoryTiming&) const = default;
+};
+
+/// Timing parameters of the whole chip (they do not change compiled programs,
+/// so they are outside Chip::isa_fingerprint). Cycles are core cycles unless
+/// stated otherwise.
+struct TimingDesc {
+  DmaTiming dma;            ///< each DMA engine
+  MatrixTiming matrix;      ///< the matrix engine
+  VectorTiming vector;      ///< the vector engine
+  SramTiming sram;          ///< the scratchpad SRAM
+  NocTiming noc;            ///< the on-chip network
+  MemoryTiming memory;      ///< off-chip memory
+  double host_call_us = 0;  ///< round trip of one host fallback call (driver, PCIe, sync)
+
+  /// Member-wise equality.
+  bool operator==(const TimingDesc&) const = default;
+};
+
+/// Energy parameters for the power model.
+struct EnergyDesc {
+  /// Energy per MAC by input dtype; covers exactly the dtypes of core.matrix.rate.
+  std::map<DType, double> mac_pj;
+  double vector_pj_per_element = 0;  ///< one vector-engine operation on one element
+  double sram_pj_per_byte = 0;       ///< one byte read or written in scratchpad SRAM
+  double hbm_pj_per_byte = 0;        ///< one byte moved to or from off-chip memory (HBM or DRAM)
+  double static_w = 0;               ///< leakage and idle power of the package, <= tdp_w
+
+  /// Member-wise equality.
+  bool operator==(const EnergyDesc&) const = default;
+};
+
 /// A complete chip description plus its derived figures.
 struct Chip {
   std::string name;         ///< short identifier, e.g. "seedchip-v1"
@@ -72,6 +200,8 @@ struct Chip {
   CoreDesc core;            ///< the per-core description
   MemoryDesc memory;        ///< off-chip memory
   double tdp_w = 0;         ///< thermal design power in watts
+  TimingDesc timing;        ///< timing parameters (not part of the ISA fingerprint)
+  EnergyDesc energy;        ///< energy parameters
 
   /// Dense matrix-engine peak in ops/s for input dtype `t` (a MAC counts as
   /// 2 ops): 2 * rows * cols * rate[t] * clock_hz * cores; 0 if unsupported.
@@ -82,9 +212,14 @@ struct Chip {
   uint64_t sram_bytes_total() const;
   /// Roofline ridge point for dtype `t`: peak ops/s / memory bytes/s (0 if unsupported).
   double ridge_ops_per_byte(DType t) const;
+  /// Peak bandwidth of the command-level memory model in bytes/s: devices *
+  /// channels * pseudo_channels * burst_bytes / (tBURST * tck_ns ns). Loading
+  /// checks that it is within 2% of memory.bandwidth_bytes_per_s.
+  double detailed_peak_bytes_per_s() const;
   /// 64-bit FNV-1a over exactly the parameters a compiled program depends on
   /// (see chip.cpp for the canonical byte order); clock, bandwidth, power,
-  /// rates, banks and queue depth are excluded so sweeps of them reuse programs.
+  /// rates, banks, queue depth, timing and energy are excluded so sweeps of them
+  /// reuse programs.
   uint64_t isa_fingerprint() const;
 
   /// Member-wise equality (including `source`).

@@ -54,6 +54,9 @@ struct CompileOptions {
   /// `runner`); the largest |value| seen at each quantised matmul input sets its scale.
   std::vector<std::vector<ir::HostTensor>> calibration;
   ModelRunner runner;
+  /// Timing-only compiles: without calibration data, quantised layers get
+  /// unit activation scales (values are not computed, cycles are the same).
+  bool uncalibrated_ok = false;
 };
 
 /// How one graph input or output maps onto the program.
@@ -62,6 +65,11 @@ struct IoBinding {
   std::string symbol;           ///< program symbol holding it in HBM
   ir::ElemType type;            ///< the model's element type (host side)
   std::vector<int64_t> shape;
+};
+
+/// Instructions [begin, end) of core `core` generated for placement entry `node`.
+struct CodeRange {
+  uint32_t node, core, begin, end;
 };
 
 /// Where each op of the model ran (for the summary).
@@ -92,6 +100,10 @@ struct CompiledModel {
   std::vector<IoBinding> inputs, outputs;
   std::vector<OpPlacement> placement;
   std::vector<HostOp> host_ops;  ///< indexed by host.call id
+  std::vector<CodeRange> ranges; ///< which node each instruction belongs to
+
+  /// Per core, per instruction: the name of the node it was generated for.
+  std::vector<std::vector<std::string>> instruction_labels() const;
 };
 
 /// The ONNX op types the compiler accepts, sorted (docs/ops.md).

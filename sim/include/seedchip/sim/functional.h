@@ -31,6 +31,10 @@ struct RunStats {
   uint64_t bytes_stored = 0;                              ///< moved by dma_out
   uint64_t barriers = 0;                                  ///< barrier episodes completed
   uint64_t host_calls = 0;                                ///< host.call episodes completed
+  /// Per core, per engine: FNV-1a over the executed instruction indices (in
+  /// order); the timing model computes the same, so `--mode both` can check
+  /// that both executed the same instruction streams.
+  std::vector<std::array<uint64_t, isa::kNumEngines>> order_hash;
   /// Total instructions over all engines.
   uint64_t total() const;
 };

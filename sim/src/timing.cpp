@@ -1,0 +1,435 @@
+// seedchip — timing model (docs/timing.md).
+//
+// Each core has a dispatcher that issues its stream in program order (one
+// instruction per cycle) into per-engine queues of `queue_depth` entries.
+// Engines run their queues in order. An instruction issues when it has been
+// dispatched, its engine is free and (if it waits) a semaphore signal is
+// available; the earliest such issue over all engines is processed next, so
+// shared resources (HBM) are claimed in time order. Signals carry the time
+// the producing instruction completes; a wait takes the earliest one.
+//
+// Costs come from the chip description only:
+//   DMA     setup + max(bytes / port, HBM occupancy) + memory latency; HBM is
+//           one shared server whose rate is peak x efficiency(access pattern)
+//   matrix  mm.ldw: K / weight_rows_per_cycle on the weight loader (two weight
+//           buffers, so loads overlap the previous run); mm.run: M / rate[dtype]
+//           cycles on the array, results pipeline_cycles later
+//   vector  ceil(elements / lanes) x per-op cycles, results latency later
+#include "seedchip/sim/timing.h"
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "seedchip/sim/functional.h"
+#include "seedchip/sim/vector_ops.h"
+
+namespace seedchip::sim {
+
+using isa::Engine;
+using isa::Instr;
+using isa::Op;
+using isa::Operand;
+using isa::Space;
+
+namespace {
+
+struct Pending {
+  uint32_t idx;
+  uint64_t dispatched;
+};
+
+struct EngineState {
+  std::deque<Pending> q;
+  uint64_t free_at = 0;      // next cycle the engine can issue
+  uint64_t slot_freed = 0;   // when the last queue slot was freed (head issued)
+};
+
+struct CoreState {
+  const std::vector<Instr>* code = nullptr;
+  bool has_code = false;
+  size_t pc = 0;
+  uint64_t dclock = 0;  // dispatcher time
+  std::array<EngineState, isa::kNumEngines> eng;
+  std::vector<std::multiset<uint64_t>> sem;
+  int barrier_stage = 0;
+  uint64_t barrier_time = 0;
+  uint64_t last_end = 0;  // completion of everything issued so far
+  // matrix engine internals: weight loader and array, two weight buffers
+  uint64_t loader_free = 0, array_free = 0, ldw_end = 0;
+  std::array<uint64_t, 2> wbuf_free{0, 0};
+  int wbuf = 0;
+};
+
+inline uint64_t ceil_u(double x) { return x <= 0 ? 0 : static_cast<uint64_t>(std::ceil(x - 1e-9)); }
+
+class TimingSim {
+ public:
+  TimingSim(const arch::Chip& chip, const isa::Program& p, const TimingOptions& opt) : chip_(chip), p_(p), opt_(opt) {
+    validate_program(chip, p);
+    cores_.resize(chip.cores);
+    for (auto& c : cores_) c.sem.resize(chip.core.semaphores);
+    for (const auto& cc : p.cores) {
+      cores_[cc.core].code = &cc.code;
+      cores_[cc.core].has_code = !cc.code.empty();
+    }
+    res_.engines.resize(chip.cores);
+    const auto& t = chip.timing;
+    cyc_per_ns_ = chip.clock_hz / 1e9;
+    hbm_bytes_per_cycle_ = chip.memory.bandwidth_bytes_per_s / chip.clock_hz;
+    mem_latency_ = ceil_u(t.memory.latency_ns * cyc_per_ns_);
+    mesh_ = static_cast<uint32_t>(std::ceil(std::sqrt(static_cast<double>(chip.cores))));
+  }
+
+  TimingResult run() {
+    for (;;) {
+      for (uint32_t c = 0; c < cores_.size(); ++c) dispatch(c);
+      int bc = -1, be = -1;
+      uint64_t bt = UINT64_MAX;
+      for (uint32_t c = 0; c < cores_.size(); ++c) {
+        auto& cs = cores_[c];
+        for (int e = 0; e < 4; ++e) {
+          auto& es = cs.eng[e];
+          if (es.q.empty()) continue;
+          const Instr& in = (*cs.code)[es.q.front().idx];
+          uint64_t t = std::max(es.free_at, es.q.front().dispatched);
+          if (in.wait != isa::kNoSem) {
+            if (cs.sem[in.wait].empty()) continue;
+            t = std::max(t, *cs.sem[in.wait].begin());
+          }
+          if (t < bt) bt = t, bc = static_cast<int>(c), be = e;
+        }
+      }
+      if (bc >= 0) {
+        issue(static_cast<uint32_t>(bc), be, bt);
+        continue;
+      }
+      if (release_barriers()) continue;
+      bool done = true;
+      for (const auto& cs : cores_) done = done && finished(cs);
+      if (done) break;
+      deadlock();
+    }
+    uint64_t end = 0;
+    for (const auto& cs : cores_) end = std::max(end, std::max(cs.last_end, cs.dclock));
+    res_.cycles = end;
+    res_.seconds = static_cast<double>(end) / chip_.clock_hz;
+    res_.ops = 2.0 * static_cast<double>(res_.macs) + static_cast<double>(res_.vector_elements);
+    const auto& en = chip_.energy;
+    double dyn = 0;
+    for (const auto& [dt, macs] : macs_by_dtype_) {
+      auto it = en.mac_pj.find(dt);
+      if (it == en.mac_pj.end() && (dt == DType::uint8 || dt == DType::int4)) it = en.mac_pj.find(DType::int8);
+      if (it != en.mac_pj.end()) dyn += static_cast<double>(macs) * it->second;
+    }
+    dyn += static_cast<double>(res_.vector_elements) * en.vector_pj_per_element;
+    dyn += static_cast<double>(res_.sram_read_bytes + res_.sram_write_bytes) * en.sram_pj_per_byte;
+    dyn += static_cast<double>(res_.hbm_read_bytes + res_.hbm_write_bytes) * en.hbm_pj_per_byte;
+    res_.energy_dynamic_j = dyn * 1e-12;
+    res_.energy_static_j = en.static_w * res_.seconds;
+    res_.energy_j = res_.energy_dynamic_j + res_.energy_static_j;
+    return std::move(res_);
+  }
+
+ private:
+  bool finished(const CoreState& cs) const {
+    if (!cs.has_code) return true;
+    if (cs.pc < cs.code->size()) return false;
+    for (const auto& e : cs.eng)
+      if (!e.q.empty()) return false;
+    return true;
+  }
+
+  bool drained(const CoreState& cs) const {
+    for (const auto& e : cs.eng)
+      if (!e.q.empty()) return false;
+    return true;
+  }
+
+  void dispatch(uint32_t c) {
+    CoreState& cs = cores_[c];
+    while (cs.has_code && cs.pc < cs.code->size()) {
+      const Instr& in = (*cs.code)[cs.pc];
+      const Engine e = in.engine();
+      if (e != Engine::control) {
+        auto& es = cs.eng[static_cast<int>(e)];
+        if (es.q.size() >= chip_.core.queue_depth) return;
+        cs.dclock = std::max(cs.dclock, es.slot_freed) + 1;
+        es.q.push_back({static_cast<uint32_t>(cs.pc), cs.dclock});
+        ++cs.pc;
+        continue;
+      }
+      if (cs.barrier_stage == 0) {
+        if (in.wait != isa::kNoSem) {
+          auto& s = cs.sem[in.wait];
+          if (s.empty()) return;
+          cs.dclock = std::max(cs.dclock, *s.begin());
+          s.erase(s.begin());
+        }
+        cs.barrier_stage = 1;
+      }
+      if (in.op == Op::nop) {
+        count(c, Engine::control, cs.pc, cs.dclock, cs.dclock + 1, 1, 0);
+        cs.dclock += 1;
+        if (in.signal != isa::kNoSem) cs.sem[in.signal].insert(cs.dclock);
+        cs.barrier_stage = 0;
+        ++cs.pc;
+        continue;
+      }
+      if (cs.barrier_stage == 1) {  // drain, then arrive
+        if (!drained(cs)) return;
+        cs.barrier_time = std::max(cs.dclock, cs.last_end);
+        cs.barrier_stage = 2;
+      }
+      return;  // waiting for the other cores
+    }
+  }
+
+  bool release_barriers() {
+    const Instr* first = nullptr;
+    uint64_t t = 0;
+    for (auto& cs : cores_) {
+      if (!cs.has_code) continue;
+      if (cs.barrier_stage != 2) return false;
+      const Instr& in = (*cs.code)[cs.pc];
+      if (!first) first = &in;
+      else if (in.param[0] != first->param[0] || in.op != first->op)
+        throw SimError(fmt::format("barrier mismatch: {} {} vs {} {}", isa::op_info(first->op)->mnemonic,
+                                   first->param[0], isa::op_info(in.op)->mnemonic, in.param[0]));
+      t = std::max(t, cs.barrier_time);
+    }
+    if (!first) return false;
+    const uint64_t arrive = t;
+    if (first->op == Op::host_call) t += ceil_u(chip_.timing.host_call_us * 1e3 * cyc_per_ns_);
+    for (uint32_t c = 0; c < cores_.size(); ++c) {
+      auto& cs = cores_[c];
+      if (!cs.has_code) continue;
+      const Instr& in = (*cs.code)[cs.pc];
+      count(c, Engine::control, cs.pc, cs.barrier_time, t, t - arrive, 0);
+      res_.engines[c][static_cast<int>(Engine::control)].stall_sync += arrive - cs.barrier_time;
+      cs.dclock = t + 1;
+      if (in.signal != isa::kNoSem) cs.sem[in.signal].insert(t);
+      cs.barrier_stage = 0;
+      ++cs.pc;
+    }
+    return true;
+  }
+
+  [[noreturn]] void deadlock() const {
+    std::vector<std::string> parts;
+    for (uint32_t c = 0; c < cores_.size(); ++c) {
+      const auto& cs = cores_[c];
+      if (finished(cs)) continue;
+      for (int e = 0; e < 4; ++e) {
+        if (cs.eng[e].q.empty()) continue;
+        const uint32_t idx = cs.eng[e].q.front().idx;
+        const Instr& in = (*cs.code)[idx];
+        parts.push_back(fmt::format("core {} {} #{} ({}) waits on semaphore {} (count 0)", c,
+                                    isa::engine_name(static_cast<Engine>(e)), idx, isa::op_info(in.op)->mnemonic, in.wait));
+      }
+      if (cs.pc < cs.code->size())
+        parts.push_back(fmt::format("core {} control blocked at #{} ({})", c, cs.pc,
+                                    isa::op_info((*cs.code)[cs.pc].op)->mnemonic));
+    }
+    std::string msg = "deadlock: no engine can make progress: ";
+    for (size_t i = 0; i < parts.size(); ++i) msg += (i ? "; " : "") + parts[i];
+    throw SimError(msg);
+  }
+
+  void count(uint32_t c, Engine e, size_t idx, uint64_t start, uint64_t end, uint64_t busy, uint64_t hbm) {
+    auto& et = res_.engines[c][static_cast<int>(e)];
+    et.busy += busy;
+    et.instructions += 1;
+    et.order_hash = (et.order_hash ^ static_cast<uint64_t>(idx)) * 1099511628211ull;
+    if (opt_.record) res_.slices.push_back({c, static_cast<uint8_t>(e), static_cast<uint32_t>(idx), start, end, hbm});
+  }
+
+  // ---- costs
+
+  // Contiguous bytes of the innermost dims of an operand over `shape`.
+  static uint64_t run_bytes(const Operand& o, const uint32_t* shape, int rank) {
+    const int64_t es = std::max(1, dtype_bits(o.dtype) / 8);
+    uint64_t run = static_cast<uint64_t>(es);
+    int64_t expect = 1;
+    for (int d = rank - 1; d >= 0; --d) {
+      if (shape[d] == 1) continue;
+      if (o.stride[d] != expect) break;
+      run *= shape[d];
+      expect *= shape[d];
+    }
+    return run;
+  }
+
+  double efficiency(uint64_t run) const {
+    const auto& m = chip_.timing.memory;
+    if (run >= 2048) return m.efficiency_sequential;
+    if (run >= 256) return m.efficiency_strided;
+    return m.efficiency_random;
+  }
+
+  // Cycles the shared HBM is occupied by `runs` runs of `run` bytes.
+  double hbm_occupancy(uint64_t runs, uint64_t run) const {
+    const uint64_t burst = chip_.timing.dma.burst_bytes;
+    const uint64_t charged = runs * ((run + burst - 1) / burst * burst);
+    return static_cast<double>(charged) / (hbm_bytes_per_cycle_ * efficiency(run));
+  }
+
+  uint32_t hops(uint32_t a, uint32_t b) const {
+    const int ax = static_cast<int>(a % mesh_), ay = static_cast<int>(a / mesh_);
+    const int bx = static_cast<int>(b % mesh_), by = static_cast<int>(b / mesh_);
+    if (chip_.timing.noc.topology == "ring") {
+      const uint32_t n = static_cast<uint32_t>(cores_.size()), d = a > b ? a - b : b - a;
+      return std::min(d, n - d);
+    }
+    return static_cast<uint32_t>(std::abs(ax - bx) + std::abs(ay - by));
+  }
+
+  void issue(uint32_t c, int e, uint64_t t) {
+    CoreState& cs = cores_[c];
+    EngineState& es = cs.eng[e];
+    const Pending head = es.q.front();
+    es.q.pop_front();
+    es.slot_freed = t;
+    const Instr& in = (*cs.code)[head.idx];
+    // sync stall accounting: time the head waited for its semaphore
+    const uint64_t ready = std::max(es.free_at, head.dispatched);
+    if (in.wait != isa::kNoSem) {
+      auto& s = cs.sem[in.wait];
+      s.erase(s.begin());
+      if (t > ready) res_.engines[c][e].stall_sync += t - ready;
+    }
+    uint64_t start = t, end = t + 1, busy = 1, hbm_bytes = 0;
+    const auto& tm = chip_.timing;
+    switch (in.op) {
+      case Op::nop:
+        break;
+      case Op::load:
+      case Op::store:
+      case Op::load_gather:
+      case Op::store_scatter: {
+        const bool gather = in.op == Op::load_gather || in.op == Op::store_scatter;
+        const bool inbound = in.op == Op::load || in.op == Op::load_gather;
+        const Operand& far = inbound ? in.a : in.dst;
+        const int64_t es_b = std::max(1, dtype_bits(in.a.dtype) / 8);
+        const uint64_t bytes = in.elements() * static_cast<uint64_t>(es_b);
+        const uint64_t setup = tm.dma.setup_cycles;
+        const double port = static_cast<double>(bytes) / tm.dma.port_bytes_per_cycle;
+        double data_done = static_cast<double>(start + setup) + port;
+        uint64_t latency = 0;
+        if (far.space == Space::hbm) {
+          uint64_t run = gather ? in.shape[1] * static_cast<uint64_t>(es_b) : run_bytes(far, in.shape.data(), in.rank);
+          if (gather && far.stride[1] != 1) run = static_cast<uint64_t>(es_b);
+          run = std::min<uint64_t>(run, std::max<uint64_t>(bytes, 1));
+          const uint64_t runs = (bytes + run - 1) / std::max<uint64_t>(run, 1);
+          const double occ = hbm_occupancy(runs, run);
+          const double begin = std::max(static_cast<double>(start + setup), hbm_free_);
+          res_.engines[c][e].stall_memory += ceil_u(begin - static_cast<double>(start + setup));
+          hbm_free_ = begin + occ;
+          data_done = std::max(data_done, begin + occ);
+          latency = mem_latency_;
+          hbm_bytes = bytes;
+          (inbound ? res_.hbm_read_bytes : res_.hbm_write_bytes) += bytes;
+        } else if (far.core != isa::kLocalCore) {  // another core's SRAM over the on-chip network
+          const double link = static_cast<double>(bytes) / tm.noc.link_bytes_per_cycle;
+          data_done = std::max(data_done, static_cast<double>(start + setup) + link);
+          latency = static_cast<uint64_t>(hops(c, far.core)) * tm.noc.hop_cycles;
+          res_.noc_bytes += bytes;
+        }
+        (inbound ? res_.sram_write_bytes : res_.sram_read_bytes) += bytes;
+        const uint64_t occupied = ceil_u(data_done - static_cast<double>(start));
+        busy = occupied;
+        es.free_at = start + occupied;
+        end = es.free_at + latency;
+        break;
+      }
+      case Op::mm_ldw: {
+        // The weight loader fills the spare weight buffer while the array works.
+        const uint64_t k = in.shape[0];
+        const uint64_t b = std::max({start, cs.loader_free, cs.wbuf_free[cs.wbuf]});
+        const uint64_t dur = ceil_u(static_cast<double>(k) / tm.matrix.weight_rows_per_cycle);
+        start = b;
+        end = b + dur;
+        cs.loader_free = end;
+        cs.ldw_end = end;
+        busy = dur;
+        es.free_at = t + 1;  // the next instruction (a run) issues behind it
+        res_.sram_read_bytes += static_cast<uint64_t>(in.shape[0]) * in.shape[1] * std::max(1, dtype_bits(in.a.dtype) / 8);
+        break;
+      }
+      case Op::mm_run: {
+        const uint64_t m = in.shape[0], k = in.shape[1], n = in.shape[2];
+        DType dt = in.a.dtype;
+        auto it = chip_.core.matrix.rate.find(dt);
+        if (it == chip_.core.matrix.rate.end()) it = chip_.core.matrix.rate.find(DType::int8);
+        const double rate = it == chip_.core.matrix.rate.end() ? 1.0 : it->second;
+        const uint64_t b = std::max({start, cs.array_free, cs.ldw_end});
+        const uint64_t dur = ceil_u(static_cast<double>(m) / rate);
+        start = b;
+        cs.array_free = b + dur;
+        cs.wbuf_free[cs.wbuf] = b + dur;  // the weights in use are free after the stream
+        cs.wbuf ^= 1;
+        end = b + dur + tm.matrix.pipeline_cycles;
+        busy = dur;
+        es.free_at = b + 1;
+        res_.macs += m * k * n;
+        macs_by_dtype_[dt] += m * k * n;
+        res_.sram_read_bytes += m * k * static_cast<uint64_t>(std::max(1, dtype_bits(dt) / 8));
+        break;
+      }
+      default: {  // vector engine
+        const isa::OpInfo* info = isa::op_info(in.op);
+        const uint64_t elems = in.elements();
+        double per = tm.vector.simple_cycles;
+        switch (in.op) {
+          case Op::v_exp: case Op::v_log: case Op::v_tanh: case Op::v_erf: case Op::v_sigmoid: case Op::v_rsqrt:
+          case Op::v_pow: case Op::v_sin: case Op::v_cos:
+            per = tm.vector.transcendental_cycles;
+            break;
+          case Op::v_div: case Op::v_recip: case Op::v_sqrt: case Op::v_mod: case Op::v_quant:
+            per = tm.vector.divide_cycles;
+            break;
+          default:
+            break;
+        }
+        const uint64_t groups = (elems + chip_.core.vector.lanes - 1) / chip_.core.vector.lanes;
+        const uint64_t dur = std::max<uint64_t>(1, ceil_u(static_cast<double>(groups) * per));
+        busy = dur;
+        es.free_at = start + dur;
+        end = es.free_at + tm.vector.latency_cycles;
+        const bool reduce = info->format == isa::Format::reduce;
+        res_.vector_elements += reduce ? elems / std::max<uint32_t>(1, in.shape[in.rank - 1]) : elems;
+        auto bytes_of = [&](const Operand& o) {
+          return o.space == Space::imm ? 0 : elems * static_cast<uint64_t>(std::max(1, dtype_bits(o.dtype) / 8));
+        };
+        res_.sram_read_bytes += bytes_of(in.a) + (info->format == isa::Format::binary ? bytes_of(in.b) : 0);
+        res_.sram_write_bytes += bytes_of(in.dst);
+        break;
+      }
+    }
+    cs.last_end = std::max(cs.last_end, end);
+    if (in.signal != isa::kNoSem) cs.sem[in.signal].insert(end);
+    count(c, static_cast<Engine>(e), head.idx, start, end, busy, hbm_bytes);
+  }
+
+  const arch::Chip& chip_;
+  const isa::Program& p_;
+  TimingOptions opt_;
+  std::vector<CoreState> cores_;
+  TimingResult res_;
+  std::map<DType, uint64_t> macs_by_dtype_;
+  double cyc_per_ns_ = 1, hbm_bytes_per_cycle_ = 1, hbm_free_ = 0;
+  uint64_t mem_latency_ = 0;
+  uint32_t mesh_ = 1;
+};
+
+}  // namespace
+
+TimingResult run_timing(const arch::Chip& chip, const isa::Program& p, const TimingOptions& opt) {
+  TimingSim s(chip, p, opt);
+  return s.run();
+}
+
+}  // namespace seedchip::sim
