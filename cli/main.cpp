@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "demo.h"
+#include "bench.h"
 #include "model_cmds.h"
 #include "seedchip/arch/chip.h"
 #include "seedchip/compiler/compiler.h"
@@ -144,6 +145,15 @@ int main(int argc, char** argv) {
   opt_cmd->add_option("file", opt_in, "IR text file")->required();
   opt_cmd->add_option("--pass", opt_passes, "Pass to run, in order: fold, fuse, dce")->required();
 
+  auto* bench_cmd = app.add_subcommand("bench", "Benchmarks: compiled GEMMs vs peak, HBM streaming, simulator speed");
+  std::vector<std::string> bench_which, bench_models;
+  std::vector<int64_t> bench_sizes;
+  std::string bench_chip = "seedchip-v1";
+  bench_cmd->add_option("which", bench_which, "gemm, hbm, sim (default: all)");
+  bench_cmd->add_option("--chip", bench_chip, "Chip name or YAML file")->capture_default_str();
+  bench_cmd->add_option("--model", bench_models, "ONNX models to compile and time (wall time reported)");
+  bench_cmd->add_option("--sizes", bench_sizes, "GEMM sizes (default 128 ... 16384)");
+
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -189,6 +199,8 @@ int main(int argc, char** argv) {
       return cli::cmd_compile(compile_in, compile_out, margs, compile_inputs);
     } else if (run_cmd->parsed()) {
       return cli::cmd_run(run_in, margs, run_inputs, run_outdir);
+    } else if (bench_cmd->parsed()) {
+      return cli::cmd_bench(bench_which, bench_chip, bench_models, bench_sizes);
     } else if (opt_cmd->parsed()) {
       ir::Graph g = ir::parse(read_text(opt_in), opt_in);
       for (const auto& p : opt_passes) g = compiler::run_pass(p, std::move(g));

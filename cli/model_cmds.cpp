@@ -8,6 +8,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
 
 #include <fmt/format.h>
 
@@ -113,8 +114,18 @@ std::vector<ir::HostTensor> prepare_inputs(const std::vector<compiler::IoBinding
 // activation scales are calibrated on `given` inputs (random where absent).
 compiler::CompiledModel load_model(const std::string& path, const arch::Chip& chip, const ModelArgs& a,
                                    const std::map<std::string, std::string>& given) {
-  if (is_onnx(path)) {
-    ir::Graph g = frontends::import_onnx(path, import_options(a));
+  const bool ir_text = fs::path(path).extension() == ".ir";
+  if (is_onnx(path) || ir_text) {
+    ir::Graph g;
+    if (ir_text) {
+      std::ifstream f(path);
+      if (!f) throw std::runtime_error(fmt::format("{}: cannot open", path));
+      std::stringstream ss;
+      ss << f.rdbuf();
+      g = ir::parse(ss.str(), path);
+    } else {
+      g = frontends::import_onnx(path, import_options(a));
+    }
     auto opt = compile_options(a);
     opt.uncalibrated_ok = a.mode == "timing";
     if ((opt.precision == compiler::Precision::int8 || opt.precision == compiler::Precision::fp8) && a.mode != "timing") {
@@ -180,7 +191,8 @@ void print_summary(const compiler::CompiledModel& m, const sim::RunStats* st) {
 int cmd_compile(const std::string& model, const std::string& out, const ModelArgs& a,
                 const std::vector<std::string>& input_specs) {
   const arch::Chip chip = arch::find_chip(a.chip);
-  if (!is_onnx(model)) throw std::runtime_error(fmt::format("{}: compile takes an .onnx model", model));
+  if (!is_onnx(model) && fs::path(model).extension() != ".ir")
+    throw std::runtime_error(fmt::format("{}: compile takes an .onnx model (or .ir text)", model));
   auto m = load_model(model, chip, a, parse_input_specs(input_specs));
   isa::write_program_file(m.program, out);
   fmt::print("{}: compiled for {} ({}) -> {}\n", model, chip.name, a.precision, out);

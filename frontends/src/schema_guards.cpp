@@ -51,7 +51,7 @@ Guard shape_operand(size_t i) {
 
 /// The guard for a default-domain op, or null when it needs none.
 Guard guard_for(const std::string& op) {
-  if (op == "ConvTranspose" || op == "ConvInteger" || op == "MaxUnpool") return conv_ranks(0, 1);
+  if (op == "Conv" || op == "ConvTranspose" || op == "ConvInteger" || op == "MaxUnpool") return conv_ranks(0, 1);
   if (op == "QLinearConv") return conv_ranks(0, 3);
   if (op == "STFT")
     return [](onnx::InferenceContext& ctx) {

@@ -664,6 +664,24 @@ TEST(OnnxImport, GuardsAgainstOnnxInferenceCrashes) {
             "m.onnx: shape inference failed at node 'ct' (ConvTranspose): [ShapeInferenceError] input 0 must have "
             "rank >= 3, not 2");
 
+  Model dp;  // a failed node leaves Shape's input untyped: onnx's data propagator would dereference it
+  dp.input("a", onnx::TensorProto::FLOAT, {2, 3});
+  dp.input("b", onnx::TensorProto::FLOAT, {4, 5});
+  dp.node("Add", {"a", "b"}, {"c"}, "add");
+  dp.node("Shape", {"c"}, {"s"}, "shape");
+  dp.node("Reshape", {"a", "s"}, {"r"}, "reshape");
+  dp.output("r", onnx::TensorProto::FLOAT, {"?", "?"});
+  EXPECT_THAT(import_error(dp.bytes()), HasSubstr("m.onnx: shape inference failed at node 'add' (Add): "));
+
+  Model conv;  // Conv of a rank-3 input with rank-4 weights
+  conv.input("x", onnx::TensorProto::FLOAT, {3, 8, 8});
+  conv.init_f32("w", {1, 3, 1, 1}, {1, 1, 1});
+  conv.node("Conv", {"x", "w"}, {"c"}, "conv");
+  conv.output("c", onnx::TensorProto::FLOAT, {"?", "?", "?"});
+  EXPECT_EQ(import_error(conv.bytes()),
+            "m.onnx: shape inference failed at node 'conv' (Conv): [ShapeInferenceError] inputs 0 and 1 have ranks 3 "
+            "and 4");
+
   Model gnd;
   gnd.input("d", onnx::TensorProto::FLOAT, {2, 2});
   gnd.input("i", onnx::TensorProto::INT64, {2, 1});

@@ -182,18 +182,24 @@ struct Req {
 struct PcOutcome {
   int64_t last_end = 0;  // cycle the last data beat finished
   int64_t latency_sum = 0;
-  uint64_t activates = 0;
+  uint64_t misses = 0;  // bursts that used a fresh activate
   uint64_t refreshes = 0;
 };
 
 constexpr int64_t kLongAgo = std::numeric_limits<int64_t>::min() / 4;
 constexpr int64_t kNever = std::numeric_limits<int64_t>::max() / 4;
+constexpr uint32_t kMinBatch = 16, kMaxBatch = 2 * kHbmQueueDepth;
 
 /// Simulates one pseudo-channel controller on its request subsequence.
-PcOutcome simulate_pseudo_channel(const HbmDeviceParams& d, const std::vector<Req>& reqs, int64_t first_refresh) {
+PcOutcome simulate_pseudo_channel(const HbmDeviceParams& d, const std::vector<Req>& reqs, int64_t first_refresh,
+                                  uint32_t slot, std::vector<HbmCommand>* trace) {
+  const auto record = [&](HbmCommand::Kind kind, int64_t cycle, uint32_t bank, uint64_t row) {
+    if (trace) trace->push_back({kind, slot, uint16_t(bank), row, cycle});
+  };
   struct Bank {
     uint64_t row = 0;
     bool open = false;
+    bool fresh = false;  // activated, no column command yet
     int64_t next_act = 0, next_pre = 0, next_col = 0;
   };
   struct Slot {
@@ -214,6 +220,8 @@ PcOutcome simulate_pseudo_channel(const HbmDeviceParams& d, const std::vector<Re
   int64_t last_col = kLongAgo, last_act = kLongAgo, last_rd = kLongAgo, last_wr = kLongAgo;
   int64_t bus_free = 0, row_bus_free = 0, now = 0;
   int64_t refresh_due = tREFI ? first_refresh : kNever;
+  bool writing = false;  // direction of the current column-command batch
+  uint32_t batch = 0;    // column commands in it so far
 
   PcOutcome out;
   std::vector<Slot> queue;
@@ -223,18 +231,25 @@ PcOutcome simulate_pseudo_channel(const HbmDeviceParams& d, const std::vector<Re
 
   while (!queue.empty()) {
     std::fill(hits.begin(), hits.end(), 0);
+    uint32_t queued_writes = 0;
     for (const Slot& s : queue) {
       const Req& r = reqs[s.idx];
       const Bank& b = banks[r.bank];
       if (b.open && b.row == r.row) ++hits[r.bank];
+      queued_writes += r.write;
     }
+    // Read/write batching (1): leave a direction with no queued requests, or
+    // after kMaxBatch column commands when the other direction waits.
+    const bool have_cur = writing ? queued_writes > 0 : queued_writes < queue.size();
+    const bool have_other = writing ? queued_writes < queue.size() : queued_writes > 0;
+    if (!have_cur || (have_other && batch >= kMaxBatch)) writing = !writing, batch = 0;
     const int64_t base_rd = std::max({now, last_col + tCCD_S, last_wr + tWL + tBURST + tWTR, bus_free - tCL});
     const int64_t base_wr = std::max({now, last_col + tCCD_S, last_rd + tRTW, bus_free - tWL});
     const int64_t base_act = std::max({now, row_bus_free, last_act + tRRD_S, faw[faw_oldest] + tFAW});
     const int64_t base_pre = std::max(now, row_bus_free);
 
-    int64_t col_t = kNever, row_t = kNever;
-    size_t col_k = 0, row_k = 0;
+    int64_t col_t = kNever, row_t = kNever, other_t = kNever;  // other_t: other direction's column command
+    size_t col_k = 0, row_k = 0, other_k = 0;
     for (size_t k = 0; k < queue.size(); ++k) {
       const Req& r = reqs[queue[k].idx];
       const Bank& b = banks[r.bank];
@@ -242,7 +257,11 @@ PcOutcome simulate_pseudo_channel(const HbmDeviceParams& d, const std::vector<Re
       if (b.open && b.row == r.row) {
         const int64_t t =
             std::max({r.write ? base_wr : base_rd, bg_last_col[bg] + tCCD_L, b.next_col, queue[k].arrival});
-        if (t < col_t) col_t = t, col_k = k;
+        if (r.write == writing) {
+          if (t < col_t) col_t = t, col_k = k;
+        } else if (t < other_t) {
+          other_t = t, other_k = k;
+        }
       } else if (b.open) {
         if (hits[r.bank]) continue;  // open page: serve the open row's requests first
         const int64_t t = std::max({base_pre, b.next_pre, queue[k].arrival});
@@ -252,6 +271,12 @@ PcOutcome simulate_pseudo_channel(const HbmDeviceParams& d, const std::vector<Re
         if (t < row_t) row_t = t, row_k = k;
       }
     }
+    // (2) After kMinBatch commands, turn around when the other direction
+    // could issue sooner (turnaround included) — or when the current one
+    // cannot issue at all (its requests wait for rows the other direction's
+    // hits keep open).
+    if (other_t < col_t && (batch >= kMinBatch || (col_t == kNever && row_t == kNever)))
+      writing = !writing, batch = 0, col_t = other_t, col_k = other_k;
     const int64_t t = std::min(col_t, row_t);
 
     if (t >= refresh_due) {
@@ -264,6 +289,8 @@ PcOutcome simulate_pseudo_channel(const HbmDeviceParams& d, const std::vector<Re
         ready = std::max(ready, b.next_act);
       }
       const int64_t ref_t = any_open ? std::max(pre_t + tRP, ready) : ready;
+      if (any_open) record(HbmCommand::PREA, pre_t, 0, 0);
+      record(HbmCommand::REF, ref_t, 0, 0);
       for (Bank& b : banks) {
         b.open = false;
         b.next_act = ref_t + tRFC;
@@ -283,10 +310,13 @@ PcOutcome simulate_pseudo_channel(const HbmDeviceParams& d, const std::vector<Re
       Bank& b = banks[r.bank];
       const uint32_t bg = r.bank % nbg;
       if (b.open) {  // PRE
+        record(HbmCommand::PRE, t, r.bank, b.row);
         b.open = false;
         b.next_act = std::max(b.next_act, t + tRP);
       } else {  // ACT
+        record(HbmCommand::ACT, t, r.bank, r.row);
         b.open = true;
+        b.fresh = true;
         b.row = r.row;
         b.next_col = t + tRCD;
         b.next_pre = t + tRAS;
@@ -294,7 +324,6 @@ PcOutcome simulate_pseudo_channel(const HbmDeviceParams& d, const std::vector<Re
         bg_last_act[bg] = t;
         faw[faw_oldest] = t;
         faw_oldest = (faw_oldest + 1) % faw.size();
-        ++out.activates;
       }
       row_bus_free = t + 1;
     }
@@ -302,6 +331,7 @@ PcOutcome simulate_pseudo_channel(const HbmDeviceParams& d, const std::vector<Re
       const Req& r = reqs[queue[col_k].idx];
       Bank& b = banks[r.bank];
       const uint32_t bg = r.bank % nbg;
+      record(r.write ? HbmCommand::WR : HbmCommand::RD, t, r.bank, r.row);
       int64_t data_end;
       if (r.write) {
         data_end = t + tWL + tBURST;
@@ -313,6 +343,9 @@ PcOutcome simulate_pseudo_channel(const HbmDeviceParams& d, const std::vector<Re
         b.next_pre = std::max(b.next_pre, t + tBURST);
       }
       last_col = t;
+      ++batch;
+      out.misses += b.fresh;
+      b.fresh = false;
       bg_last_col[bg] = t;
       bus_free = data_end;
       out.last_end = std::max(out.last_end, data_end);
@@ -333,6 +366,7 @@ HbmResult HbmDetailed::run(const std::vector<Access>& streams) {
   const HbmDeviceParams& d = p_.dev;
   const uint64_t np = pseudo_channel_count(p_);
   HbmResult res{};
+  if (trace_) trace_->clear();
   for (const Access& a : streams) res.bytes += a.run_bytes * a.count;
 
   // Distribute the round-robin interleaving of the streams' bursts over the
@@ -359,15 +393,15 @@ HbmResult HbmDetailed::run(const std::vector<Access>& streams) {
   }
 
   int64_t last_end = 0, latency_sum = 0;
-  uint64_t bursts = 0, activates = 0;
+  uint64_t bursts = 0, misses = 0;
   for (uint64_t s = 0; s < np; ++s) {
     if (per_pc[s].empty()) continue;
     const int64_t first_refresh = int64_t((2 * s + 1) * uint64_t(d.tREFI) / (2 * np));
-    const PcOutcome o = simulate_pseudo_channel(d, per_pc[s], first_refresh);
+    const PcOutcome o = simulate_pseudo_channel(d, per_pc[s], first_refresh, uint32_t(s), trace_);
     last_end = std::max(last_end, o.last_end);
     latency_sum += o.latency_sum;
     bursts += per_pc[s].size();
-    activates += o.activates;
+    misses += o.misses;
     res.refreshes += o.refreshes;
     std::vector<Req>().swap(per_pc[s]);
   }
@@ -375,8 +409,8 @@ HbmResult HbmDetailed::run(const std::vector<Access>& streams) {
   res.ns = p_.latency_ns + double(last_end) * d.tck_ns;
   res.bytes_per_ns = double(res.bytes) / res.ns;
   res.avg_latency_ns = p_.latency_ns + double(latency_sum) / double(bursts) * d.tck_ns;
-  res.row_misses = activates;
-  res.row_hits = bursts - activates;
+  res.row_misses = misses;
+  res.row_hits = bursts - misses;
   return res;
 }
 

@@ -79,7 +79,18 @@ HbmResult HbmFast::run(const std::vector<Access>& streams) {
       // Offsets of the first run (runs of a regular stride share them when
       // the stride is a multiple of the burst).
       nb = double(ceil_div(a.addr % bb + a.run_bytes, bb)) * double(a.count);
-      ng = double(ceil_div(a.addr % g + a.run_bytes, g)) * double(a.count);
+      const uint64_t step = a.stride < 0 ? uint64_t(-(a.stride + 1)) + 1 : uint64_t(a.stride);
+      if (!a.random && step < g) {
+        // Runs share granules, which are activated about as often as in a
+        // sequential stream.
+        ng = std::min(nb, std::ceil((double(step) * double(a.count - 1) + double(a.addr % g + a.run_bytes)) / double(g)));
+      } else {
+        ng = double(ceil_div(a.addr % g + a.run_bytes, g)) * double(a.count);
+        // Each run costs an activate; a pseudo-channel activates at most
+        // once per max(tRRD_S, tFAW / 4).
+        const double act_interval = std::max<double>({double(d.tRRD_S), d.tFAW / 4.0, 1.0});
+        eff = std::min(eff, nb / ng * d.tBURST / act_interval);
+      }
     }
     work += nb * d.tBURST / eff;
     bursts += nb;

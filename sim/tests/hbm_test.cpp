@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <set>
+#include <string>
 #include <tuple>
 #include <vector>
 
@@ -86,6 +87,107 @@ bool same(const HbmResult& a, const HbmResult& b) {
 }
 
 double rel(double a, double b) { return std::abs(a - b) / b; }
+
+/// Checks every timing rule on a command trace of the detailed model;
+/// returns the first violation, or "".
+std::string check_trace(const HbmParams& p, const std::vector<HbmCommand>& trace) {
+  const HbmDeviceParams& d = p.dev;
+  constexpr int64_t kPast = -1'000'000'000;
+  struct Bank {
+    bool open = false;
+    uint64_t row = 0;
+    int64_t act = kPast, pre = kPast, rd = kPast, wr_end = kPast;
+  };
+  const uint32_t nb = d.bank_groups * d.banks_per_group;
+  std::vector<Bank> banks;
+  std::vector<int64_t> bg_act, bg_col;
+  std::vector<int64_t> acts;
+  int64_t last_act = kPast, last_col = kPast, last_rd = kPast, last_wr = kPast, bus_end = kPast;
+  int64_t last_row_cmd = kPast, last_cycle = kPast, last_ref = kPast, any_pre = kPast;
+  uint32_t slot = ~0u;
+  for (size_t i = 0; i < trace.size(); ++i) {
+    const HbmCommand& c = trace[i];
+    const int64_t t = c.cycle;
+    if (c.slot != slot) {
+      slot = c.slot;
+      banks.assign(nb, Bank{});
+      bg_act.assign(d.bank_groups, kPast);
+      bg_col.assign(d.bank_groups, kPast);
+      acts.clear();
+      last_act = last_col = last_rd = last_wr = bus_end = last_row_cmd = last_cycle = last_ref = any_pre = kPast;
+    }
+    const auto fail = [&](const std::string& what) {
+      return fmt::format("command {} (slot {}, kind {}, bank {}, cycle {}): {}", i, c.slot, int(c.kind), c.bank, t,
+                         what);
+    };
+    if (t < last_cycle) return fail("out of order");
+    last_cycle = t;
+    Bank& b = banks[c.bank];
+    const uint32_t bg = c.bank % d.bank_groups;
+    const bool row_cmd = c.kind == HbmCommand::ACT || c.kind == HbmCommand::PRE || c.kind == HbmCommand::PREA ||
+                         c.kind == HbmCommand::REF;
+    if (row_cmd) {
+      if (t <= last_row_cmd) return fail("row bus: two commands in a cycle");
+      last_row_cmd = t;
+    }
+    const auto can_precharge = [&](const Bank& x) {
+      return t >= x.act + d.tRAS && t >= x.rd + d.tBURST && t >= x.wr_end + d.tWR;
+    };
+    switch (c.kind) {
+      case HbmCommand::ACT:
+        if (b.open) return fail("ACT to an open bank");
+        if (t < b.pre + d.tRP) return fail("tRP");
+        if (t < last_ref + d.tRFC) return fail("tRFC");
+        if (t < last_act + d.tRRD_S) return fail("tRRD_S");
+        if (t < bg_act[bg] + d.tRRD_L) return fail("tRRD_L");
+        if (acts.size() >= 4 && t < acts[acts.size() - 4] + d.tFAW) return fail("tFAW");
+        b.open = true, b.row = c.row, b.act = t;
+        last_act = bg_act[bg] = t;
+        acts.push_back(t);
+        break;
+      case HbmCommand::PRE:
+        if (!b.open) return fail("PRE to a closed bank");
+        if (!can_precharge(b)) return fail("tRAS / read-to-precharge / tWR");
+        b.open = false, b.pre = any_pre = t;
+        break;
+      case HbmCommand::PREA:
+        for (Bank& x : banks) {
+          if (x.open && !can_precharge(x)) return fail("PREA: tRAS / read-to-precharge / tWR");
+          if (x.open) x.open = false, x.pre = t;
+        }
+        any_pre = t;
+        break;
+      case HbmCommand::REF:
+        for (const Bank& x : banks)
+          if (x.open) return fail("REF with a bank open");
+        if (t < any_pre + d.tRP) return fail("REF: tRP");
+        if (last_ref != kPast && (t - last_ref < d.tREFI - 200 || t - last_ref > d.tREFI + 200))
+          return fail(fmt::format("refresh interval {}", t - last_ref));
+        last_ref = t;
+        break;
+      case HbmCommand::RD:
+      case HbmCommand::WR: {
+        const bool wr = c.kind == HbmCommand::WR;
+        if (!b.open || b.row != c.row) return fail("column command to a closed bank or another row");
+        if (t < b.act + d.tRCD) return fail("tRCD");
+        if (t < last_col + d.tCCD_S) return fail("tCCD_S");
+        if (t < bg_col[bg] + d.tCCD_L) return fail("tCCD_L");
+        const int64_t data = t + (wr ? d.tWL : d.tCL);
+        if (data < bus_end) return fail("data bus overlap");
+        if (wr && t < last_rd + d.tRTW) return fail("tRTW");
+        if (!wr && t < last_wr + d.tWL + d.tBURST + d.tWTR) return fail("tWTR");
+        bus_end = data + d.tBURST;
+        last_col = bg_col[bg] = t;
+        if (wr)
+          last_wr = t, b.wr_end = bus_end;
+        else
+          last_rd = b.rd = t;
+        break;
+      }
+    }
+  }
+  return "";
+}
 
 }  // namespace
 
@@ -199,7 +301,7 @@ TEST(HbmDetailed, StreamingReachesPeakMinusModelledLosses) {
   EXPECT_GE(row_loss, 0.0);
   EXPECT_LT(other_loss, 0.02);
   EXPECT_NEAR(refresh_loss + row_loss + other_loss, 1 - eff, 1e-12);
-  // Sequential: one activate per bank and row (32 bursts), plus re-opens after refresh.
+  // Sequential: one miss per bank and row (32 bursts), plus re-opens after refresh.
   EXPECT_EQ(nr.row_misses, 64 * kMiB / 1024);
   EXPECT_GT(full.row_misses, nr.row_misses);
 
@@ -213,11 +315,58 @@ TEST(HbmDetailed, StreamingReachesPeakMinusModelledLosses) {
 
 TEST(HbmDetailed, RefreshCountFollowsDuration) {
   const HbmParams p = hbm3e_x4();
-  for (uint64_t mib : {4ull, 16ull}) {
+  for (uint64_t mib : {16ull, 32ull}) {
     const HbmResult r = HbmDetailed(p).run(sequential(0, mib * kMiB));
-    const double expected = r.ns / (p.dev.tREFI * p.dev.tck_ns) * 128;
-    fmt::print("  {} MiB: {} refreshes over 128 pseudo-channels, expected ~{:.1f}\n", mib, r.refreshes, expected);
-    EXPECT_NEAR(double(r.refreshes), expected, 0.1 * expected + 128);
+    const double expected = (r.ns - p.latency_ns) / (p.dev.tREFI * p.dev.tck_ns) * 128;
+    fmt::print("  {} MiB: {} refreshes over 128 pseudo-channels, duration / tREFI * 128 = {:.1f}\n", mib, r.refreshes,
+               expected);
+    EXPECT_NEAR(double(r.refreshes), expected, 0.15 * expected);
+  }
+  HbmParams off = p;
+  off.dev.tREFI = 0;
+  EXPECT_EQ(HbmDetailed(off).run(sequential(0, 16 * kMiB)).refreshes, 0u);
+}
+
+// Every command the detailed model issues obeys the timing rules, for the
+// HBM3E set and for a DDR-like set with other ratios.
+TEST(HbmDetailed, CommandTraceObeysTimingRules) {
+  HbmParams ddr{};
+  ddr.devices = 2;
+  ddr.dev = HbmDeviceParams{2, 1, 8, 4, 2048, 64, 0.625, 22, 22, 52, 22, 20, 4, 8, 4, 8, 34, 36, 12, 12, 12480, 560, 4};
+  ddr.latency_ns = 20;
+  for (const HbmParams& p : {hbm3e_x4(), ddr}) {
+    const std::vector<Access> mix = {
+        Access{0, 256, 8192, 256, false, true, 1ull << 30},        // random 256 B reads
+        Access{1ull << 31, 2 * kMiB, 1, int64_t(2 * kMiB), true},  // sequential writes
+        Access{3ull << 30, 64, 16384, 4096, false},                // strided 64 B reads
+        Access{5ull << 30, 96, 4096, 96, true, true, 1ull << 24},  // random unaligned writes
+    };
+    std::vector<HbmCommand> trace;
+    HbmDetailed m(p);
+    m.record_commands(&trace);
+    const HbmResult r = m.run(mix);
+    print("traced mix", r, hbm_peak_bytes_per_ns(p));
+    uint64_t cols = 0, acts = 0, refs = 0;
+    for (const HbmCommand& c : trace) {
+      cols += c.kind == HbmCommand::RD || c.kind == HbmCommand::WR;
+      acts += c.kind == HbmCommand::ACT;
+      refs += c.kind == HbmCommand::REF;
+    }
+    EXPECT_EQ(cols, r.row_hits + r.row_misses);
+    EXPECT_GE(acts, r.row_misses);  // activates that a refresh closed before use are no misses
+    EXPECT_LE(acts, r.row_misses + r.refreshes * 16);
+    EXPECT_EQ(refs, r.refreshes);
+    EXPECT_GT(refs, 0u);
+    EXPECT_EQ(check_trace(p, trace), "");
+    // The checker bites: each rule made one cycle stricter is violated.
+    for (uint32_t HbmDeviceParams::*field :
+         {&HbmDeviceParams::tRCD, &HbmDeviceParams::tRP, &HbmDeviceParams::tRAS, &HbmDeviceParams::tCCD_S,
+          &HbmDeviceParams::tCCD_L, &HbmDeviceParams::tRRD_S, &HbmDeviceParams::tFAW, &HbmDeviceParams::tWR,
+          &HbmDeviceParams::tWTR, &HbmDeviceParams::tRTW, &HbmDeviceParams::tRFC}) {
+      HbmParams strict = p;
+      strict.dev.*field += 1;
+      EXPECT_NE(check_trace(strict, trace), "");
+    }
   }
 }
 
@@ -258,8 +407,11 @@ TEST(HbmDetailed, ReadWriteTurnaroundCosts) {
   print("writes", wr, peak);
   print("reads + writes", mx, peak);
   print("reads + writes, tWTR = tRTW = 0", mx0, peak);
-  fmt::print("  turnaround cost: {:.1f}% of the mixed bandwidth\n",
-             100 * (mx0.bytes_per_ns - mx.bytes_per_ns) / mx0.bytes_per_ns);
+  fmt::print(
+      "  mixing costs {:.1f}% against reads alone, of which tWTR/tRTW {:.1f}%; the rest is batching (each "
+      "direction sees half the queue) and the two streams' rows evicting each other\n",
+      100 * (rd.bytes_per_ns - mx.bytes_per_ns) / rd.bytes_per_ns,
+      100 * (mx0.bytes_per_ns - mx.bytes_per_ns) / rd.bytes_per_ns);
   EXPECT_LT(mx.bytes_per_ns, 0.99 * std::min(rd.bytes_per_ns, wr.bytes_per_ns));
   EXPECT_LT(mx.bytes_per_ns, 0.99 * mx0.bytes_per_ns);
 }
@@ -314,9 +466,9 @@ TEST(HbmFast, CalibratedToDetailed) {
   }
 }
 
-// The calibrated fast model carried to other sizes and mixes (reported;
-// looser bounds: small transfers and concurrent streams are where the
-// transfer-level model is approximate).
+// The calibrated fast model carried to other sizes, run lengths and mixes
+// (looser bounds where the transfer-level model is approximate; tol 0: a
+// known gap, reported only).
 TEST(HbmFast, OtherSizesAndMixes) {
   const HbmParams p = hbm3e_x4();
   const double peak = hbm_peak_bytes_per_ns(p);
@@ -336,6 +488,13 @@ TEST(HbmFast, OtherSizesAndMixes) {
        {sequential(0, 4 * kMiB)[0], sequential(1ull << 28, 4 * kMiB)[0], sequential(2ull << 28, 4 * kMiB)[0],
         sequential(3ull << 28, 4 * kMiB)[0]},
        0.10},
+      {"random 64 B, 8 MiB (activate-bound)", {Access{0, 64, 131072, 64, false, true, 1ull << 30}}, 0.10},
+      {"strided 32 B / 4 KiB, 8 MiB (activate-bound)", {Access{0, 32, 262144, 4096, false}}, 0.10},
+      {"strided 64 B / 128 B, 8 MiB", {Access{0, 64, 131072, 128, false}}, 0.05},
+      // Known gaps of the fast model (reported, not asserted).
+      {"random 128 B, 8 MiB", {Access{0, 128, 65536, 128, false, true, 1ull << 30}}, 0},
+      {"random 256 B writes, 16 MiB", {Access{0, 256, 65536, 256, true, true, 1ull << 30}}, 0},
+      {"8 MiB reads + 8 MiB writes", {sequential(0, 8 * kMiB)[0], sequential(1ull << 30, 8 * kMiB, true)[0]}, 0},
   };
   HbmDetailed detailed(p);
   HbmFast fast(p);
@@ -345,6 +504,7 @@ TEST(HbmFast, OtherSizesAndMixes) {
     fmt::print("{}:\n", c.name);
     print("detailed", d, peak);
     print("fast", f, peak);
+    if (c.tol == 0) continue;
     EXPECT_LT(rel(f.bytes_per_ns, d.bytes_per_ns), c.tol) << c.name;
     EXPECT_LT(rel(f.avg_latency_ns, d.avg_latency_ns), c.tol) << c.name;
   }

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 
 #include "seedchip/arch/chip.h"
 #include "seedchip/examples/examples.h"
@@ -118,5 +119,117 @@ TEST(Timing, DeadlockIsReported) {
   } catch (const sim::SimError& e) {
     EXPECT_NE(std::string(e.what()).find("deadlock: no engine can make progress: core 0 matrix #0 (nop) waits on semaphore 3"),
               std::string::npos);
+  }
+}
+
+namespace {
+
+// A TPU-v1-style fully connected layer Y = X W (B x K times K x N, int8),
+// written the way the TPU runs it: activations resident in the unified
+// buffer (SRAM), 256 x 256 weight tiles streamed from DRAM through two
+// buffers, partial sums kept in the accumulators and drained on chip.
+isa::Program tpu_fc(const arch::Chip& chip, uint32_t B, uint32_t K, uint32_t N) {
+  using isa::Instr;
+  using isa::Op;
+  using isa::Operand;
+  using isa::Space;
+  isa::Program p;
+  p.target = chip.name;
+  p.fingerprint = chip.isa_fingerprint();
+  std::vector<Instr> code;
+  auto mem = [](Space s, uint64_t addr, DType t, std::array<int64_t, 4> st, uint8_t rank) {
+    Operand o;
+    o.space = s;
+    o.addr = addr;
+    o.dtype = t;
+    o.rank = rank;
+    o.stride = st;
+    return o;
+  };
+  const uint32_t T = 256, kt = K / T, nt = N / T;
+  const uint64_t wbuf[2] = {uint64_t{B} * K, uint64_t{B} * K + T * T};  // after the resident activations
+  const uint64_t out_sram = wbuf[1] + T * T;
+  const uint32_t mchunk = std::min<uint32_t>(B, 2048);  // accumulator rows per run
+  int tile = 0;
+  for (uint32_t n = 0; n < nt; ++n) {
+    for (uint32_t k = 0; k < kt; ++k, ++tile) {
+      const int b = tile % 2;
+      Instr ld;  // weight tile (k, n) from DRAM
+      ld.op = Op::load;
+      ld.rank = 2;
+      ld.shape = {T, T, 0, 0};
+      ld.dst = mem(Space::sram, wbuf[b], DType::int8, {T, 1, 0, 0}, 2);
+      // weights are stored tile by tile (as the TPU's weight DRAM holds them): each load is one 64 KiB run
+      ld.a = mem(Space::hbm, (uint64_t{n} * kt + k) * T * T, DType::int8, {T, 1, 0, 0}, 2);
+      if (tile >= 2) ld.wait = static_cast<uint8_t>(2 + b);  // buffer b free
+      ld.signal = static_cast<uint8_t>(b);                   // buffer b full
+      code.push_back(ld);
+      Instr w;
+      w.op = Op::mm_ldw;
+      w.rank = 2;
+      w.shape = {T, T, 0, 0};
+      w.a = mem(Space::sram, wbuf[b], DType::int8, {T, 1, 0, 0}, 2);
+      w.wait = static_cast<uint8_t>(b);
+      w.signal = static_cast<uint8_t>(2 + b);
+      code.push_back(w);
+      for (uint32_t m0 = 0; m0 < B; m0 += mchunk) {
+        Instr r;
+        r.op = Op::mm_run;
+        r.rank = 3;
+        r.shape = {std::min(mchunk, B - m0), T, T, 0};
+        r.dst = mem(Space::acc, uint64_t{m0 % 2048} * T * 4, DType::int32, {T, 1, 0, 0}, 2);
+        r.a = mem(Space::sram, uint64_t{m0} * K + k * T, DType::int8, {static_cast<int64_t>(K), 1, 0, 0}, 2);
+        r.param[0] = k > 0 ? 1 : 0;
+        if (k + 1 == kt && m0 + mchunk >= B) r.signal = 4;  // column block done
+        code.push_back(r);
+      }
+    }
+    // drain the accumulators to the unified buffer (on chip) before the next column block
+    Instr v;
+    v.op = Op::v_quant;
+    v.rank = 2;
+    v.shape = {std::min(mchunk, B), T, 0, 0};
+    v.dst = mem(Space::sram, out_sram, DType::int8, {T, 1, 0, 0}, 2);
+    v.a = mem(Space::acc, 0, DType::int32, {T, 1, 0, 0}, 2);
+    v.b = Operand::imm_float(256.0f);
+    v.param[1] = 1;
+    v.wait = 4;
+    v.signal = 5;
+    code.push_back(v);
+    Instr nop;  // the next block's runs overwrite the accumulators: wait for the drain
+    nop.op = Op::nop;
+    nop.param[0] = static_cast<int64_t>(isa::Engine::matrix);
+    nop.wait = 5;
+    code.push_back(nop);
+  }
+  p.cores.push_back({0, std::move(code)});
+  return p;
+}
+
+}  // namespace
+
+TEST(Timing, TpuV1RooflineForFullyConnectedLayers) {
+  // Jouppi et al. (ISCA 2017): memory-bound below about 1350 MACs per weight
+  // byte, compute-bound above, saturating near the 92 TOP/s peak.
+  const arch::Chip tpu = arch::find_chip("tpu-v1");
+  const double peak = tpu.peak_ops_per_s(DType::int8);
+  const double bw = tpu.memory.bandwidth_bytes_per_s * tpu.timing.memory.efficiency_sequential;
+  const uint32_t K = 2048, N = 2048;
+  double prev = 0;
+  for (uint32_t B : {64u, 256u, 512u, 1024u, 2048u, 4096u, 8192u}) {
+    auto r = sim::run_timing(tpu, tpu_fc(tpu, B, K, N));
+    const double achieved = 2.0 * B * K * N / r.seconds;
+    const double roof = std::min(peak, 2.0 * B * bw);  // ops per weight byte = 2B
+    EXPECT_GE(achieved, prev) << B;                   // monotone in batch
+    EXPECT_LE(achieved, roof * 1.001) << B;           // never above the roofline
+    if (B <= 512) {
+      EXPECT_GE(achieved, 0.85 * roof) << "memory-bound regime, B=" << B;
+    }
+    if (B >= 4096) {
+      EXPECT_GE(achieved, 0.85 * peak) << "compute-bound regime, B=" << B;
+    }
+    std::printf("tpu-v1 FC B=%5u: %6.1f MACs/weight byte, %6.2f TOP/s (roofline %6.2f)\n", B, 1.0 * B, achieved / 1e12,
+                roof / 1e12);
+    prev = achieved;
   }
 }

@@ -29,6 +29,10 @@ View dense2(const View& v, std::vector<int64_t> shape) { return View::dense(v.sp
 // Matmul input dtype for a given storage dtype under the chosen precision.
 DType compute_dtype(Lowering& L, const ir::Node& n, DType storage) {
   if (dtype_is_int(storage)) return storage;
+  // Operands already in a reduced float type run as they are ("fp32 runs the
+  // model as written") when the matrix engine takes that type.
+  if (L.options().precision == Precision::fp32 && storage != DType::fp32 && L.em().chip().matrix_supports(storage))
+    return storage;
   DType want = DType::fp32;
   switch (L.options().precision) {
     case Precision::fp32: want = DType::fp32; break;

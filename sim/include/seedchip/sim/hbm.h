@@ -55,8 +55,10 @@ struct HbmParams {
   uint32_t devices;
   HbmDeviceParams dev;
   double latency_ns;  ///< controller+PHY fixed latency added to each request
-  /// Used by the fast model (see HbmFast): fraction of one pseudo-channel's
-  /// peak that a saturated pseudo-channel sustains for that access class.
+  /// Used by the fast model (see HbmFast): fraction of its peak that a
+  /// saturated pseudo-channel sustains for that access class, refresh
+  /// excluded (the fast model adds refresh from tREFI and tRFC). Fit them
+  /// with calibrate_hbm_fast().
   double efficiency_sequential, efficiency_strided, efficiency_random;
 };
 
@@ -80,10 +82,10 @@ struct HbmResult {
   double bytes_per_ns;    ///< bytes / ns
   double avg_latency_ns;  ///< mean per burst request: queue entry -> data returned (or written), + latency_ns
   uint64_t bytes;         ///< bytes requested (sum of run_bytes * count)
-  /// row_misses: activates issued; row_hits: bursts served without an
-  /// activate of their own (bursts - activates). refreshes: all-bank
-  /// refreshes, summed over pseudo-channels. The fast model estimates
-  /// none of them (zero).
+  /// row_misses: bursts that needed an activate (the first burst after
+  /// each activate); row_hits: the other bursts (row_hits + row_misses =
+  /// bursts). refreshes: all-bank refreshes, summed over pseudo-channels.
+  /// The fast model estimates none of them (zero).
   uint64_t row_hits, row_misses, refreshes;
 };
 
@@ -106,46 +108,82 @@ double hbm_peak_bytes_per_ns(const HbmParams& p);
 /// Address mapping shared by both models.
 HbmLocation hbm_map(const HbmParams& p, uint64_t addr);
 
-/// Command-level model. One controller per pseudo-channel with a
-/// kHbmQueueDepth-entry request queue and an FR-FCFS scheduler (the command
-/// that can issue earliest first; ties: row-hit column commands, then oldest),
-/// open-page policy (a bank is precharged only when a queued request needs
-/// another row and none needs the open one). Separate row (ACT/PRE/REF) and
-/// column (RD/WR) command buses, one command per cycle each. Per bank: open
-/// row, earliest ACT/RD/WR/PRE; per bank group: tCCD_L, tRRD_L; per
-/// pseudo-channel: tCCD_S, tRRD_S, tFAW, tWTR/tRTW, data bus (tBURST per
-/// burst); all-bank refresh every tREFI (staggered over pseudo-channels):
-/// open banks are precharged, then no activate for tRFC.
-/// Streams are issued concurrently: their bursts are interleaved round-robin
-/// (one burst per stream in turn) and each burst goes to the queue of its
-/// pseudo-channel in that order; a request enters when its queue has room
-/// (the source is not blocked by other pseudo-channels' queues).
-/// Pseudo-channels are simulated one after another, event-driven.
+/// One command the detailed model issued (see HbmDetailed::record_commands).
+struct HbmCommand {
+  enum Kind : uint8_t { ACT, PRE, PREA, RD, WR, REF } kind;
+  uint32_t slot;  ///< pseudo-channel slot (see the mapping)
+  uint16_t bank;  ///< flat: bank_group = bank % bank_groups (0 for PREA/REF)
+  uint64_t row;
+  int64_t cycle;
+};
+
+/// Command-level model.
+///   Controller: one per pseudo-channel, with a kHbmQueueDepth-entry request
+///   queue (one burst per request) and an FR-FCFS scheduler: the command that
+///   can issue earliest goes first, ties to the oldest request; open-page
+///   policy (a bank is precharged only when a queued request needs another
+///   row and no queued request needs the open one). Separate row (ACT, PRE,
+///   PREA, REF) and column (RD, WR) command buses, one command per cycle each.
+///   Reads and writes are batched: column commands keep one direction while
+///   it has queued requests, turning around early only after 16 commands
+///   when the other direction could issue sooner, and at the latest after
+///   2 * kHbmQueueDepth when the other direction waits.
+///   Timing: per bank open row and earliest ACT/RD/WR/PRE (tRCD, tRAS, tRP,
+///   tWR, read-to-precharge tBURST); per bank group tCCD_L, tRRD_L; per
+///   pseudo-channel tCCD_S, tRRD_S, tFAW, tWTR, tRTW and the data bus (tCL /
+///   tWL after the command, tBURST per burst); all-bank refresh every tREFI,
+///   staggered evenly over the pseudo-channels: open banks are precharged
+///   (PREA), then REF, then no activate for tRFC.
+///   Requests: the streams' bursts are interleaved round-robin (one burst per
+///   stream in turn), and each burst goes to its pseudo-channel's queue in
+///   that order, entering when the queue has room (time 0 for the first
+///   kHbmQueueDepth); pseudo-channels do not block each other, so each is
+///   simulated on its own, event-driven, one after another.
+///   Result: ns = latency_ns + the last data beat over all pseudo-channels;
+///   a request's latency runs from entering its queue to its last data beat.
 class HbmDetailed {
  public:
   explicit HbmDetailed(const HbmParams& p);
   HbmResult run(const std::vector<Access>& streams);
+  /// Each later run() clears `*trace` and appends the commands it issues
+  /// (grouped by pseudo-channel, in issue order); nullptr stops recording.
+  void record_commands(std::vector<HbmCommand>* trace) { trace_ = trace; }
 
  private:
   HbmParams p_;
+  std::vector<HbmCommand>* trace_ = nullptr;
 };
 
-/// Transfer-level model.
+/// Transfer-level model (P pseudo-channels, G-byte granules as in the mapping).
 ///   Class of a stream: random -> efficiency_random; count <= 1, stride ==
 ///   run_bytes, or run_bytes >= P * G (each run covers every pseudo-channel)
-///   -> efficiency_sequential; anything else -> efficiency_strided (calibrated
-///   with granule-sized runs: shorter runs still cost whole bursts).
-///   Work: each burst occupies a pseudo-channel for tBURST / efficiency
-///   cycles; concurrent streams share the pseudo-channels (their work adds).
-///   Spread: a stream touches g granules (sequential: ceil(bytes / G); else
-///   count * ceil(run_bytes / G)); regular streams put at most ceil(g / P)
-///   granules on a pseudo-channel, random ones the expected maximum of g
-///   balls in P bins (normal approximation); one granule on a
-///   pseudo-channel runs at best at tCCD_L per burst.
-///   ns = latency_ns + (tRCD + tCL or tWL) * tck + busiest pseudo-channel's work.
-///   avg_latency_ns = latency_ns + mean queueing (Little's law with
-///   kHbmQueueDepth requests outstanding per pseudo-channel) + tCL (tWL) + tBURST.
-///   Not modelled: read/write turnaround, bank conflicts between streams.
+///   -> efficiency_sequential; anything else -> efficiency_strided.
+///   Strided runs at least a granule apart and random runs cost an activate
+///   each, so their efficiency is at most (bursts per run) * tBURST /
+///   max(tRRD_S, tFAW / 4) (exact for runs of 1-2 bursts; optimistic for
+///   runs of 3-7 bursts, e.g. 128 B random: ~20% above the detailed model).
+///   Runs cost whole bursts.
+///   Work: a burst occupies a pseudo-channel for tBURST / efficiency cycles;
+///   concurrent streams share the pseudo-channels (their work adds).
+///   Spread: a stream touches g granules (contiguous: its span / G; else
+///   count * ceil(run_bytes / G), or its span / G when runs are closer than
+///   G); regular streams put at most ceil(g / P) granules on a
+///   pseudo-channel, random ones the expected maximum of g balls in P bins
+///   (normal approximation); one granule alone on a pseudo-channel runs at
+///   best at tCCD_L per burst.
+///   Refresh (not in the efficiencies): each refresh costs tRFC + tRP + tRCD;
+///   the busiest pseudo-channel, busy for x refresh intervals, refreshes
+///   floor(x) times, plus once if any pseudo-channel in use meets a refresh
+///   in the remainder (the detailed model staggers refreshes evenly).
+///   ns = latency_ns + (tRCD + tCL, or tWL for writes) * tck + the busiest
+///   pseudo-channel's work and refreshes.
+///   avg_latency_ns = latency_ns + queueing by Little's law (a saturated
+///   controller holds kHbmQueueDepth requests; the first batch waits for
+///   fewer, after the first activate) + tCL (tWL) + tBURST.
+///   Not modelled: read/write mixing (turnaround, batching; 8 MiB reads +
+///   8 MiB writes concurrently: detailed ~60% of peak, fast ~87%), write
+///   recovery on row misses (random 256 B writes: detailed ~12% below
+///   random reads), bank conflicts between concurrent streams.
 class HbmFast {
  public:
   explicit HbmFast(const HbmParams& p);
@@ -165,8 +203,9 @@ struct HbmCalibration {
 /// The calibration patterns (reads): sequential `bytes`; strided 256 B runs
 /// every 4 KiB; random 256 B runs over 1 GiB; each `bytes` in total.
 std::vector<Access> hbm_calibration_pattern(int kind /* 0 sequential, 1 strided, 2 random */, uint64_t bytes);
-/// Runs the detailed model on the three calibration patterns and solves for
-/// the efficiencies with which the fast model reproduces its times.
+/// Runs the detailed model on the three calibration patterns and solves
+/// (bisection) for the efficiencies with which the fast model reproduces the
+/// detailed model's time on each; p's own efficiencies are ignored.
 HbmCalibration calibrate_hbm_fast(const HbmParams& p, uint64_t bytes = 16ull << 20);
 
 }  // namespace seedchip::sim
