@@ -76,7 +76,8 @@ void emit_gemm(Lowering& L, const ir::Node& n, const Gemm& G) {
   // Choose nt, then mt, so that A, B (and converted copies), the output tile and temps fit.
   int64_t nt = std::min(G.N, cols);
   auto b_bytes = [&](int64_t ntt) { return G.K * ntt * (es_b + (conv_b ? es_c : 0)); };
-  while (nt > 1 && b_bytes(nt) > slot / 2) nt = (nt + 1) / 2;
+  // B may take most of the slot: A then needs only enough rows to keep the array busy
+  while (nt > 1 && b_bytes(nt) > slot * 3 / 5) nt = (nt + 1) / 2;
   const int64_t per_row =
       G.K * (es_a + (conv_a ? es_c : 0)) + nt * (es_o + 8) + (G.C ? nt * 4 : 0) + (G.colscale ? nt * 4 : 0);
   int64_t mt = std::min<int64_t>(G.M, (slot - b_bytes(nt)) / std::max<int64_t>(per_row, 1));
