@@ -320,5 +320,64 @@ class ModelBadInput(CliCase):
         self.assert_clean_error(run("run", self.asm("softmax")), "program carries no model description")
 
 
+class Timing(CliCase):
+    def test_metrics_and_trace(self):
+        import json
+        from onnx import helper, TensorProto
+        vi = lambda n, sh: helper.make_tensor_value_info(n, TensorProto.FLOAT, sh)
+        w = helper.make_tensor("w", TensorProto.FLOAT, [64, 32], [0.01 * i for i in range(64 * 32)])
+        g = helper.make_graph([helper.make_node("MatMul", ["x", "w"], ["h"], name="mm"),
+                               helper.make_node("Relu", ["h"], ["y"], name="relu")],
+                              "t", [vi("x", [16, 64])], [vi("y", [16, 32])], [w])
+        p = self.path("t.onnx")
+        with open(p, "wb") as f:
+            f.write(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString())
+        runs = []
+        for k in range(2):
+            m, t = self.path(f"m{k}.json"), self.path(f"t{k}.json")
+            out = self.assert_ok(run("run", p, "--mode", "both", "--metrics", m, "--trace", t, "--output-dir", self.tmp))
+            self.assertIn("both models executed the same instruction streams", out)
+            self.assertIn("top nodes by time", out)
+            runs.append((slurp(m), slurp(t)))
+        self.assertEqual(runs[0], runs[1])  # byte-identical across runs
+        metrics = json.loads(runs[0][0])
+        for key in ["cycles", "seconds", "engines", "bytes", "achieved_ops_per_s", "achieved_hbm_bytes_per_s",
+                    "energy_j", "nodes", "roofline"]:
+            self.assertIn(key, metrics)
+        self.assertGreater(metrics["cycles"], 0)
+        self.assertEqual({"busy", "stalled", "idle", "instructions", "utilization"},
+                         set(metrics["engines"][0]["matrix"]))
+        self.assertIn("hbm_read", metrics["bytes"])
+        names = {n["node"] for n in metrics["nodes"]}
+        self.assertTrue(any("mm" in n for n in names), names)
+        trace = json.loads(runs[0][1])
+        events = trace["traceEvents"]
+        self.assertTrue(any(e.get("ph") == "X" and e.get("tid") == 2 for e in events))  # a matrix-engine slice
+        self.assertTrue(any(e.get("ph") == "C" for e in events))  # the HBM counter
+        # timing-only: no values, same cycles
+        out = self.assert_ok(run("run", p, "--mode", "timing", "--metrics", self.path("m3.json")))
+        self.assertEqual(json.loads(slurp(self.path("m3.json")))["cycles"], metrics["cycles"])
+
+    def test_bad_timing_input(self):
+        from onnx import helper, TensorProto
+        vi = lambda n, sh: helper.make_tensor_value_info(n, TensorProto.FLOAT, sh)
+        g = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "t", [vi("x", [4])], [vi("y", [4])])
+        p = self.path("r.onnx")
+        with open(p, "wb") as f:
+            f.write(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString())
+        self.assert_clean_error(run("run", p, "--mode", "timing", "--trace", self.path("no/such/dir/t.json")),
+                                "cannot be written")
+        self.assert_clean_error(run("run", p, "--mode", "fast"), "--mode 'fast'")
+        self.assert_clean_error(run("run", p, "--trace", self.path("t.json")), "--metrics and --trace need --mode timing")
+        chip = slurp(os.path.join(SRC, "chips", "tpu-v1.yaml"))
+        bad = self.path("bad.yaml")
+        with open(bad, "w") as f:
+            f.write(chip.replace("port_bytes_per_cycle: 64", "port_bytes_per_cycle: 0"))
+        self.assert_clean_error(run("run", p, "--mode", "timing", "--chip", bad), "port_bytes_per_cycle")
+        with open(bad, "w") as f:
+            f.write(chip.replace("rows: 256", "rows: 0"))
+        self.assert_clean_error(run("chip", "show", bad), "core.matrix.rows")
+
+
 if __name__ == "__main__":
     unittest.main(argv=[sys.argv[0], "-v"])

@@ -75,6 +75,20 @@ TensorProto to_proto(const IntTensor& t, const std::string& name) {
   return p;
 }
 
+/// `v` converted to integer type `t` the way a C cast would (Cast wraps).
+int64_t wrap(int64_t v, int32_t t) {
+  switch (t) {
+    case TensorProto::INT8: return static_cast<int8_t>(v);
+    case TensorProto::UINT8: return static_cast<uint8_t>(v);
+    case TensorProto::INT16: return static_cast<int16_t>(v);
+    case TensorProto::UINT16: return static_cast<uint16_t>(v);
+    case TensorProto::INT32: return static_cast<int32_t>(v);
+    case TensorProto::UINT32: return static_cast<uint32_t>(v);
+    case TensorProto::BOOL: return v != 0;
+    default: return v;
+  }
+}
+
 /// Element count of shape `s`; nullopt if negative dims or above kMaxElems.
 std::optional<int64_t> count(const std::vector<int64_t>& s) {
   int64_t n = 1;
@@ -244,8 +258,7 @@ std::optional<IntTensor> eval(const onnx::NodeProto& n, int opset, const Known& 
     if (!is_int_type(to)) return std::nullopt;
     IntTensor r = x;
     r.type = to;
-    if (to == TensorProto::BOOL)
-      for (auto& e : r.v) e = e != 0;
+    for (auto& e : r.v) e = wrap(e, to);
     return r;
   }
   if (op == "Neg") return broadcast({&x}, x.type, [](const V& a) -> R { return sub(0, a[0]); });
@@ -351,7 +364,8 @@ std::optional<IntTensor> eval(const onnx::NodeProto& n, int opset, const Known& 
         norm.push_back(*k);
       }
       std::sort(norm.begin(), norm.end());
-      for (auto k : norm) r.shape.insert(r.shape.begin() + k, 1);
+      if (std::adjacent_find(norm.begin(), norm.end()) != norm.end()) return std::nullopt;
+      for (auto k : norm) r.shape.insert(r.shape.begin() + k, 1);  // ascending distinct axes stay in range
       return r;
     }
     const auto rank = static_cast<int64_t>(x.shape.size());

@@ -396,6 +396,8 @@ HbmResult HbmDetailed::run(const std::vector<Access>& streams) {
   uint64_t bursts = 0, misses = 0;
   for (uint64_t s = 0; s < np; ++s) {
     if (per_pc[s].empty()) continue;
+    if (per_pc[s].size() > std::numeric_limits<uint32_t>::max())
+      throw std::invalid_argument("HBM access: more than 2^32 bursts on one pseudo-channel");
     const int64_t first_refresh = int64_t((2 * s + 1) * uint64_t(d.tREFI) / (2 * np));
     const PcOutcome o = simulate_pseudo_channel(d, per_pc[s], first_refresh, uint32_t(s), trace_);
     last_end = std::max(last_end, o.last_end);

@@ -59,6 +59,19 @@ HbmResult HbmFast::run(const std::vector<Access>& streams) {
   const uint64_t g = std::max<uint64_t>(bb, kHbmInterleaveBytes);
   const uint64_t np = uint64_t(p_.devices) * d.channels * d.pseudo_channels;
 
+  // Refresh: every tREFI a pseudo-channel stops for tRFC, plus closing its
+  // rows before (tRP) and reopening one after (tRCD). The efficiencies are
+  // sustained fractions of peak with refresh included; the work below uses
+  // them with refresh taken out, and refresh is added for the busiest
+  // pseudo-channel.
+  double refresh_factor = 1, refresh_cost = 0, refresh_interval = 0;
+  if (d.tREFI != 0) {
+    refresh_cost = double(d.tRFC) + d.tRP + d.tRCD;
+    refresh_interval = std::max(1.0, d.tREFI - refresh_cost);  // busy cycles between refreshes
+    refresh_factor = d.tREFI / refresh_interval;
+  }
+  const auto without_refresh = [&](double e) { return std::min(1.0, e * refresh_factor); };
+
   HbmResult res{};
   double work = 0;  // pseudo-channel cycles, summed over pseudo-channels
   double bursts = 0, write_bursts = 0, granules = 0, random_granules = 0;
@@ -69,13 +82,13 @@ HbmResult HbmFast::run(const std::vector<Access>& streams) {
     const bool contiguous = !a.random && (a.count <= 1 || a.stride == int64_t(a.run_bytes));
     double eff, nb, ng;
     if (contiguous) {
-      eff = p_.efficiency_sequential;
+      eff = without_refresh(p_.efficiency_sequential);
       nb = double(ceil_div(a.addr % bb + total, bb));
       ng = double(ceil_div(a.addr % g + total, g));
     } else {
-      eff = a.random                         ? p_.efficiency_random
-            : a.run_bytes >= np * g          ? p_.efficiency_sequential
-                                             : p_.efficiency_strided;
+      eff = without_refresh(a.random                ? p_.efficiency_random
+                            : a.run_bytes >= np * g ? p_.efficiency_sequential
+                                                    : p_.efficiency_strided);
       // Offsets of the first run (runs of a regular stride share them when
       // the stride is a multiple of the burst).
       nb = double(ceil_div(a.addr % bb + a.run_bytes, bb)) * double(a.count);
@@ -112,19 +125,15 @@ HbmResult HbmFast::run(const std::vector<Access>& streams) {
   double busy = work / granules * max_load;  // cycles, busiest pseudo-channel, without refresh
   if (max_load <= 1) busy = std::max(busy, bursts / granules * d.tCCD_L);
 
-  // Refresh: every tREFI a pseudo-channel stops for tRFC, plus closing its
-  // rows before (tRP) and reopening one after (tRCD). Pseudo-channels are
-  // staggered evenly over tREFI, so the busiest one, busy for x refresh
-  // intervals, refreshes floor(x) times and once more if any of the
-  // pseudo-channels in use hits a refresh in the remainder.
+  // Refreshes are staggered evenly over tREFI, so the busiest
+  // pseudo-channel, busy for x refresh intervals, refreshes floor(x) times
+  // and once more if any of the pseudo-channels in use meets a refresh in
+  // the remainder.
   const double used = random_granules == 0 ? std::min(P, granules) : P * (1 - std::pow(1 - 1 / P, granules));
-  double refresh_factor = 1, refresh_time = 0;
+  double refresh_time = 0;
   if (d.tREFI != 0) {
-    const double cost = double(d.tRFC) + d.tRP + d.tRCD;
-    const double interval = std::max(1.0, d.tREFI - cost);  // busy cycles between refreshes
-    const double x = busy / interval;
-    refresh_time = cost * (std::floor(x) + std::min(1.0, (x - std::floor(x)) * used));
-    refresh_factor = d.tREFI / interval;
+    const double x = busy / refresh_interval;
+    refresh_time = refresh_cost * (std::floor(x) + std::min(1.0, (x - std::floor(x)) * used));
   }
 
   const double wf = write_bursts / bursts, rf = 1 - wf;
@@ -166,6 +175,8 @@ HbmCalibration calibrate_hbm_fast(const HbmParams& p, uint64_t bytes) {
     *det[k] = detailed.run(pattern);
     // The fast model's time falls monotonically with the efficiency: bisect.
     double lo = 1e-3, hi = 1;
+    if (p.dev.tREFI != 0)  // the efficiencies include refresh
+      hi = std::max(lo, 1 - (double(p.dev.tRFC) + p.dev.tRP + p.dev.tRCD) / p.dev.tREFI);
     for (int it = 0; it < 60; ++it) {
       const double mid = (lo + hi) / 2;
       HbmParams q = p;

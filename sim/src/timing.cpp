@@ -20,11 +20,14 @@
 #include <algorithm>
 #include <cmath>
 #include <deque>
+#include <map>
 #include <set>
+#include <tuple>
 
 #include <fmt/format.h>
 
 #include "seedchip/sim/functional.h"
+#include "seedchip/sim/hbm.h"
 #include "seedchip/sim/vector_ops.h"
 
 namespace seedchip::sim {
@@ -82,6 +85,15 @@ class TimingSim {
     hbm_bytes_per_cycle_ = chip.memory.bandwidth_bytes_per_s / chip.clock_hz;
     mem_latency_ = ceil_u(t.memory.latency_ns * cyc_per_ns_);
     mesh_ = static_cast<uint32_t>(std::ceil(std::sqrt(static_cast<double>(chip.cores))));
+    const auto& d = t.memory.detailed;
+    hbm_params_.devices = chip.memory.devices;
+    hbm_params_.dev = {d.channels, d.pseudo_channels, d.bank_groups, d.banks_per_group, d.row_bytes, d.burst_bytes,
+                       d.tck_ns, d.tRCD, d.tRP, d.tRAS, d.tCL, d.tWL, d.tCCD_S, d.tCCD_L, d.tRRD_S, d.tRRD_L, d.tFAW,
+                       d.tWR, d.tWTR, d.tRTW, d.tREFI, d.tRFC, d.tBURST};
+    hbm_params_.latency_ns = t.memory.latency_ns;
+    hbm_params_.efficiency_sequential = t.memory.efficiency_sequential;
+    hbm_params_.efficiency_strided = t.memory.efficiency_strided;
+    hbm_params_.efficiency_random = t.memory.efficiency_random;
   }
 
   TimingResult run() {
@@ -263,18 +275,41 @@ class TimingSim {
     return run;
   }
 
-  double efficiency(uint64_t run) const {
-    const auto& m = chip_.timing.memory;
-    if (run >= 2048) return m.efficiency_sequential;
-    if (run >= 256) return m.efficiency_strided;
-    return m.efficiency_random;
-  }
-
-  // Cycles the shared HBM is occupied by `runs` runs of `run` bytes.
-  double hbm_occupancy(uint64_t runs, uint64_t run) const {
+  // Cycles the shared HBM is busy with one transfer of `runs` runs of `run`
+  // contiguous bytes, successive runs `stride` bytes apart (random: gathers).
+  // HBM is a server shared by all cores in time order; a transfer occupies it
+  // for its bytes (short runs rounded up to whole bursts) at the steady-state
+  // rate peak x efficiency of its access pattern. `--hbm fast` takes the
+  // chip's three calibrated efficiencies; `--hbm detailed` measures the
+  // pattern's efficiency on the command-level model (sim/hbm.h), once per
+  // pattern.
+  double hbm_occupancy(uint64_t runs, uint64_t run, int64_t stride, bool write, bool random) {
     const uint64_t burst = chip_.timing.dma.burst_bytes;
     const uint64_t charged = runs * ((run + burst - 1) / burst * burst);
-    return static_cast<double>(charged) / (hbm_bytes_per_cycle_ * efficiency(run));
+    return static_cast<double>(charged) / (hbm_bytes_per_cycle_ * efficiency(run, stride, write, random));
+  }
+
+  double efficiency(uint64_t run, int64_t stride, bool write, bool random) {
+    const auto& m = chip_.timing.memory;
+    if (opt_.hbm == HbmModel::fast) {
+      if (random) return m.efficiency_random;
+      if (stride == static_cast<int64_t>(run) || run >= 32768) return m.efficiency_sequential;
+      return m.efficiency_strided;
+    }
+    const auto key = std::make_tuple(run, stride, write, random);
+    auto it = eff_cache_.find(key);
+    if (it != eff_cache_.end()) return it->second;
+    // A long stream of the pattern (8 MiB, at most 256 Ki runs) on the detailed model.
+    const uint64_t count = std::clamp<uint64_t>((8ull << 20) / std::max<uint64_t>(run, 1), 1, 262144);
+    Access a{0, run, count, random ? static_cast<int64_t>(run) : std::max<int64_t>(stride, static_cast<int64_t>(run)),
+             write, random, random ? uint64_t{1} << 30 : 0};
+    const HbmResult r = HbmDetailed(hbm_params_).run({a});
+    const double busy_ns = std::max(1e-9, r.ns - hbm_params_.latency_ns);
+    const uint64_t burst = chip_.timing.dma.burst_bytes;
+    const double charged = static_cast<double>(count * ((run + burst - 1) / burst * burst));
+    const double eff = std::clamp(charged / busy_ns / (chip_.memory.bandwidth_bytes_per_s / 1e9), 1e-3, 1.0);
+    eff_cache_.emplace(key, eff);
+    return eff;
   }
 
   uint32_t hops(uint32_t a, uint32_t b) const {
@@ -322,9 +357,22 @@ class TimingSim {
         if (far.space == Space::hbm) {
           uint64_t run = gather ? in.shape[1] * static_cast<uint64_t>(es_b) : run_bytes(far, in.shape.data(), in.rank);
           if (gather && far.stride[1] != 1) run = static_cast<uint64_t>(es_b);
-          run = std::min<uint64_t>(run, std::max<uint64_t>(bytes, 1));
-          const uint64_t runs = (bytes + run - 1) / std::max<uint64_t>(run, 1);
-          const double occ = hbm_occupancy(runs, run);
+          run = std::max<uint64_t>(1, std::min<uint64_t>(run, std::max<uint64_t>(bytes, 1)));
+          const uint64_t runs = (bytes + run - 1) / run;
+          // stride between runs: the first outer dimension beyond the contiguous run
+          int64_t stride = static_cast<int64_t>(run);
+          if (!gather) {
+            uint64_t covered = static_cast<uint64_t>(es_b);
+            for (int d = in.rank - 1; d >= 0; --d) {
+              if (in.shape[d] == 1) continue;
+              if (covered >= run) {
+                stride = far.stride[d] * es_b;
+                break;
+              }
+              covered *= in.shape[d];
+            }
+          }
+          const double occ = hbm_occupancy(runs, run, std::abs(stride), !inbound, gather);
           const double begin = std::max(static_cast<double>(start + setup), hbm_free_);
           res_.engines[c][e].stall_memory += ceil_u(begin - static_cast<double>(start + setup));
           hbm_free_ = begin + occ;
@@ -421,6 +469,8 @@ class TimingSim {
   TimingResult res_;
   std::map<DType, uint64_t> macs_by_dtype_;
   double cyc_per_ns_ = 1, hbm_bytes_per_cycle_ = 1, hbm_free_ = 0;
+  HbmParams hbm_params_;
+  std::map<std::tuple<uint64_t, int64_t, bool, bool>, double> eff_cache_;
   uint64_t mem_latency_ = 0;
   uint32_t mesh_ = 1;
 };

@@ -21,18 +21,21 @@ namespace {
 constexpr uint64_t kMiB = 1ull << 20;
 
 // Fast-model efficiencies calibrated to the detailed model for the parameter
-// set below (printed by FastModel.CalibratedToDetailed; copy them into the
-// chip description together with the parameters).
-constexpr double kEffSequential = 0.989;
-constexpr double kEffStrided = 0.987;
-constexpr double kEffRandom = 0.925;
+// set below (printed by HbmFast.CalibratedToDetailed; copy them into the
+// chip description together with the parameters). Steady-state sustained
+// fractions of peak, refresh included; random: per pseudo-channel, before
+// the load imbalance of a finite random transfer.
+constexpr double kEffSequential = 0.893;
+constexpr double kEffStrided = 0.892;
+constexpr double kEffRandom = 0.835;
 
 uint32_t cycles(double ns, double tck) { return uint32_t(std::ceil(ns / tck - 1e-9)); }
 
 /// Four stacks modelled on Samsung HBM3E: 9.8 Gb/s/pin, 1024 bits = 16
 /// channels x 2 pseudo-channels x 32 bits; tCK = 1 / 2.45 GHz; a 32-byte
 /// burst (BL8 on 32 bits) takes 2 tCK, so one stack peaks at
-/// 32 * 32 B / (2 * 0.408 ns) = 1254.4 GB/s.
+/// 32 * 32 B / (2 * 0.408 ns) = 1254.4 GB/s (tBURST = 4 would need 64-byte
+/// bursts for that peak). Timings in ns rounded up to whole tCK.
 HbmParams hbm3e_x4() {
   HbmParams p{};
   p.devices = 4;
@@ -440,6 +443,14 @@ TEST(HbmDetailed, EmptyAndTinyTransfers) {
 TEST(HbmFast, CalibratedToDetailed) {
   const HbmParams p = hbm3e_x4();
   const double peak = hbm_peak_bytes_per_ns(p);
+  const HbmDeviceParams& d = p.dev;
+  fmt::print(
+      "parameters: devices {} channels {} pseudo_channels {} bank_groups {} banks_per_group {} row_bytes {} "
+      "burst_bytes {} tck_ns {:.6f} latency_ns {}\n  tRCD {} tRP {} tRAS {} tCL {} tWL {} tCCD_S {} tCCD_L {} "
+      "tRRD_S {} tRRD_L {} tFAW {} tWR {} tWTR {} tRTW {} tREFI {} tRFC {} tBURST {}\n",
+      p.devices, d.channels, d.pseudo_channels, d.bank_groups, d.banks_per_group, d.row_bytes, d.burst_bytes,
+      d.tck_ns, p.latency_ns, d.tRCD, d.tRP, d.tRAS, d.tCL, d.tWL, d.tCCD_S, d.tCCD_L, d.tRRD_S, d.tRRD_L, d.tFAW,
+      d.tWR, d.tWTR, d.tRTW, d.tREFI, d.tRFC, d.tBURST);
   const auto t0 = std::chrono::steady_clock::now();
   const HbmCalibration cal = calibrate_hbm_fast(p, 16 * kMiB);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -10,6 +10,7 @@
 #include "seedchip/examples/examples.h"
 #include "seedchip/isa/assembler.h"
 #include "seedchip/sim/functional.h"
+#include "seedchip/sim/hbm.h"
 #include "seedchip/sim/timing.h"
 
 using namespace seedchip;
@@ -231,5 +232,38 @@ TEST(Timing, TpuV1RooflineForFullyConnectedLayers) {
     std::printf("tpu-v1 FC B=%5u: %6.1f MACs/weight byte, %6.2f TOP/s (roofline %6.2f)\n", B, 1.0 * B, achieved / 1e12,
                 roof / 1e12);
     prev = achieved;
+  }
+}
+
+namespace {
+sim::HbmParams hbm_params(const arch::Chip& c) {
+  const auto& d = c.timing.memory.detailed;
+  sim::HbmParams p;
+  p.devices = c.memory.devices;
+  p.dev = {d.channels, d.pseudo_channels, d.bank_groups, d.banks_per_group, d.row_bytes, d.burst_bytes, d.tck_ns,
+           d.tRCD, d.tRP, d.tRAS, d.tCL, d.tWL, d.tCCD_S, d.tCCD_L, d.tRRD_S, d.tRRD_L, d.tFAW, d.tWR, d.tWTR,
+           d.tRTW, d.tREFI, d.tRFC, d.tBURST};
+  p.latency_ns = c.timing.memory.latency_ns;
+  p.efficiency_sequential = c.timing.memory.efficiency_sequential;
+  p.efficiency_strided = c.timing.memory.efficiency_strided;
+  p.efficiency_random = c.timing.memory.efficiency_random;
+  return p;
+}
+}  // namespace
+
+TEST(Timing, ChipEfficienciesMatchTheDetailedHbmModel) {
+  // The fast model's efficiencies in each built-in chip are calibrated to its
+  // own command-level parameters.
+  for (const char* name : {"seedchip-v1", "tpu-v1"}) {
+    const arch::Chip c = arch::find_chip(name);
+    const auto cal = sim::calibrate_hbm_fast(hbm_params(c), 8ull << 20);
+    const auto& m = c.timing.memory;
+    EXPECT_NEAR(m.efficiency_sequential / cal.sequential, 1.0, 0.05) << name;
+    EXPECT_NEAR(m.efficiency_strided / cal.strided, 1.0, 0.05) << name;
+    EXPECT_NEAR(m.efficiency_random / cal.random, 1.0, 0.05) << name;
+    std::printf("%s: detailed-model efficiencies sequential %.3f strided %.3f random %.3f (chip file: %.3f %.3f %.3f)\n",
+                name, cal.sequential, cal.strided, cal.random,
+                c.timing.memory.efficiency_sequential, c.timing.memory.efficiency_strided,
+                c.timing.memory.efficiency_random);
   }
 }

@@ -56,9 +56,9 @@ struct HbmParams {
   HbmDeviceParams dev;
   double latency_ns;  ///< controller+PHY fixed latency added to each request
   /// Used by the fast model (see HbmFast): fraction of its peak that a
-  /// saturated pseudo-channel sustains for that access class, refresh
-  /// excluded (the fast model adds refresh from tREFI and tRFC). Fit them
-  /// with calibrate_hbm_fast().
+  /// saturated pseudo-channel sustains for that access class in the steady
+  /// state, refresh included (at most 1 - (tRFC + tRP + tRCD) / tREFI).
+  /// Fit them with calibrate_hbm_fast().
   double efficiency_sequential, efficiency_strided, efficiency_random;
 };
 
@@ -163,18 +163,21 @@ class HbmDetailed {
 ///   max(tRRD_S, tFAW / 4) (exact for runs of 1-2 bursts; optimistic for
 ///   runs of 3-7 bursts, e.g. 128 B random: ~20% above the detailed model).
 ///   Runs cost whole bursts.
-///   Work: a burst occupies a pseudo-channel for tBURST / efficiency cycles;
-///   concurrent streams share the pseudo-channels (their work adds).
+///   Work: a burst occupies a pseudo-channel for tBURST / e cycles, where e
+///   is the efficiency with refresh taken out (efficiency * tREFI / (tREFI -
+///   tRFC - tRP - tRCD), at most 1); concurrent streams share the
+///   pseudo-channels (their work adds).
 ///   Spread: a stream touches g granules (contiguous: its span / G; else
 ///   count * ceil(run_bytes / G), or its span / G when runs are closer than
 ///   G); regular streams put at most ceil(g / P) granules on a
 ///   pseudo-channel, random ones the expected maximum of g balls in P bins
 ///   (normal approximation); one granule alone on a pseudo-channel runs at
 ///   best at tCCD_L per burst.
-///   Refresh (not in the efficiencies): each refresh costs tRFC + tRP + tRCD;
-///   the busiest pseudo-channel, busy for x refresh intervals, refreshes
-///   floor(x) times, plus once if any pseudo-channel in use meets a refresh
-///   in the remainder (the detailed model staggers refreshes evenly).
+///   Refresh: each refresh costs tRFC + tRP + tRCD; the busiest
+///   pseudo-channel, busy for x refresh intervals (tREFI less that cost),
+///   refreshes floor(x) times, plus once if any pseudo-channel in use meets
+///   a refresh in the remainder (the detailed model staggers refreshes
+///   evenly), so a short transfer may pay a whole tRFC.
 ///   ns = latency_ns + (tRCD + tCL, or tWL for writes) * tck + the busiest
 ///   pseudo-channel's work and refreshes.
 ///   avg_latency_ns = latency_ns + queueing by Little's law (a saturated
