@@ -357,6 +357,10 @@ class Timing(CliCase):
         # timing-only: no values, same cycles
         out = self.assert_ok(run("run", p, "--mode", "timing", "--metrics", self.path("m3.json")))
         self.assertEqual(json.loads(slurp(self.path("m3.json")))["cycles"], metrics["cycles"])
+        # the command-level HBM model gives a comparable time
+        self.assert_ok(run("run", p, "--mode", "timing", "--hbm", "detailed", "--metrics", self.path("m4.json")))
+        detailed = json.loads(slurp(self.path("m4.json")))["cycles"]
+        self.assertLess(abs(detailed - metrics["cycles"]) / metrics["cycles"], 0.5)
 
     def test_bad_timing_input(self):
         from onnx import helper, TensorProto
