@@ -320,6 +320,48 @@ class ModelBadInput(CliCase):
         self.assert_clean_error(run("run", self.asm("softmax")), "program carries no model description")
 
 
+class ShapeInference(CliCase):
+    """Shapes ONNX 1.12 leaves open but seedchip completes (torch exports)."""
+
+    def save(self, name, g):
+        from onnx import helper
+        p = self.path(name + ".onnx")
+        with open(p, "wb") as f:
+            f.write(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString())
+        return p
+
+    def test_einsum_output_shape(self):
+        from onnx import helper, TensorProto
+        vi = lambda n, sh: helper.make_tensor_value_info(n, TensorProto.FLOAT, sh)
+        g = helper.make_graph([helper.make_node("Einsum", ["a", "b"], ["y"], equation="bhid,bhjd->bhij")], "e",
+                              [vi("a", [2, 3, 4, 8]), vi("b", [2, 3, 5, 8])], [vi("y", ["o0", "o1", "o2", "o3"])])
+        p = self.save("einsum", g)
+        rng = np.random.default_rng(5)
+        a, b = rng.standard_normal((2, 3, 4, 8), np.float32), rng.standard_normal((2, 3, 5, 8), np.float32)
+        np.save(self.path("a.npy"), a)
+        np.save(self.path("b.npy"), b)
+        self.assert_ok(run("run", p, "--input", f"a={self.path('a.npy')}", "--input", f"b={self.path('b.npy')}",
+                           "--output-dir", self.tmp))
+        np.testing.assert_allclose(np.load(self.path("y.npy")), np.einsum("bhid,bhjd->bhij", a, b), rtol=1e-5, atol=1e-5)
+
+    def test_pads_computed_by_transpose(self):
+        # torch exports F.pad's amounts through Constant -> Transpose -> Reshape chains
+        from onnx import helper, TensorProto, numpy_helper
+        vi = lambda n, sh: helper.make_tensor_value_info(n, TensorProto.FLOAT, sh)
+        c = numpy_helper.from_array(np.array([[0, 0], [0, 0], [1, 3], [2, 1]], np.int64), "c")
+        shp = numpy_helper.from_array(np.array([-1], np.int64), "shp")
+        g = helper.make_graph([helper.make_node("Transpose", ["c"], ["ct"], perm=[1, 0]),
+                               helper.make_node("Reshape", ["ct", "shp"], ["pads"]),
+                               helper.make_node("Pad", ["x", "pads"], ["y"], mode="reflect")],
+                              "p", [vi("x", [1, 1, 4, 4])], [vi("y", ["a", "b", "c", "d"])], [c, shp])
+        p = self.save("pad", g)
+        x = np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4)
+        np.save(self.path("x.npy"), x)
+        self.assert_ok(run("run", p, "--input", f"x={self.path('x.npy')}", "--output-dir", self.tmp))
+        # pads [0,0,1,2, 0,0,3,1] (begins, ends) -> H: 1 before, 3 after; W: 2 before, 1 after
+        np.testing.assert_array_equal(np.load(self.path("y.npy")), np.pad(x, ((0, 0), (0, 0), (1, 3), (2, 1)), mode="reflect"))
+
+
 class Timing(CliCase):
     def test_metrics_and_trace(self):
         import json

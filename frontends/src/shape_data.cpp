@@ -315,6 +315,87 @@ std::optional<IntTensor> eval(const onnx::NodeProto& n, int opset, const Known& 
     }
     return r;
   }
+  if (op == "Transpose") {
+    const size_t r = x.shape.size();
+    std::vector<int64_t> perm;
+    if (const auto* p = attr(n, "perm")) perm.assign(p->ints().begin(), p->ints().end());
+    else
+      for (size_t i = 0; i < r; ++i) perm.push_back(static_cast<int64_t>(r - 1 - i));
+    if (perm.size() != r) return std::nullopt;
+    IntTensor t{x.type, std::vector<int64_t>(r), {}};
+    std::vector<int64_t> in_stride(r, 1);
+    for (size_t i = r; i-- > 1;) in_stride[i - 1] = in_stride[i] * x.shape[i];
+    for (size_t i = 0; i < r; ++i) {
+      if (perm[i] < 0 || perm[i] >= static_cast<int64_t>(r)) return std::nullopt;
+      t.shape[i] = x.shape[static_cast<size_t>(perm[i])];
+    }
+    const auto total = count(t.shape);
+    if (!total) return std::nullopt;
+    std::vector<int64_t> idx(r, 0);
+    for (int64_t e = 0; e < *total; ++e) {
+      int64_t off = 0;
+      for (size_t i = 0; i < r; ++i) off += idx[i] * in_stride[static_cast<size_t>(perm[i])];
+      t.v.push_back(x.v[static_cast<size_t>(off)]);
+      for (size_t i = r; i-- > 0;) {
+        if (++idx[i] < t.shape[i]) break;
+        idx[i] = 0;
+      }
+    }
+    return t;
+  }
+  if (op == "Slice" && x.shape.size() > 1 && opset >= 10 && in.size() >= 3 && in[1] && in[2]) {
+    // N-d slice of a small known tensor (e.g. torch's pad-amount arithmetic)
+    const size_t r = x.shape.size();
+    std::vector<int64_t> start(r, 0), end = x.shape, step(r, 1);
+    const size_t k = in[1]->v.size();
+    if (in[2]->v.size() != k) return std::nullopt;
+    for (size_t i = 0; i < k; ++i) {
+      int64_t a = static_cast<int64_t>(i);
+      if (in.size() > 3 && in[3]) {
+        if (in[3]->v.size() != k) return std::nullopt;
+        a = in[3]->v[i];
+      }
+      const auto ax = axis(a, static_cast<int64_t>(r));
+      if (!ax) return std::nullopt;
+      int64_t st = 1;
+      if (in.size() > 4 && in[4]) {
+        if (in[4]->v.size() != k || in[4]->v[i] == 0) return std::nullopt;
+        st = in[4]->v[i];
+      }
+      const int64_t d = x.shape[static_cast<size_t>(*ax)];
+      int64_t s = in[1]->v[i], e = in[2]->v[i];
+      if (s < 0) s += d;
+      if (e < 0) e += d;
+      if (st > 0) {
+        s = std::clamp(s, int64_t{0}, d);
+        e = std::clamp(e, int64_t{0}, d);
+      } else {
+        s = std::clamp(s, int64_t{0}, d - 1);
+        e = std::clamp(e, int64_t{-1}, d - 1);
+      }
+      start[static_cast<size_t>(*ax)] = s, end[static_cast<size_t>(*ax)] = e, step[static_cast<size_t>(*ax)] = st;
+    }
+    IntTensor t{x.type, std::vector<int64_t>(r), {}};
+    for (size_t i = 0; i < r; ++i) {
+      const int64_t len = step[i] > 0 ? (end[i] - start[i] + step[i] - 1) / step[i] : (start[i] - end[i] - step[i] - 1) / -step[i];
+      t.shape[i] = std::max<int64_t>(0, len);
+    }
+    std::vector<int64_t> in_stride(r, 1);
+    for (size_t i = r; i-- > 1;) in_stride[i - 1] = in_stride[i] * x.shape[i];
+    const auto total = count(t.shape);
+    if (!total) return std::nullopt;
+    std::vector<int64_t> idx(r, 0);
+    for (int64_t e = 0; e < *total; ++e) {
+      int64_t off = 0;
+      for (size_t i = 0; i < r; ++i) off += (start[i] + idx[i] * step[i]) * in_stride[i];
+      t.v.push_back(x.v[static_cast<size_t>(off)]);
+      for (size_t i = r; i-- > 0;) {
+        if (++idx[i] < t.shape[i]) break;
+        idx[i] = 0;
+      }
+    }
+    return t;
+  }
   if (op == "Slice") {
     if (x.shape.size() != 1) return std::nullopt;
     int64_t start, end, step = 1;
@@ -499,6 +580,52 @@ onnx::ModelProto infer_with_shape_data(const onnx::ModelProto& m, const onnx::Sh
     onnx::shape_inference::InferShapes(work, guarded_schemas(), opt);
     if (done(*wg) || iter == 32) break;
     const Types types = collect_types(*wg);
+    // onnx 1.12 infers only Einsum's rank: complete its shape from the equation.
+    bool einsum_done = false;
+    for (const auto& n : wg->node()) {
+      if (n.op_type() != "Einsum" || n.output_size() != 1 || static_shape(types, n.output(0))) continue;
+      const auto* eq = attr(n, "equation");
+      if (!eq) continue;
+      std::string e = eq->s();
+      e.erase(std::remove(e.begin(), e.end(), ' '), e.end());
+      const auto arrow = e.find("->");
+      if (arrow == std::string::npos || e.find("...") != std::string::npos) continue;
+      std::unordered_map<char, int64_t> size;
+      bool ok = true;
+      size_t term = 0, pos = 0;
+      const std::string lhs = e.substr(0, arrow);
+      while (ok && pos <= lhs.size()) {
+        const size_t c = std::min(lhs.find(',', pos), lhs.size());
+        const std::string t = lhs.substr(pos, c - pos);
+        const auto s = term < static_cast<size_t>(n.input_size()) ? static_shape(types, n.input(static_cast<int>(term)))
+                                                                   : std::nullopt;
+        if (!s || s->size() != t.size()) ok = false;
+        else
+          for (size_t k = 0; k < t.size(); ++k) size[t[k]] = (*s)[k];
+        ++term;
+        pos = c + 1;
+      }
+      if (!ok) continue;
+      std::vector<int64_t> dims;
+      for (char ch : e.substr(arrow + 2)) {
+        auto it = size.find(ch);
+        if (it == size.end()) ok = false;
+        else dims.push_back(it->second);
+      }
+      if (!ok) continue;
+      google::protobuf::RepeatedPtrField<onnx::ValueInfoProto> kept;
+      for (auto& v : *wg->mutable_value_info())
+        if (v.name() != n.output(0)) *kept.Add() = v;
+      wg->mutable_value_info()->Swap(&kept);
+      auto* vi = wg->add_value_info();
+      vi->set_name(n.output(0));
+      const auto it = types.find(n.input(0));
+      vi->mutable_type()->mutable_tensor_type()->set_elem_type(it->second->tensor_type().elem_type());
+      for (auto d : dims) vi->mutable_type()->mutable_tensor_type()->mutable_shape()->add_dim()->set_dim_value(d);
+      for (auto& o : *wg->mutable_output())  // a graph output's declared (symbolic) dims give way too
+        if (o.name() == n.output(0)) *o.mutable_type() = vi->type();
+      einsum_done = true;
+    }
     std::unordered_set<std::string> new_values;
     for (const auto& n : g.node()) {
       if (folded.count(n.name()) || n.output_size() != 1 || known.count(n.output(0))) continue;
@@ -510,7 +637,7 @@ onnx::ModelProto infer_with_shape_data(const onnx::ModelProto& m, const onnx::Sh
       add_input(wg, n.output(0), r->type, r->shape);
       known.emplace(n.output(0), std::move(*r));
     }
-    if (new_values.empty()) break;
+    if (new_values.empty() && !einsum_done) break;
     google::protobuf::RepeatedPtrField<onnx::NodeProto> nodes;
     for (auto& n : *wg->mutable_node())
       if (!folded.count(n.name())) *nodes.Add() = std::move(n);
