@@ -1,9 +1,12 @@
 // seedchip — `seedchip compile`, `seedchip run`, `seedchip conformance`.
 #include "model_cmds.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -27,6 +30,34 @@ namespace fs = std::filesystem;
 namespace seedchip::cli {
 
 namespace {
+
+// A progress bar on stderr for runs longer than a second, only on a terminal.
+class ProgressBar {
+ public:
+  explicit ProgressBar(std::string what) : what_(std::move(what)), t0_(std::chrono::steady_clock::now()) {}
+  ~ProgressBar() {
+    if (shown_) std::fprintf(stderr, "\r%*s\r", 60, "");
+  }
+  std::function<void(double)> callback() {
+    if (!isatty(2)) return {};
+    return [this](double f) {
+      const auto now = std::chrono::steady_clock::now();
+      if (std::chrono::duration<double>(now - t0_).count() < 1.0) return;
+      if (shown_ && std::chrono::duration<double>(now - last_).count() < 0.1) return;
+      last_ = now;
+      shown_ = true;
+      const int w = 30, fill = static_cast<int>(std::clamp(f, 0.0, 1.0) * w);
+      std::fprintf(stderr, "\r%s [%.*s%*s] %3d%%", what_.c_str(), fill, "##############################", w - fill, "",
+                   static_cast<int>(f * 100));
+      std::fflush(stderr);
+    };
+  }
+
+ private:
+  std::string what_;
+  std::chrono::steady_clock::time_point t0_, last_;
+  bool shown_ = false;
+};
 
 std::string shape_str(const std::vector<int64_t>& s) {
   std::string r = "[";
@@ -223,7 +254,8 @@ int cmd_run(const std::string& model, const ModelArgs& a, const std::vector<std:
   if (functional) {
     const auto inputs = prepare_inputs(m.inputs, given);
     const auto t0 = std::chrono::steady_clock::now();
-    auto outs = runtime::run_model(m, chip, inputs, &st);
+    ProgressBar bar("functional");
+    auto outs = runtime::run_model(m, chip, inputs, &st, bar.callback());
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::error_code ec;
     fs::create_directories(outdir, ec);
@@ -246,6 +278,8 @@ int cmd_run(const std::string& model, const ModelArgs& a, const std::vector<std:
     to.hbm = a.hbm == "detailed" ? sim::HbmModel::detailed : sim::HbmModel::fast;
     to.record = true;
     const auto labels = m.instruction_labels();
+    ProgressBar bar("timing");
+    to.progress = bar.callback();
     const auto t0 = std::chrono::steady_clock::now();
     sim::TimingResult r = sim::run_timing(chip, m.program, to);
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

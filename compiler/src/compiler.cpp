@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cfloat>
+#include <set>
 #include <cmath>
 #include <iostream>
 
@@ -66,6 +67,8 @@ CompiledModel compile(const ir::Graph& input, const arch::Chip& chip, const Comp
   dump(opt, "canonicalize", g);
   g = fold_constants(std::move(g));
   dump(opt, "fold", g);
+  std::set<std::string> after_fold;
+  for (const auto& n : g.nodes) after_fold.insert(n.name);
   g = fuse(std::move(g));
   dump(opt, "fuse", g);
   if (opt.precision == Precision::int8 || opt.precision == Precision::fp8) {
@@ -104,13 +107,20 @@ CompiledModel compile(const ir::Graph& input, const arch::Chip& chip, const Comp
   g.verify();
   Lowering lower(g, chip, opt);
   CompiledModel m = lower.run();
-  // Nodes folded away are reported too.
-  for (const auto& n : input.nodes) {
-    bool found = false;
-    for (const auto& p : m.placement)
-      if (p.node == n.name || p.node.find(n.name) != std::string::npos) found = true;
-    if (!found) m.placement.push_back({n.name, n.op, "folded", 0});
+  // Nodes that no longer exist are reported too: folded into constants, or
+  // fused into another node (fused names join the originals with '+').
+  std::set<std::string> placed;
+  for (const auto& p : m.placement) {
+    size_t s = 0;
+    for (;;) {
+      const size_t e = p.node.find('+', s);
+      placed.insert(p.node.substr(s, e - s));
+      if (e == std::string::npos) break;
+      s = e + 1;
+    }
   }
+  for (const auto& n : input.nodes)
+    if (!placed.count(n.name)) m.placement.push_back({n.name, n.op, after_fold.count(n.name) ? "fused" : "folded", 0});
   m.program.metadata = io_metadata(m);
   return m;
 }

@@ -19,7 +19,8 @@ std::string shape_str(const std::vector<int64_t>& s) {
 }  // namespace
 
 std::vector<ir::HostTensor> run_model(const compiler::CompiledModel& m, const arch::Chip& chip,
-                                      const std::vector<ir::HostTensor>& inputs, sim::RunStats* stats) {
+                                      const std::vector<ir::HostTensor>& inputs, sim::RunStats* stats,
+                                      std::function<void(double)> progress) {
   if (inputs.size() != m.inputs.size())
     throw std::runtime_error(fmt::format("the model takes {} inputs, {} given", m.inputs.size(), inputs.size()));
   sim::FunctionalSim s(chip, m.program);
@@ -65,6 +66,7 @@ std::vector<ir::HostTensor> run_model(const compiler::CompiledModel& m, const ar
       s.write_hbm(r->addr, compiler::to_chip_bytes(outs[k], r->dtype));
     }
   });
+  if (progress) s.set_progress(std::move(progress));
   sim::RunStats st = s.run();
   if (stats) *stats = st;
   std::vector<ir::HostTensor> outs;

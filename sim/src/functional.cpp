@@ -98,6 +98,9 @@ struct FunctionalSim::Impl {
   std::vector<CoreState> cores;
   RunStats stats;
   std::function<void(int64_t)> host_handler;
+  std::function<void(double)> progress;
+  uint64_t executed = 0;
+  double total_instr = 1;
 
   Impl(const arch::Chip& c, const isa::Program& p) : chip(c), prog(p) {}
 
@@ -166,6 +169,7 @@ struct FunctionalSim::Impl {
 
   void exec(uint32_t core, size_t idx, const Instr& in) {
     ++stats.instructions[static_cast<int>(in.engine())];
+    if (progress && (++executed & 0x3FF) == 0) progress(static_cast<double>(executed) / total_instr);
     hash(core, in.engine(), idx);
     switch (in.op) {
       case Op::nop:
@@ -636,6 +640,13 @@ void FunctionalSim::read_hbm(uint64_t addr, std::span<uint8_t> out) const {
 }
 
 RunStats FunctionalSim::run() { return impl_->run(); }
+
+void FunctionalSim::set_progress(std::function<void(double)> progress) {
+  impl_->progress = std::move(progress);
+  double n = 0;
+  for (const auto& cc : impl_->prog.cores) n += static_cast<double>(cc.code.size());
+  impl_->total_instr = std::max(n, 1.0);
+}
 
 void FunctionalSim::set_host_handler(std::function<void(int64_t)> handler) { impl_->host_handler = std::move(handler); }
 

@@ -80,6 +80,8 @@ class TimingSim {
       cores_[cc.core].has_code = !cc.code.empty();
     }
     res_.engines.resize(chip.cores);
+    for (const auto& cc : p.cores) total_ += static_cast<double>(cc.code.size());
+    total_ = std::max(total_, 1.0);
     const auto& t = chip.timing;
     cyc_per_ns_ = chip.clock_hz / 1e9;
     hbm_bytes_per_cycle_ = chip.memory.bandwidth_bytes_per_s / chip.clock_hz;
@@ -117,6 +119,7 @@ class TimingSim {
       }
       if (bc >= 0) {
         issue(static_cast<uint32_t>(bc), be, bt);
+        if (opt_.progress && (++issued_ & 0xFFFF) == 0) opt_.progress(static_cast<double>(issued_) / total_);
         continue;
       }
       if (release_barriers()) continue;
@@ -472,6 +475,8 @@ class TimingSim {
   HbmParams hbm_params_;
   std::map<std::tuple<uint64_t, int64_t, bool, bool>, double> eff_cache_;
   uint64_t mem_latency_ = 0;
+  uint64_t issued_ = 0;
+  double total_ = 0;
   uint32_t mesh_ = 1;
 };
 

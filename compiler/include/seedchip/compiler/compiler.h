@@ -75,7 +75,7 @@ struct CodeRange {
 /// Where each op of the model ran (for the summary).
 struct OpPlacement {
   std::string node, op;
-  std::string where;  ///< "chip", "alias" (no code), "folded", "host"
+  std::string where;  ///< "chip", "alias" (no code), "folded", "fused" (into another node), "host"
   uint64_t instructions = 0;
 };
 

@@ -1,6 +1,7 @@
 // seedchip — running a compiled model on the functional simulator with host tensors.
 #pragma once
 
+#include <functional>
 #include <vector>
 
 #include "seedchip/arch/chip.h"
@@ -15,7 +16,8 @@ namespace seedchip::runtime {
 /// match the model's inputs in order, type and shape (else std::runtime_error
 /// naming the input). `stats` receives the simulator's counts when non-null.
 std::vector<ir::HostTensor> run_model(const compiler::CompiledModel& m, const arch::Chip& chip,
-                                      const std::vector<ir::HostTensor>& inputs, sim::RunStats* stats = nullptr);
+                                      const std::vector<ir::HostTensor>& inputs, sim::RunStats* stats = nullptr,
+                                      std::function<void(double)> progress = {});
 
 /// Deterministic random data for input `b` (fixed seed per input index).
 ir::HostTensor random_input(const compiler::IoBinding& b, uint32_t seed);

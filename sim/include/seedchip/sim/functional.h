@@ -63,6 +63,9 @@ class FunctionalSim {
   /// it may read and write HBM. Without a handler host.call is an error.
   void set_host_handler(std::function<void(int64_t id)> handler);
 
+  /// Called now and then with the fraction of instructions executed (0..1).
+  void set_progress(std::function<void(double)> progress);
+
   /// Runs every core to completion. Throws SimError on a bounds violation,
   /// an invalid engine state, or a deadlock (naming who waits on what).
   RunStats run();

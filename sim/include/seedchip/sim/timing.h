@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,8 @@ struct TimingOptions {
   bool record = false;  ///< keep per-instruction slices (for traces)
   /// Optional per-core, per-instruction label (e.g. the ONNX node); empty = none.
   std::vector<std::vector<std::string>> labels;
+  /// Called now and then with the fraction of instructions issued (0..1).
+  std::function<void(double)> progress;
 };
 
 /// Time accounting of one engine of one core.
