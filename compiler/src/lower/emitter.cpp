@@ -185,6 +185,11 @@ uint64_t Emitter::emit_core_tiles(int core, int64_t first, int64_t count,
   auto& out = streams_[static_cast<size_t>(core)];
   const size_t start = out.size();
   std::map<std::pair<Engine, Engine>, uint8_t> links;
+  // Each tile's loads are placed in the stream before the previous tile's
+  // compute (software pipelining of the dispatch order): engines queue at
+  // most queue_depth instructions, so loads emitted after a long compute
+  // sequence would reach the DMA engine only once most of it has issued.
+  std::vector<isa::Instr> pending_compute_stores;
   for (int64_t j = 0; j < count; ++j) {
     Tile tile = make(first + j, static_cast<int>(j % 2));
     const bool more = j + 2 < count;  // a later tile reuses this slot
@@ -226,8 +231,12 @@ uint64_t Emitter::emit_core_tiles(int core, int64_t first, int64_t count,
       else if (!L.empty()) S.front().wait = kLoaded;
       if (more) S.back().signal = C.empty() ? kInFree : kOutFree;
     }
-    for (auto* part : {&L, &C, &S}) out.insert(out.end(), part->begin(), part->end());
+    out.insert(out.end(), L.begin(), L.end());
+    out.insert(out.end(), pending_compute_stores.begin(), pending_compute_stores.end());
+    pending_compute_stores.assign(C.begin(), C.end());
+    pending_compute_stores.insert(pending_compute_stores.end(), S.begin(), S.end());
   }
+  out.insert(out.end(), pending_compute_stores.begin(), pending_compute_stores.end());
   if (links.size() + kLinkBase > chip_.core.semaphores)
     throw CompileError(fmt::format("chip {} has {} semaphores; the tile protocol needs {}", chip_.name,
                                    chip_.core.semaphores, links.size() + kLinkBase));
