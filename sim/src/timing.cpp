@@ -315,14 +315,25 @@ class TimingSim {
     return eff;
   }
 
-  uint32_t hops(uint32_t a, uint32_t b) const {
-    const int ax = static_cast<int>(a % mesh_), ay = static_cast<int>(a / mesh_);
-    const int bx = static_cast<int>(b % mesh_), by = static_cast<int>(b / mesh_);
+  // Directed links from core `from` to core `to`, as ids (from * cores + to of each hop).
+  std::vector<uint64_t> links(uint32_t from, uint32_t to) const {
+    std::vector<uint64_t> r;
+    const uint64_t n = cores_.size();
+    uint32_t cur = from;
+    auto step = [&](uint32_t next) {
+      r.push_back(static_cast<uint64_t>(cur) * n + next);
+      cur = next;
+    };
     if (chip_.timing.noc.topology == "ring") {
-      const uint32_t n = static_cast<uint32_t>(cores_.size()), d = a > b ? a - b : b - a;
-      return std::min(d, n - d);
+      const uint32_t nc = static_cast<uint32_t>(n);
+      const uint32_t fwd = (to + nc - from) % nc;
+      const bool up = fwd <= nc - fwd;
+      while (cur != to) step(up ? (cur + 1) % nc : (cur + nc - 1) % nc);
+      return r;
     }
-    return static_cast<uint32_t>(std::abs(ax - bx) + std::abs(ay - by));
+    while (cur % mesh_ != to % mesh_) step(cur % mesh_ < to % mesh_ ? cur + 1 : cur - 1);  // X first
+    while (cur / mesh_ != to / mesh_) step(cur / mesh_ < to / mesh_ ? cur + mesh_ : cur - mesh_);
+    return r;
   }
 
   void issue(uint32_t c, int e, uint64_t t) {
@@ -384,9 +395,17 @@ class TimingSim {
           hbm_bytes = bytes;
           (inbound ? res_.hbm_read_bytes : res_.hbm_write_bytes) += bytes;
         } else if (far.core != isa::kLocalCore) {  // another core's SRAM over the on-chip network
-          const double link = static_cast<double>(bytes) / tm.noc.link_bytes_per_cycle;
-          data_done = std::max(data_done, static_cast<double>(start + setup) + link);
-          latency = static_cast<uint64_t>(hops(c, far.core)) * tm.noc.hop_cycles;
+          // The transfer holds every link of its route (XY on a mesh, the
+          // shorter way round a ring) for bytes / link bandwidth; transfers
+          // sharing a link queue for it in time order.
+          const double dur = static_cast<double>(bytes) / tm.noc.link_bytes_per_cycle;
+          const auto route = links(inbound ? far.core : c, inbound ? c : far.core);
+          double begin = static_cast<double>(start + setup);
+          for (uint64_t l : route) begin = std::max(begin, link_free_[l]);
+          res_.engines[c][e].stall_memory += ceil_u(begin - static_cast<double>(start + setup));
+          for (uint64_t l : route) link_free_[l] = begin + dur;
+          data_done = std::max(data_done, begin + dur);
+          latency = static_cast<uint64_t>(route.size()) * tm.noc.hop_cycles;
           res_.noc_bytes += bytes;
         }
         (inbound ? res_.sram_write_bytes : res_.sram_read_bytes) += bytes;
@@ -476,6 +495,7 @@ class TimingSim {
   std::map<std::tuple<uint64_t, int64_t, bool, bool>, double> eff_cache_;
   uint64_t mem_latency_ = 0;
   uint64_t issued_ = 0;
+  std::map<uint64_t, double> link_free_;
   double total_ = 0;
   uint32_t mesh_ = 1;
 };
