@@ -16,6 +16,7 @@
 #include "seedchip/arch/chip.h"
 #include "seedchip/compiler/compiler.h"
 #include "seedchip/ir/graph.h"
+#include "seedchip/llm/llm.h"
 #include "seedchip/isa/assembler.h"
 #include "seedchip/isa/program.h"
 #include "seedchip/runtime/tensor_io.h"
@@ -154,6 +155,19 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--model", bench_models, "ONNX models to compile and time (wall time reported)")->take_last();
   bench_cmd->add_option("--sizes", bench_sizes, "GEMM sizes (default 128 ... 16384)");
 
+  auto* llm_cmd = app.add_subcommand("llm", "Time LLM inference (prefill + decode) on the chip (docs/llm.md)");
+  std::string llm_model, llm_chip = "seedchip-v1";
+  llm::LlmOptions llm_opt;
+  bool llm_json = false;
+  llm_cmd->add_option("--model", llm_model, "Built-in model name or config.json")->required();
+  llm_cmd->add_option("--chip", llm_chip, "Chip name or YAML file")->capture_default_str();
+  llm_cmd->add_option("--chips", llm_opt.chips, "Chips (tensor parallel; only 1 so far)")->capture_default_str();
+  llm_cmd->add_option("--batch", llm_opt.batch, "Sequences per batch")->capture_default_str();
+  llm_cmd->add_option("--prompt-len", llm_opt.prompt, "Prompt tokens")->capture_default_str();
+  llm_cmd->add_option("--gen-len", llm_opt.generate, "Generated tokens")->capture_default_str();
+  llm_cmd->add_option("--precision", llm_opt.precision, "bf16, fp8, int8 or w8a16")->capture_default_str();
+  llm_cmd->add_flag("--json", llm_json, "Print one JSON object");
+
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -199,6 +213,21 @@ int main(int argc, char** argv) {
       return cli::cmd_compile(compile_in, compile_out, margs, compile_inputs);
     } else if (run_cmd->parsed()) {
       return cli::cmd_run(run_in, margs, run_inputs, run_outdir);
+    } else if (llm_cmd->parsed()) {
+      const auto cfg = llm::find_model(llm_model);
+      const auto chip = arch::find_chip(llm_chip);
+      const auto r = llm::run_llm(cfg, chip, llm_opt);
+      if (llm_json) {
+        fmt::print("{}\n", r.json().dump(2));
+      } else {
+        fmt::print("{} on {} ({}, batch {}, prompt {}, generate {}):\n", cfg.name, chip.name, llm_opt.precision,
+                   llm_opt.batch, llm_opt.prompt, llm_opt.generate);
+        fmt::print("  time to first token   {:.3f} ms\n  time per output token {:.3f} ms\n", r.ttft_s * 1e3, r.tpot_s * 1e3);
+        fmt::print("  output tokens/s       {:.1f}\n  HBM bandwidth use     {:.1f}%\n  model FLOP use        {:.1f}%\n",
+                   r.output_tokens_per_s, 100 * r.hbm_bw_utilization, 100 * r.mfu);
+        fmt::print("  energy per token      {:.3f} J\n  weights {:.1f} GB, KV cache {:.2f} GB, largest batch {}\n",
+                   r.energy_per_token_j, r.weight_bytes / 1e9, r.kv_cache_bytes / 1e9, r.max_batch);
+      }
     } else if (bench_cmd->parsed()) {
       return cli::cmd_bench(bench_which, bench_chip, bench_models, bench_sizes);
     } else if (opt_cmd->parsed()) {

@@ -1,0 +1,43 @@
+// seedchip — LLM inference on the chip: a model config becomes per-layer
+// prefill and decode programs (through the ONNX-style IR and the compiler),
+// timed by the timing model and combined into serving figures.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "seedchip/arch/chip.h"
+#include "seedchip/ir/graph.h"
+#include "seedchip/llm/config.h"
+
+namespace seedchip::llm {
+
+/// Inference settings.
+struct LlmOptions {
+  int64_t chips = 1, batch = 1, prompt = 128, generate = 128;
+  std::string precision = "bf16";  ///< bf16, fp8 (weights and KV cache), int8 (weights), w8a16, w4a16
+};
+
+/// Figures of one configuration (seconds, bytes, joules).
+struct LlmResult {
+  double ttft_s = 0, tpot_s = 0, output_tokens_per_s = 0, hbm_bw_utilization = 0, mfu = 0, energy_per_token_j = 0;
+  int64_t weight_bytes = 0, kv_cache_bytes = 0, max_batch = 0;
+  double prefill_layer_s = 0, decode_layer_s = 0;
+  uint64_t instructions = 0;
+  /// One JSON object with the keys.
+  nlohmann::json json() const;
+};
+
+/// IR of one decoder layer over `tokens` new tokens per sequence attending to
+/// `context` positions (prefill: tokens = context = prompt; decode: tokens = 1).
+/// Weights and the KV cache are graph inputs: the timing model needs their
+/// sizes and places, not their values.
+ir::Graph layer_graph(const ModelConfig& c, int64_t batch, int64_t tokens, int64_t context, ir::ElemType weight_type);
+
+/// Times the model on `chip` (one chip; tensor parallelism is not modelled
+/// yet). Throws std::runtime_error when the weights and KV cache do not fit,
+/// naming what is needed and what there is.
+LlmResult run_llm(const ModelConfig& c, const arch::Chip& chip, const LlmOptions& o);
+
+}  // namespace seedchip::llm

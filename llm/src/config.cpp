@@ -1,0 +1,115 @@
+// seedchip — config.json parsing with checks.
+#include "seedchip/llm/config.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "builtin_models.h"
+
+namespace seedchip::llm {
+
+namespace {
+
+using nlohmann::json;
+
+int64_t get_int(const json& j, const std::string& src, std::initializer_list<const char*> keys, bool required,
+                int64_t def = 0) {
+  for (const char* k : keys) {
+    if (!j.contains(k) || j.at(k).is_null()) continue;
+    const auto& v = j.at(k);
+    if (!v.is_number_integer() || v.get<int64_t>() <= 0)
+      throw ConfigError(fmt::format("{}: field '{}' must be a positive integer, got {}", src, k, v.dump()));
+    return v.get<int64_t>();
+  }
+  if (required) throw ConfigError(fmt::format("{}: missing field '{}'", src, *keys.begin()));
+  return def;
+}
+
+}  // namespace
+
+int64_t ModelConfig::parameters() const {
+  const int64_t attn = hidden * heads * head_dim + 2 * hidden * kv_heads * head_dim + heads * head_dim * hidden;
+  const int64_t mlp = (gated_mlp ? 3 : 2) * hidden * intermediate * std::max<int64_t>(experts, 1) +
+                      (experts ? hidden * experts : 0);
+  const int64_t emb = vocab * hidden * (tied_embeddings ? 1 : 2);
+  return layers * (attn + mlp + 2 * hidden) + emb + hidden;
+}
+
+ModelConfig parse_config(const std::string& text, const std::string& src) {
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const std::exception& e) {
+    throw ConfigError(fmt::format("{}: not valid JSON: {}", src, e.what()));
+  }
+  if (!j.is_object()) throw ConfigError(fmt::format("{}: expected a JSON object", src));
+  ModelConfig c;
+  c.name = src;
+  c.family = j.value("model_type", std::string());
+  static const char* kFamilies[] = {"llama", "mistral", "qwen2", "mixtral", "gpt2"};
+  bool known = false;
+  for (const char* f : kFamilies) known = known || c.family == f;
+  if (!known)
+    throw ConfigError(fmt::format("{}: field 'model_type' is '{}'; supported: llama, mistral, qwen2, mixtral, gpt2", src,
+                                  c.family));
+  const bool gpt2 = c.family == "gpt2";
+  c.hidden = get_int(j, src, {"hidden_size", "n_embd"}, true);
+  c.layers = get_int(j, src, {"num_hidden_layers", "n_layer"}, true);
+  c.heads = get_int(j, src, {"num_attention_heads", "n_head"}, true);
+  c.kv_heads = get_int(j, src, {"num_key_value_heads"}, false, c.heads);
+  c.vocab = get_int(j, src, {"vocab_size"}, true);
+  c.intermediate = get_int(j, src, {"intermediate_size", "n_inner"}, !gpt2, 4 * c.hidden);
+  c.max_positions = get_int(j, src, {"max_position_embeddings", "n_positions"}, false, 4096);
+  if (c.hidden % c.heads != 0)
+    throw ConfigError(fmt::format("{}: field 'num_attention_heads' ({}) does not divide hidden_size ({})", src, c.heads,
+                                  c.hidden));
+  if (c.heads % c.kv_heads != 0)
+    throw ConfigError(fmt::format("{}: field 'num_key_value_heads' ({}) does not divide num_attention_heads ({})", src,
+                                  c.kv_heads, c.heads));
+  c.head_dim = get_int(j, src, {"head_dim"}, false, c.hidden / c.heads);
+  c.activation = j.value("hidden_act", j.value("activation_function", std::string(gpt2 ? "gelu_new" : "silu")));
+  if (c.activation != "silu" && c.activation != "gelu" && c.activation != "gelu_new" && c.activation != "gelu_pytorch_tanh")
+    throw ConfigError(fmt::format("{}: field 'hidden_act' is '{}'; supported: silu, gelu, gelu_new", src, c.activation));
+  c.rms_norm = !gpt2;
+  c.gated_mlp = !gpt2;
+  c.qkv_bias = gpt2 || c.family == "qwen2";
+  c.norm_eps = j.value(gpt2 ? "layer_norm_epsilon" : "rms_norm_eps", 1e-5);
+  c.tied_embeddings = j.value("tie_word_embeddings", gpt2);
+  c.experts = get_int(j, src, {"num_local_experts"}, false, 0);
+  c.experts_per_token = get_int(j, src, {"num_experts_per_tok"}, c.experts > 0, 0);
+  if (c.experts && c.experts_per_token > c.experts)
+    throw ConfigError(fmt::format("{}: field 'num_experts_per_tok' ({}) exceeds num_local_experts ({})", src,
+                                  c.experts_per_token, c.experts));
+  return c;
+}
+
+ModelConfig find_model(const std::string& name) {
+  for (size_t i = 0; i < detail::kNumBuiltinModels; ++i)
+    if (name == detail::kBuiltinModels[i].name) {
+      ModelConfig c = parse_config(detail::kBuiltinModels[i].json, "builtin:" + name);
+      c.name = name;
+      return c;
+    }
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(name, ec)) {
+    std::string names;
+    for (const auto& n : builtin_models()) names += (names.empty() ? "" : ", ") + n;
+    throw ConfigError(fmt::format("model '{}' is neither a built-in ({}) nor a config.json file", name, names));
+  }
+  std::ifstream f(name);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return parse_config(ss.str(), name);
+}
+
+std::vector<std::string> builtin_models() {
+  std::vector<std::string> v;
+  for (size_t i = 0; i < detail::kNumBuiltinModels; ++i) v.push_back(detail::kBuiltinModels[i].name);
+  return v;
+}
+
+}  // namespace seedchip::llm

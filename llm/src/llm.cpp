@@ -1,0 +1,267 @@
+// seedchip — LLM layer programs and serving figures (docs/llm.md).
+#include "seedchip/llm/llm.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "seedchip/compiler/compiler.h"
+#include "seedchip/sim/timing.h"
+
+namespace seedchip::llm {
+
+namespace {
+
+// Builds IR text for one decoder layer.
+class LayerText {
+ public:
+  LayerText(const ModelConfig& c, int64_t b, int64_t t, int64_t ctx, std::string wt)
+      : c_(c), B(b), T(t), C(ctx), wt_(std::move(wt)) {}
+
+  std::string build() {
+    const int64_t H = c_.hidden, hd = c_.head_dim, nh = c_.heads, kv = c_.kv_heads, g = nh / kv;
+    const int64_t I = c_.intermediate * std::max<int64_t>(1, c_.experts_per_token);  // MoE: the routed experts
+    const int64_t BT = B * T;
+    std::string s = "graph \"layer\" {\n";
+    input("x", "bf16", {BT, H});
+    input("ln1", "bf16", {H});
+    input("ln2", "bf16", {H});
+    input("wqkv", wt_, {H, (nh + 2 * kv) * hd});
+    input("wo", wt_, {nh * hd, H});
+    if (c_.gated_mlp) input("wgu", wt_, {H, 2 * I});
+    else input("wup", wt_, {H, I});
+    input("wdown", wt_, {I, H});
+    input("rope", "bf16", {T, hd});
+    // KV cache laid out per (sequence, kv head): K transposed [hd, C], V [C, hd]
+    input("kcache", "bf16", {B * kv, hd, C});
+    input("vcache", "bf16", {B * kv, C, hd});
+    s += decls_;
+    s += fmt::format("  const %shape_q : i64[3] = [{},{},{}]\n  const %shape_o : i64[2] = [{},{}]\n", B * kv, g * T, hd,
+                     BT, nh * hd);
+    s += fmt::format("  const %axes : i64[1] = [-1]\n  const %eps : bf16[] = [{}]\n", c_.norm_eps);
+    s += norm("x", "ln1", "a", {BT, H});
+    s += node("MatMul", {"a", "wqkv"}, "qkv", {BT, (nh + 2 * kv) * hd});
+    s += fmt::format("  %q : bf16[{0},{1}], %k : bf16[{0},{2}], %v : bf16[{0},{2}] = Split(%qkv) "
+                     "{{axis=1, split=ints[{1},{2},{2}]}} name=\"split\" opset=11\n",
+                     BT, nh * hd, kv * hd);
+    // positions: q and k rotated (two multiplies and an add each, as RoPE does)
+    s += rope("q", {BT, nh * hd}, nh);
+    s += rope("k", {BT, kv * hd}, kv);
+    // attention: [B*kv, g*T, hd] x [B*kv, hd, C] -> softmax -> x [B*kv, C, hd]
+    s += fmt::format("  %q3 : bf16[{},{},{}] = Reshape(%qr, %shape_q) name=\"q3\" opset=14\n", B * kv, g * T, hd);
+    s += node("MatMul", {"q3", "kcache"}, "scores", {B * kv, g * T, C});
+    s += fmt::format("  %p : bf16[{0},{1},{2}] = Softmax(%scores) {{axis=-1}} name=\"softmax\" opset=13\n", B * kv, g * T, C);
+    s += node("MatMul", {"p", "vcache"}, "ctx", {B * kv, g * T, hd});
+    s += fmt::format("  %ctx2 : bf16[{},{}] = Reshape(%ctx, %shape_o) name=\"ctx2\" opset=14\n", BT, nh * hd);
+    s += node("MatMul", {"ctx2", "wo"}, "o", {BT, H});
+    s += node("Add", {"x", "o"}, "r1", {BT, H});
+    s += norm("r1", "ln2", "b", {BT, H});
+    if (c_.gated_mlp) {
+      s += node("MatMul", {"b", "wgu"}, "gu", {BT, 2 * I});
+      s += fmt::format("  %gate : bf16[{0},{1}], %up : bf16[{0},{1}] = Split(%gu) {{axis=1, split=ints[{1},{1}]}} "
+                       "name=\"gu\" opset=11\n",
+                       BT, I);
+      s += node("Sigmoid", {"gate"}, "sg", {BT, I});
+      s += node("Mul", {"gate", "sg"}, "silu", {BT, I});
+      s += node("Mul", {"silu", "up"}, "h", {BT, I});
+    } else {
+      s += node("MatMul", {"b", "wup"}, "u", {BT, I});
+      s += fmt::format("  %h : bf16[{},{}] = Gelu(%u) name=\"gelu\" domain=\"seedchip\" opset=1\n", BT, I);
+    }
+    s += node("MatMul", {"h", "wdown"}, "m", {BT, H});
+    s += node("Add", {"r1", "m"}, "y", {BT, H});
+    s += "  output %y\n}\n";
+    return s;
+  }
+
+ private:
+  static std::string dims(const std::vector<int64_t>& d) {
+    std::string r;
+    for (size_t i = 0; i < d.size(); ++i) r += fmt::format("{}{}", i ? "," : "", d[i]);
+    return r;
+  }
+  void input(const std::string& n, const std::string& t, const std::vector<int64_t>& d) {
+    decls_ += fmt::format("  input %{} : {}[{}]\n", n, t, dims(d));
+  }
+  std::string node(const std::string& op, const std::vector<std::string>& in, const std::string& out,
+                   const std::vector<int64_t>& d) {
+    std::string args;
+    for (size_t i = 0; i < in.size(); ++i) args += fmt::format("{}%{}", i ? ", " : "", in[i]);
+    return fmt::format("  %{} : bf16[{}] = {}({}) name=\"{}\" opset=14\n", out, dims(d), op, args, out);
+  }
+  // RMSNorm: x / sqrt(mean(x^2) + eps) * w   (LayerNorm for GPT-2)
+  std::string norm(const std::string& x, const std::string& w, const std::string& out, const std::vector<int64_t>& d) {
+    if (!c_.rms_norm)
+      return fmt::format("  %{0} : bf16[{1}] = LayerNormalization(%{2}, %{3}, %{3}) {{axis=-1}} name=\"{0}\" opset=17\n",
+                         out, dims(d), x, w);
+    std::vector<int64_t> r = d;
+    r.back() = 1;
+    std::string s;
+    s += node("Mul", {x, x}, out + "_sq", d);
+    s += fmt::format("  %{0}_ms : bf16[{1}] = ReduceMean(%{0}_sq) {{axes=ints[-1]}} name=\"{0}_ms\" opset=13\n", out, dims(r));
+    s += node("Add", {out + "_ms", "eps"}, out + "_mse", r);
+    s += node("Sqrt", {out + "_mse"}, out + "_rms", r);
+    s += node("Div", {x, out + "_rms"}, out + "_n", d);
+    s += node("Mul", {out + "_n", w}, out, d);
+    return s;
+  }
+  std::string rope(const std::string& x, const std::vector<int64_t>& d, int64_t heads) {
+    // x viewed [B, T, heads, hd] times the [T, hd] table (broadcast), twice, plus an add
+    const std::string v = x + "4";
+    std::string s = fmt::format("  const %{0}_shape : i64[4] = [{1},{2},{3},{4}]\n", x, B, T, heads, c_.head_dim);
+    s += fmt::format("  %{0} : bf16[{1},{2},{3},{4}] = Reshape(%{5}, %{5}_shape) name=\"{0}\" opset=14\n", v, B, T, heads,
+                     c_.head_dim, x);
+    s += fmt::format("  %rope_{0} : bf16[{1},1,{2}] = Unsqueeze(%rope, %rope_axes_{0}) name=\"rope_{0}\" opset=13\n", x, T,
+                     c_.head_dim);
+    s += fmt::format("  const %rope_axes_{} : i64[1] = [1]\n", x);
+    const std::vector<int64_t> d4 = {B, T, heads, c_.head_dim};
+    s += node("Mul", {v, "rope_" + x}, x + "_c", d4);
+    s += node("Mul", {v, "rope_" + x}, x + "_s", d4);
+    s += node("Add", {x + "_c", x + "_s"}, x + "_r4", d4);
+    s += fmt::format("  %{0}r : bf16[{1}] = Reshape(%{0}_r4, %{0}_flat) name=\"{0}r\" opset=14\n", x, dims(d));
+    s += fmt::format("  const %{}_flat : i64[2] = [{}]\n", x, dims(d));
+    return s;
+  }
+
+  const ModelConfig& c_;
+  int64_t B, T, C;
+  std::string wt_;
+  std::string decls_;
+};
+
+// IR text needs each value defined before use; constants declared after use
+// in the builder are moved to the top.
+std::string hoist_consts(const std::string& s) {
+  std::string consts, rest;
+  size_t pos = 0;
+  while (pos < s.size()) {
+    size_t e = s.find('\n', pos);
+    if (e == std::string::npos) e = s.size();
+    const std::string line = s.substr(pos, e - pos + 1);
+    if (line.rfind("  const ", 0) == 0) consts += line;
+    else rest += line;
+    pos = e + 1;
+  }
+  const size_t brace = rest.find('\n') + 1;
+  return rest.substr(0, brace) + consts + rest.substr(brace);
+}
+
+struct Timed {
+  double seconds = 0, energy = 0, ops = 0, hbm_bytes = 0;
+  uint64_t instructions = 0;
+};
+
+Timed time_graph(const ir::Graph& g, const arch::Chip& chip) {
+  compiler::CompileOptions o;
+  o.uncalibrated_ok = true;
+  auto m = compiler::compile(g, chip, o);
+  auto r = sim::run_timing(chip, m.program);
+  Timed t;
+  t.seconds = r.seconds;
+  t.energy = r.energy_j;
+  t.ops = 2.0 * static_cast<double>(r.macs);
+  t.hbm_bytes = static_cast<double>(r.hbm_read_bytes + r.hbm_write_bytes);
+  for (const auto& c : r.engines)
+    for (const auto& e : c) t.instructions += e.instructions;
+  return t;
+}
+
+}  // namespace
+
+ir::Graph layer_graph(const ModelConfig& c, int64_t batch, int64_t tokens, int64_t context, ir::ElemType wt) {
+  LayerText lt(c, batch, tokens, context, std::string(ir::elem_name(wt)));
+  return ir::parse(hoist_consts(lt.build()), c.name + " layer");
+}
+
+nlohmann::json LlmResult::json() const {
+  return {{"ttft_s", ttft_s},
+          {"tpot_s", tpot_s},
+          {"output_tokens_per_s", output_tokens_per_s},
+          {"hbm_bw_utilization", hbm_bw_utilization},
+          {"mfu", mfu},
+          {"energy_per_token_j", energy_per_token_j},
+          {"weight_bytes", weight_bytes},
+          {"kv_cache_bytes", kv_cache_bytes},
+          {"max_batch", max_batch},
+          {"prefill_layer_s", prefill_layer_s},
+          {"decode_layer_s", decode_layer_s},
+          {"instructions", instructions}};
+}
+
+LlmResult run_llm(const ModelConfig& c, const arch::Chip& chip, const LlmOptions& o) {
+  if (o.chips != 1) throw std::runtime_error("--chips: tensor parallelism is not modelled yet (use --chips 1)");
+  if (o.batch < 1 || o.prompt < 1 || o.generate < 1)
+    throw std::runtime_error("--batch, --prompt-len and --gen-len must be positive");
+  ir::ElemType wt;
+  double wbytes;
+  if (o.precision == "bf16") wt = ir::ElemType::bf16, wbytes = 2;
+  else if (o.precision == "fp8" || o.precision == "int8" || o.precision == "w8a16") wt = ir::ElemType::f8e4m3, wbytes = 1;
+  else throw std::runtime_error(fmt::format("--precision '{}': expected bf16, fp8, int8 or w8a16", o.precision));
+  LlmResult r;
+  r.weight_bytes = static_cast<int64_t>(static_cast<double>(c.parameters()) * wbytes);
+  const int64_t ctx = o.prompt + o.generate;
+  const int64_t kv_per_seq = c.kv_bytes_per_token(2) * ctx;
+  r.kv_cache_bytes = kv_per_seq * o.batch;
+  const int64_t hbm = static_cast<int64_t>(chip.memory.capacity_bytes) * o.chips;
+  r.max_batch = std::max<int64_t>(0, (hbm - r.weight_bytes) / std::max<int64_t>(kv_per_seq, 1));
+  if (r.weight_bytes + r.kv_cache_bytes > hbm)
+    throw std::runtime_error(fmt::format(
+        "{} at batch {} needs {:.1f} GB ({:.1f} GB weights + {:.1f} GB KV cache) but {} chip(s) of {} have {:.1f} GB "
+        "(largest batch that fits: {})",
+        c.name, o.batch, (r.weight_bytes + r.kv_cache_bytes) / 1e9, r.weight_bytes / 1e9, r.kv_cache_bytes / 1e9, o.chips,
+        chip.name, hbm / 1e9, r.max_batch));
+  // One layer each for prefill and for a decode step at the average context;
+  // all layers are alike. The LM head is a [tokens, H] x [H, V] GEMM.
+  // Prefill runs in chunks of up to 512 tokens per sequence (chunked prefill),
+  // each attending to everything before it: a layer program for a long
+  // prompt would otherwise outgrow the instruction memory.
+  constexpr int64_t kChunk = 512;
+  Timed pre;
+  for (int64_t done = 0; done < o.prompt; done += kChunk) {
+    const int64_t n = std::min(kChunk, o.prompt - done);
+    const Timed t = time_graph(layer_graph(c, o.batch, n, done + n, wt), chip);
+    pre.seconds += t.seconds;
+    pre.energy += t.energy;
+    pre.ops += t.ops;
+    pre.hbm_bytes += t.hbm_bytes;
+    pre.instructions += t.instructions;
+  }
+  const Timed dec = time_graph(layer_graph(c, o.batch, 1, o.prompt + o.generate / 2, wt), chip);
+  auto head = [&](int64_t tokens) {
+    return time_graph(ir::parse(fmt::format(R"(graph "head" {{
+  input %x : bf16[{0},{1}]
+  input %w : {3}[{1},{2}]
+  %y : bf16[{0},{2}] = MatMul(%x, %w) name="lm_head" opset=13
+  output %y
+}})",
+                                            tokens, c.hidden, c.vocab, ir::elem_name(wt)),
+                                "head"),
+                      chip);
+  };
+  const Timed head_pre = head(o.batch), head_dec = head(o.batch);
+  const double L = static_cast<double>(c.layers);
+  r.prefill_layer_s = pre.seconds;
+  r.decode_layer_s = dec.seconds;
+  r.ttft_s = L * pre.seconds + head_pre.seconds;
+  r.tpot_s = L * dec.seconds + head_dec.seconds;
+  r.output_tokens_per_s = static_cast<double>(o.batch) / r.tpot_s;
+  const double dec_bytes = L * dec.hbm_bytes + head_dec.hbm_bytes;
+  r.hbm_bw_utilization = dec_bytes / r.tpot_s / chip.memory.bandwidth_bytes_per_s;
+  double peak = 0;
+  for (const auto& [dt, rate] : chip.core.matrix.rate)
+    if (dt == (wbytes == 1 ? DType::fp8e4m3 : DType::bf16)) peak = chip.peak_ops_per_s(dt);
+  if (peak == 0) peak = chip.peak_ops_per_s(DType::bf16);
+  const double total_s = r.ttft_s + static_cast<double>(o.generate) * r.tpot_s;
+  const double total_ops = L * (pre.ops + static_cast<double>(o.generate) * dec.ops) + head_pre.ops +
+                           static_cast<double>(o.generate) * head_dec.ops;
+  r.mfu = peak > 0 ? total_ops / total_s / peak : 0;
+  const double energy = L * (pre.energy + static_cast<double>(o.generate) * dec.energy) + head_pre.energy +
+                        static_cast<double>(o.generate) * head_dec.energy;
+  r.energy_per_token_j = energy / static_cast<double>(o.batch * o.generate);
+  r.instructions = pre.instructions + dec.instructions;
+  return r;
+}
+
+}  // namespace seedchip::llm

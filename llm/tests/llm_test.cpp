@@ -1,0 +1,79 @@
+// Tests for LLM configs and timing.
+#include <gtest/gtest.h>
+
+#include "seedchip/arch/chip.h"
+#include "seedchip/llm/llm.h"
+
+using namespace seedchip;
+
+namespace {
+std::string config_error(const std::string& text) {
+  try {
+    llm::parse_config(text, "c.json");
+  } catch (const llm::ConfigError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+}  // namespace
+
+TEST(Config, BuiltinsLoadWithPublishedSizes) {
+  EXPECT_EQ(llm::builtin_models().size(), 10u);
+  auto l7 = llm::find_model("llama-2-7b");
+  EXPECT_NEAR(static_cast<double>(l7.parameters()) / 1e9, 6.74, 0.05);
+  auto l70 = llm::find_model("llama-2-70b");
+  EXPECT_NEAR(static_cast<double>(l70.parameters()) / 1e9, 68.98, 0.3);
+  EXPECT_EQ(l70.kv_heads, 8);
+  auto g2 = llm::find_model("gpt2");
+  EXPECT_NEAR(static_cast<double>(g2.parameters()) / 1e6, 124.4, 1.0);
+  EXPECT_FALSE(g2.rms_norm);
+  auto mx = llm::find_model("mixtral-8x7b");
+  EXPECT_NEAR(static_cast<double>(mx.parameters()) / 1e9, 46.7, 0.3);
+}
+
+TEST(Config, BadConfigsNameTheFieldAndReason) {
+  EXPECT_NE(config_error("{").find("c.json: not valid JSON"), std::string::npos);
+  EXPECT_EQ(config_error(R"({"model_type": "bert"})"),
+            "c.json: field 'model_type' is 'bert'; supported: llama, mistral, qwen2, mixtral, gpt2");
+  EXPECT_EQ(config_error(R"({"model_type": "llama", "hidden_size": 100, "num_hidden_layers": 2, "num_attention_heads": 3, "vocab_size": 10, "intermediate_size": 8})"),
+            "c.json: field 'num_attention_heads' (3) does not divide hidden_size (100)");
+  EXPECT_EQ(config_error(R"({"model_type": "llama", "num_hidden_layers": 2})"), "c.json: missing field 'hidden_size'");
+  EXPECT_EQ(config_error(R"({"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 3, "vocab_size": 10, "intermediate_size": 8})"),
+            "c.json: field 'num_key_value_heads' (3) does not divide num_attention_heads (4)");
+  EXPECT_EQ(config_error(R"({"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "vocab_size": 10, "intermediate_size": 8, "hidden_act": "relu6"})"),
+            "c.json: field 'hidden_act' is 'relu6'; supported: silu, gelu, gelu_new");
+  EXPECT_EQ(config_error(R"({"model_type": "llama", "hidden_size": -4, "num_hidden_layers": 2})"),
+            "c.json: field 'hidden_size' must be a positive integer, got -4");
+}
+
+TEST(Timing, DecodeIsMemoryBoundPrefillComputeBound) {
+  const auto chip = arch::find_chip("seedchip-v1");
+  llm::LlmOptions o;
+  o.batch = 1;
+  o.prompt = 512;
+  o.generate = 64;
+  auto r = llm::run_llm(llm::find_model("llama-2-7b"), chip, o);
+  // A batch-1 decode step streams every weight once: at most peak bandwidth, and it should come close.
+  const double floor_s = static_cast<double>(r.weight_bytes) / chip.memory.bandwidth_bytes_per_s;
+  EXPECT_GT(r.tpot_s, floor_s);
+  EXPECT_LT(r.tpot_s, 3 * floor_s);
+  EXPECT_GT(r.hbm_bw_utilization, 0.3);
+  EXPECT_GT(r.ttft_s, r.tpot_s);
+  EXPECT_GT(r.max_batch, 1);
+  auto j = r.json();
+  for (const char* k : {"ttft_s", "tpot_s", "output_tokens_per_s", "hbm_bw_utilization", "mfu", "energy_per_token_j",
+                        "kv_cache_bytes", "max_batch"})
+    EXPECT_TRUE(j.contains(k)) << k;
+}
+
+TEST(Timing, ModelsThatDoNotFitAreRefused) {
+  const auto chip = arch::find_chip("seedchip-v1");
+  llm::LlmOptions o;
+  try {
+    llm::run_llm(llm::find_model("llama-3.1-405b"), chip, o);
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("needs 8"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("have 154.6 GB"), std::string::npos) << e.what();
+  }
+}
