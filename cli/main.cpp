@@ -167,6 +167,8 @@ int main(int argc, char** argv) {
   llm_cmd->add_option("--gen-len", llm_opt.generate, "Generated tokens")->capture_default_str();
   llm_cmd->add_option("--precision", llm_opt.precision, "bf16, fp8, int8 or w8a16")->capture_default_str();
   llm_cmd->add_flag("--json", llm_json, "Print one JSON object");
+  std::string llm_dump;
+  llm_cmd->add_option("--dump-layer", llm_dump, "Write the decode-step layer as IR text to this file (seedchip compile/run take it)");
 
   CLI11_PARSE(app, argc, argv);
 
@@ -216,6 +218,12 @@ int main(int argc, char** argv) {
     } else if (llm_cmd->parsed()) {
       const auto cfg = llm::find_model(llm_model);
       const auto chip = arch::find_chip(llm_chip);
+      if (!llm_dump.empty()) {
+        std::ofstream f(llm_dump);
+        f << ir::print(llm::layer_graph(cfg, llm_opt.batch, 1, llm_opt.prompt + llm_opt.generate / 2,
+                                        llm_opt.precision == "bf16" ? ir::ElemType::bf16 : ir::ElemType::f8e4m3), true);
+        if (!f) throw std::runtime_error(fmt::format("{}: cannot write", llm_dump));
+      }
       const auto r = llm::run_llm(cfg, chip, llm_opt);
       if (llm_json) {
         fmt::print("{}\n", r.json().dump(2));

@@ -214,19 +214,25 @@ LlmResult run_llm(const ModelConfig& c, const arch::Chip& chip, const LlmOptions
         chip.name, hbm / 1e9, r.max_batch));
   // One layer each for prefill and for a decode step at the average context;
   // all layers are alike. The LM head is a [tokens, H] x [H, V] GEMM.
-  // Prefill runs in chunks of up to 512 tokens per sequence (chunked prefill),
+  // Prefill runs in chunks of about 1024 tokens per batch (chunked prefill),
   // each attending to everything before it: a layer program for a long
-  // prompt would otherwise outgrow the instruction memory.
-  constexpr int64_t kChunk = 512;
+  // prompt would otherwise outgrow the instruction memory. Chunks differ only
+  // in their context, which attention cost grows with linearly, so the first
+  // and last chunks are timed and the rest interpolated.
+  const int64_t chunk = std::clamp<int64_t>(1024 / o.batch, 1, std::min<int64_t>(512, o.prompt));
+  const int64_t nchunks = (o.prompt + chunk - 1) / chunk;
   Timed pre;
-  for (int64_t done = 0; done < o.prompt; done += kChunk) {
-    const int64_t n = std::min(kChunk, o.prompt - done);
-    const Timed t = time_graph(layer_graph(c, o.batch, n, done + n, wt), chip);
-    pre.seconds += t.seconds;
-    pre.energy += t.energy;
-    pre.ops += t.ops;
-    pre.hbm_bytes += t.hbm_bytes;
-    pre.instructions += t.instructions;
+  {
+    const Timed first = time_graph(layer_graph(c, o.batch, chunk, chunk, wt), chip);
+    const int64_t last_n = o.prompt - (nchunks - 1) * chunk;
+    const Timed last = nchunks == 1 ? first : time_graph(layer_graph(c, o.batch, last_n, o.prompt, wt), chip);
+    const double n = static_cast<double>(nchunks);
+    auto mix = [&](double a, double b) { return nchunks == 1 ? a : n * (a + b) / 2; };
+    pre.seconds = mix(first.seconds, last.seconds);
+    pre.energy = mix(first.energy, last.energy);
+    pre.ops = mix(first.ops, last.ops);
+    pre.hbm_bytes = mix(first.hbm_bytes, last.hbm_bytes);
+    pre.instructions = first.instructions + (nchunks > 1 ? last.instructions : 0);
   }
   const Timed dec = time_graph(layer_graph(c, o.batch, 1, o.prompt + o.generate / 2, wt), chip);
   auto head = [&](int64_t tokens) {
