@@ -199,6 +199,17 @@ TEST(Compiler, MatMulGemmConvPool) {
   }
 }
 
+TEST(Compiler, KSplitGemmAccumulatesAcrossTiles) {
+  // K = 5000 fp32: a full-K tile would be too narrow, so K is split into
+  // chunks that accumulate in the accumulator across the tiles of a group.
+  check(R"(graph "g" {
+  input %a : f32[300,5000]
+  input %b : f32[5000,300]
+  %c : f32[300,300] = MatMul(%a, %b) name="mm" opset=13
+  output %c
+})", 11, 1e-4, 1e-3, 3);
+}
+
 TEST(Compiler, MultiCoreGivesTheSameResult) {
   const char* g = R"(graph "g" {
   input %x : f32[64,200]

@@ -180,22 +180,31 @@ Instr nop_on(Engine e) {
 
 }  // namespace
 
-uint64_t Emitter::emit_core_tiles(int core, int64_t first, int64_t count,
-                                  const std::function<Tile(int64_t, int)>& make) {
+uint64_t Emitter::emit_core_tiles(int core, int64_t first, int64_t count, int64_t group,
+                                  const std::function<Tile(int64_t, int, int)>& make) {
   auto& out = streams_[static_cast<size_t>(core)];
   const size_t start = out.size();
+  const bool grouped = group > 1;
+  const uint8_t link_base = grouped ? kLinkBase + 1 : kLinkBase;  // kLinkBase is kAccFree when grouped
+  const uint8_t kAccFree = kLinkBase;
   std::map<std::pair<Engine, Engine>, uint8_t> links;
+  const int64_t ngroups = count / group;
   // Each tile's loads are placed in the stream before the previous tile's
   // compute (software pipelining of the dispatch order): engines queue at
   // most queue_depth instructions, so loads emitted after a long compute
   // sequence would reach the DMA engine only once most of it has issued.
   std::vector<isa::Instr> pending_compute_stores;
   for (int64_t j = 0; j < count; ++j) {
-    Tile tile = make(first + j, static_cast<int>(j % 2));
-    const bool more = j + 2 < count;  // a later tile reuses this slot
+    const int64_t g = j / group;  // group on this core; its last tile is the one that stores
+    const bool first_of_group = j % group == 0, last_of_group = j % group == group - 1;
+    Tile tile = make(first + j, static_cast<int>(j % 2), static_cast<int>(g % 2));
+    const bool more = j + 2 < count;             // a later tile reuses this input slot
+    const bool more_out = g + 2 < ngroups;       // a later group reuses this output buffer
     auto& L = tile.loads;
     auto& C = tile.compute;
     auto& S = tile.stores;
+    if (grouped && !last_of_group && !S.empty())
+      throw CompileError("internal: only the last tile of a group may store");
     if (!L.empty()) {
       if (j >= 2) L.front().wait = kInFree;
       L.back().signal = kLoaded;
@@ -205,16 +214,21 @@ uint64_t Emitter::emit_core_tiles(int core, int64_t first, int64_t count,
         const Engine e0 = C[i - 1].engine(), e1 = C[i].engine();
         if (e0 == e1) continue;
         auto it = links.find({e0, e1});
-        if (it == links.end()) it = links.emplace(std::pair{e0, e1}, static_cast<uint8_t>(kLinkBase + links.size())).first;
+        if (it == links.end()) it = links.emplace(std::pair{e0, e1}, static_cast<uint8_t>(link_base + links.size())).first;
         C[i - 1].signal = it->second;
         C[i].wait = it->second;
       }
       std::vector<Instr> pre, post;
       const Engine first_e = C.front().engine(), last_e = C.back().engine();
       if (!L.empty()) C.front().wait = kLoaded;
-      if (j >= 2 && !S.empty()) {
+      if (g >= 2 && !S.empty()) {
         Instr n = nop_on(first_e);
         n.wait = kOutFree;
+        pre.push_back(n);
+      }
+      if (grouped && first_of_group && g >= 2) {  // the accumulator half is free again
+        Instr n = nop_on(first_e);
+        n.wait = kAccFree;
         pre.push_back(n);
       }
       if (!S.empty()) C.back().signal = kComputed;
@@ -223,13 +237,18 @@ uint64_t Emitter::emit_core_tiles(int core, int64_t first, int64_t count,
         n.signal = kInFree;
         post.push_back(n);
       }
+      if (grouped && last_of_group && more_out) {
+        Instr n = nop_on(last_e);
+        n.signal = kAccFree;
+        post.push_back(n);
+      }
       C.insert(C.begin(), pre.begin(), pre.end());
       C.insert(C.end(), post.begin(), post.end());
     }
     if (!S.empty()) {
       if (!C.empty()) S.front().wait = kComputed;
       else if (!L.empty()) S.front().wait = kLoaded;
-      if (more) S.back().signal = C.empty() ? kInFree : kOutFree;
+      if (grouped ? more_out : more) S.back().signal = C.empty() ? kInFree : kOutFree;
     }
     out.insert(out.end(), L.begin(), L.end());
     out.insert(out.end(), pending_compute_stores.begin(), pending_compute_stores.end());
@@ -237,21 +256,26 @@ uint64_t Emitter::emit_core_tiles(int core, int64_t first, int64_t count,
     pending_compute_stores.insert(pending_compute_stores.end(), S.begin(), S.end());
   }
   out.insert(out.end(), pending_compute_stores.begin(), pending_compute_stores.end());
-  if (links.size() + kLinkBase > chip_.core.semaphores)
+  if (links.size() + link_base > chip_.core.semaphores)
     throw CompileError(fmt::format("chip {} has {} semaphores; the tile protocol needs {}", chip_.name,
-                                   chip_.core.semaphores, links.size() + kLinkBase));
+                                   chip_.core.semaphores, links.size() + link_base));
   return out.size() - start;
 }
 
 uint64_t Emitter::pipeline(int64_t ntiles, const std::function<Tile(int64_t, int)>& make) {
+  return pipeline_groups(ntiles, 1, [&](int64_t t, int slot, int) { return make(t, slot); });
+}
+
+uint64_t Emitter::pipeline_groups(int64_t ntiles, int64_t group, const std::function<Tile(int64_t, int, int)>& make) {
   uint64_t n = 0;
   const int64_t nc = cores();
-  const int64_t per = ntiles / nc, extra = ntiles % nc;
-  int64_t t = 0;
+  const int64_t ngroups = ntiles / group;
+  const int64_t per = ngroups / nc, extra = ngroups % nc;
+  int64_t g = 0;
   for (int c = 0; c < nc; ++c) {
     const int64_t count = per + (c < extra ? 1 : 0);
-    if (count) n += emit_core_tiles(c, t, count, make);
-    t += count;
+    if (count) n += emit_core_tiles(c, g * group, count * group, group, make);
+    g += count;
   }
   barrier();
   return n + static_cast<uint64_t>(nc);

@@ -78,6 +78,14 @@ class Emitter {
   /// Returns the number of instructions emitted.
   uint64_t pipeline(int64_t ntiles, const std::function<Tile(int64_t t, int slot)>& make);
 
+  /// Like pipeline(), for tiles in groups of `group` consecutive tiles that
+  /// accumulate into one output (a GEMM with K split in chunks): groups are
+  /// never split across cores, only a group's last tile may store, and
+  /// make(t, slot, gslot) gets the parity of the group on its core (the
+  /// accumulator half and output buffer to use). A group's first tile waits
+  /// until the group two before it has finished its epilogue.
+  uint64_t pipeline_groups(int64_t ntiles, int64_t group, const std::function<Tile(int64_t t, int slot, int gslot)>& make);
+
   /// Emits a host.call (a barrier during which the host runs op `id`).
   void host_call(int64_t id);
 
@@ -107,7 +115,8 @@ class Emitter {
 
  private:
   void barrier();
-  uint64_t emit_core_tiles(int core, int64_t first, int64_t count, const std::function<Tile(int64_t, int)>& make);
+  uint64_t emit_core_tiles(int core, int64_t first, int64_t count, int64_t group,
+                           const std::function<Tile(int64_t, int, int)>& make);
 
   const arch::Chip& chip_;
   std::vector<std::vector<isa::Instr>> streams_;

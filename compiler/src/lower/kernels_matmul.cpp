@@ -73,51 +73,73 @@ void emit_gemm(Lowering& L, const ir::Node& n, const Gemm& G) {
   const bool conv_a = a0.dtype != G.ct, conv_b = b0.dtype != G.ct;
   const int64_t es_a = a0.esize(), es_b = b0.esize(), es_c = dtype_bits(G.ct) / 8, es_o = o0.esize();
   const int64_t slot = static_cast<int64_t>(L.em().slot_bytes()) - 64 * 10;
-  // Choose nt, then mt, so that A, B (and converted copies), the output tile and temps fit.
-  int64_t nt = std::min(G.N, cols);
-  auto b_bytes = [&](int64_t ntt) { return G.K * ntt * (es_b + (conv_b ? es_c : 0)); };
+  const int64_t acc_rows = static_cast<int64_t>(L.em().acc_slot_bytes()) / (std::min(G.N, cols) * 4);
+  // Plan 1, all of K per tile: choose nt, then mt, so that A, B (and converted
+  // copies), the output tile and temps fit.
+  int64_t nt = std::min(G.N, cols), Kc = G.K;
+  auto b_bytes = [&](int64_t ntt, int64_t k) { return k * ntt * (es_b + (conv_b ? es_c : 0)); };
   // B may take most of the slot: A then needs only enough rows to keep the array busy
-  while (nt > 1 && b_bytes(nt) > slot * 3 / 5) nt = (nt + 1) / 2;
-  const int64_t per_row =
-      G.K * (es_a + (conv_a ? es_c : 0)) + nt * (es_o + 8) + (G.C ? nt * 4 : 0) + (G.colscale ? nt * 4 : 0);
-  int64_t mt = std::min<int64_t>(G.M, (slot - b_bytes(nt)) / std::max<int64_t>(per_row, 1));
+  while (nt > 1 && b_bytes(nt, Kc) > slot * 3 / 5) nt = (nt + 1) / 2;
+  const int64_t out_row = nt * (es_o + 8) + (G.C ? nt * 4 : 0) + (G.colscale ? nt * 4 : 0);
+  auto a_row = [&](int64_t k) { return k * (es_a + (conv_a ? es_c : 0)); };
+  int64_t mt = std::min<int64_t>(G.M, (slot - b_bytes(nt, Kc)) / std::max<int64_t>(a_row(Kc) + out_row, 1));
   mt = std::min<int64_t>(mt, static_cast<int64_t>(L.em().acc_slot_bytes()) / (nt * 4));
+  // Plan 2, K split into chunks accumulating in the accumulator (tiles of a
+  // group): when plan 1 leaves the array under-fed (short row streams or
+  // narrow tiles), take full-width tiles of up to acc_rows rows and as many
+  // K rows per chunk as fit.
+  const int64_t want_m = std::min<int64_t>(G.M, 256);
+  if (G.zp_a == 0 && G.zp_b == 0 && G.K > rows && (mt < want_m || nt < std::min(G.N, cols))) {
+    const int64_t nt2 = std::min(G.N, cols);
+    const int64_t mt2 = std::min<int64_t>(G.M, std::max<int64_t>(acc_rows, 1));
+    const int64_t per_k = mt2 * (es_a + (conv_a ? es_c : 0)) + nt2 * (es_b + (conv_b ? es_c : 0));
+    const int64_t kc = (slot - mt2 * out_row) / std::max<int64_t>(per_k, 1) / rows * rows;
+    if (kc >= rows) nt = nt2, mt = mt2, Kc = std::min(G.K, kc);
+  }
   if (mt < 1) L.fail(n, fmt::format("a GEMM row with K={} does not fit in SRAM", G.K));
-  const int64_t m_tiles = (G.M + mt - 1) / mt, n_tiles = (G.N + nt - 1) / nt;
+  const int64_t m_tiles = (G.M + mt - 1) / mt, n_tiles = (G.N + nt - 1) / nt, k_tiles = (G.K + Kc - 1) / Kc;
   View bias_c;
   if (G.bias) bias_c = *G.bias;
-  L.em().pipeline(G.batch * n_tiles * m_tiles, [&](int64_t t, int slot_i) {
+  L.em().pipeline_groups(G.batch * n_tiles * m_tiles * k_tiles, k_tiles, [&](int64_t t, int slot_i, int gslot) {
     Tile tile;
-    const int64_t b = t / (n_tiles * m_tiles);
-    const int64_t nj = (t / m_tiles) % n_tiles, mi = t % m_tiles;  // M inner: consecutive tiles share B
-    const int64_t m0 = mi * mt, n0 = nj * nt;
-    const int64_t mm = std::min(mt, G.M - m0), nn = std::min(nt, G.N - n0);
+    const int64_t kc = t % k_tiles, grp = t / k_tiles;
+    const int64_t b = grp / (n_tiles * m_tiles);
+    const int64_t nj = (grp / m_tiles) % n_tiles, mi = grp % m_tiles;  // M inner: consecutive tiles share B
+    const int64_t m0 = mi * mt, n0 = nj * nt, kb = kc * Kc;
+    const int64_t mm = std::min(mt, G.M - m0), nn = std::min(nt, G.N - n0), kl = std::min(Kc, G.K - kb);
+    const bool last = kc == k_tiles - 1;
     uint64_t cur = L.em().slot_base(slot_i);
-    auto buf = [&](DType d, std::vector<int64_t> s) {
+    // Buffers are laid out for the largest chunk, so every tile of a slot has
+    // the same layout (a later tile's inputs never overlap an earlier output).
+    auto buf_sized = [&](DType d, std::vector<int64_t> s, int64_t reserve_elems) {
       View v = View::dense(Space::sram, cur, d, s);
-      int64_t e = 1;
-      for (auto x : s) e *= x;
-      cur += align64(static_cast<uint64_t>(e) * dtype_bits(d) / 8);
+      cur += align64(static_cast<uint64_t>(reserve_elems) * dtype_bits(d) / 8);
       return v;
     };
-    const View A = G.A(b).slice(0, m0, mm), Bv = G.B(b).slice(1, n0, nn), O = G.out(b).slice(0, m0, mm).slice(1, n0, nn);
-    View a_s = buf(A.dtype, {mm, G.K}), b_s = buf(Bv.dtype, {G.K, nn});
-    auto la = split_instr(Op::load, {mm, G.K}, a_s, A, nullptr, nullptr, {0, 0, 0});
-    auto lb = split_instr(Op::load, {G.K, nn}, b_s, Bv, nullptr, nullptr, {0, 0, 0});
+    auto buf = [&](DType d, std::vector<int64_t> s) {
+      int64_t e = 1;
+      for (auto x : s) e *= x;
+      return buf_sized(d, s, e);
+    };
+    const View A = G.A(b).slice(0, m0, mm).slice(1, kb, kl), Bv = G.B(b).slice(1, n0, nn).slice(0, kb, kl),
+               O = G.out(b).slice(0, m0, mm).slice(1, n0, nn);
+    View a_s = buf_sized(A.dtype, {mm, kl}, mt * Kc), b_s = buf_sized(Bv.dtype, {kl, nn}, Kc * nt);
+    auto la = split_instr(Op::load, {mm, kl}, a_s, A, nullptr, nullptr, {0, 0, 0});
+    auto lb = split_instr(Op::load, {kl, nn}, b_s, Bv, nullptr, nullptr, {0, 0, 0});
     tile.loads.insert(tile.loads.end(), la.begin(), la.end());
     tile.loads.insert(tile.loads.end(), lb.begin(), lb.end());
     View bias_s, c_s, cs_s;
-    if (G.colscale) {
+    if (last && G.colscale) {  // epilogue operands: only the group's last chunk needs them
       cs_s = buf(DType::fp32, {1, nn});
       auto l = split_instr(Op::load, {nn}, dense2(cs_s, {nn}), G.colscale->slice(0, n0, nn), nullptr, nullptr, {0, 0, 0});
       tile.loads.insert(tile.loads.end(), l.begin(), l.end());
     }
-    if (G.bias) {
+    if (last && G.bias) {
       bias_s = buf(bias_c.dtype, {1, nn});
       auto lbias = split_instr(Op::load, {nn}, dense2(bias_s, {nn}), bias_c.slice(0, n0, nn), nullptr, nullptr, {0, 0, 0});
       tile.loads.insert(tile.loads.end(), lbias.begin(), lbias.end());
     }
-    if (G.C) {
+    if (last && G.C) {
       View Cv = G.C(b).slice(0, m0, mm).slice(1, n0, nn);
       c_s = buf(Cv.dtype, {mm, nn});
       auto lc = split_instr(Op::load, {mm, nn}, c_s, Cv, nullptr, nullptr, {0, 0, 0});
@@ -127,24 +149,24 @@ void emit_gemm(Lowering& L, const ir::Node& n, const Gemm& G) {
     auto add = [&](std::vector<Instr> v) { code.insert(code.end(), v.begin(), v.end()); };
     View a_c = a_s, b_c = b_s;
     if (conv_a || G.zp_a) {
-      a_c = buf(G.zp_a ? DType::int32 : G.ct, {mm, G.K});
+      a_c = buf_sized(G.zp_a ? DType::int32 : G.ct, {mm, kl}, mt * Kc);
       if (G.zp_a) {
         isa::Operand z = imm(static_cast<double>(G.zp_a), true);
-        add(split_instr(Op::v_sub, {mm, G.K}, a_c, a_s, nullptr, &z, {1, 0, 0}));
+        add(split_instr(Op::v_sub, {mm, kl}, a_c, a_s, nullptr, &z, {1, 0, 0}));
       } else if (G.act_scale > 0) {  // a_q = saturate(round(a / s)) (fp8: a / s rounded to e4m3)
         isa::Operand sc = imm(G.act_scale);
-        add(split_instr(Op::v_quant, {mm, G.K}, a_c, a_s, nullptr, &sc, {0, 1, 0}));
+        add(split_instr(Op::v_quant, {mm, kl}, a_c, a_s, nullptr, &sc, {0, 1, 0}));
       } else {
-        add(split_instr(Op::v_copy, {mm, G.K}, a_c, a_s, nullptr, nullptr, {1, 0, 0}));
+        add(split_instr(Op::v_copy, {mm, kl}, a_c, a_s, nullptr, nullptr, {1, 0, 0}));
       }
     }
     if (conv_b || G.zp_b) {
-      b_c = buf(G.zp_b ? DType::int32 : G.ct, {G.K, nn});
+      b_c = buf_sized(G.zp_b ? DType::int32 : G.ct, {kl, nn}, Kc * nt);
       if (G.zp_b) {
         isa::Operand z = imm(static_cast<double>(G.zp_b), true);
-        add(split_instr(Op::v_sub, {G.K, nn}, b_c, b_s, nullptr, &z, {1, 0, 0}));
+        add(split_instr(Op::v_sub, {kl, nn}, b_c, b_s, nullptr, &z, {1, 0, 0}));
       } else {
-        add(split_instr(Op::v_copy, {G.K, nn}, b_c, b_s, nullptr, nullptr, {1, 0, 0}));
+        add(split_instr(Op::v_copy, {kl, nn}, b_c, b_s, nullptr, nullptr, {1, 0, 0}));
       }
     }
     if (G.zp_a || G.zp_b) {
@@ -152,9 +174,9 @@ void emit_gemm(Lowering& L, const ir::Node& n, const Gemm& G) {
       // so subtracted operands are multiplied on the vector engine path below.
       L.host(n, "non-zero zero points are not supported on the matrix engine yet");
     }
-    const View acc = View::dense(Space::acc, L.em().acc_slot_base(slot_i), acc_t, {mm, nn});
-    for (int64_t k0 = 0; k0 < G.K; k0 += rows) {
-      const int64_t kk = std::min(rows, G.K - k0);
+    const View acc = View::dense(Space::acc, L.em().acc_slot_base(gslot), acc_t, {mm, nn});
+    for (int64_t k0 = 0; k0 < kl; k0 += rows) {
+      const int64_t kk = std::min(rows, kl - k0);
       Instr w;
       w.op = Op::mm_ldw;
       w.rank = 2;
@@ -165,11 +187,12 @@ void emit_gemm(Lowering& L, const ir::Node& n, const Gemm& G) {
       r.rank = 3;
       r.shape = {static_cast<uint32_t>(mm), static_cast<uint32_t>(kk), static_cast<uint32_t>(nn), 0};
       r.dst = {Space::acc, isa::kLocalCore, acc_t, 2, acc.addr, {nn, 1, 0, 0}};
-      r.a = {Space::sram, isa::kLocalCore, a_c.dtype, 2, a_c.addr + static_cast<uint64_t>(k0 * es_c), {G.K, 1, 0, 0}};
-      r.param[0] = k0 > 0 ? 1 : 0;
+      r.a = {Space::sram, isa::kLocalCore, a_c.dtype, 2, a_c.addr + static_cast<uint64_t>(k0 * es_c), {kl, 1, 0, 0}};
+      r.param[0] = (k0 > 0 || kc > 0) ? 1 : 0;  // chunks after the first accumulate
       code.push_back(w);
       code.push_back(r);
     }
+    if (!last) return tile;  // the group's last chunk applies the epilogue and stores
     // epilogue
     View o_s = buf(O.dtype, {mm, nn});
     View cur_v = acc;
