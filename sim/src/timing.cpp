@@ -21,6 +21,7 @@
 #include <cmath>
 #include <deque>
 #include <map>
+#include <numeric>
 #include <set>
 #include <tuple>
 
@@ -315,6 +316,36 @@ class TimingSim {
     return eff;
   }
 
+  // Cycles SRAM needs to serve `elems` elements of operand `o` (local SRAM or
+  // accumulator) over `shape`: banks x bytes_per_cycle_per_bank for runs of
+  // consecutive elements; a stride of s elements wastes the rest of each
+  // 64-byte bank word (1/s of the bandwidth while s x elem < 64 B), and larger
+  // strides reach only the banks the stride cycles through, one element per
+  // bank per cycle (bank conflicts).
+  double sram_cycles(const Operand& o, const uint32_t* shape, int rank, uint64_t elems) const {
+    if (o.space != Space::sram && o.space != Space::acc) return 0;
+    const double word = chip_.timing.sram.bytes_per_cycle_per_bank;
+    const uint64_t banks = chip_.core.sram_banks;
+    const int64_t es = std::max(1, dtype_bits(o.dtype) / 8);
+    int64_t stride = 1;  // innermost non-trivial dimension's stride
+    for (int d = rank - 1; d >= 0; --d)
+      if (shape[d] > 1) {
+        stride = std::abs(o.stride[d]);
+        break;
+      }
+    double bw = static_cast<double>(banks) * word;
+    const double step = static_cast<double>(stride * es);
+    if (stride == 0) return 1;  // a broadcast element is read once and reused
+    if (step > static_cast<double>(es) && step < word) {
+      bw /= static_cast<double>(stride);
+    } else if (step >= word) {
+      const uint64_t lines = static_cast<uint64_t>(step / word);
+      const uint64_t distinct = banks / std::gcd(banks, std::max<uint64_t>(lines, 1));
+      bw = static_cast<double>(distinct * static_cast<uint64_t>(es));
+    }
+    return static_cast<double>(elems * static_cast<uint64_t>(es)) / bw;
+  }
+
   // Directed links from core `from` to core `to`, as ids (from * cores + to of each hop).
   std::vector<uint64_t> links(uint32_t from, uint32_t to) const {
     std::vector<uint64_t> r;
@@ -409,6 +440,13 @@ class TimingSim {
           res_.noc_bytes += bytes;
         }
         (inbound ? res_.sram_write_bytes : res_.sram_read_bytes) += bytes;
+        {  // the local side is limited by SRAM banks too
+          const Operand& local = inbound ? in.dst : in.a;
+          const uint32_t rows2[2] = {in.shape[0], gather ? in.shape[1] : 1};
+          const double sc = gather ? sram_cycles(local, rows2, 2, in.elements())
+                                   : sram_cycles(local, in.shape.data(), in.rank, in.elements());
+          data_done = std::max(data_done, static_cast<double>(start + setup) + sc);
+        }
         const uint64_t occupied = ceil_u(data_done - static_cast<double>(start));
         busy = occupied;
         es.free_at = start + occupied;
@@ -419,7 +457,9 @@ class TimingSim {
         // The weight loader fills the spare weight buffer while the array works.
         const uint64_t k = in.shape[0];
         const uint64_t b = std::max({start, cs.loader_free, cs.wbuf_free[cs.wbuf]});
-        const uint64_t dur = ceil_u(static_cast<double>(k) / tm.matrix.weight_rows_per_cycle);
+        const uint32_t wshape[2] = {in.shape[0], in.shape[1]};
+        const uint64_t dur = ceil_u(std::max(static_cast<double>(k) / tm.matrix.weight_rows_per_cycle,
+                                             sram_cycles(in.a, wshape, 2, uint64_t{in.shape[0]} * in.shape[1])));
         start = b;
         end = b + dur;
         cs.loader_free = end;
@@ -436,7 +476,8 @@ class TimingSim {
         if (it == chip_.core.matrix.rate.end()) it = chip_.core.matrix.rate.find(DType::int8);
         const double rate = it == chip_.core.matrix.rate.end() ? 1.0 : it->second;
         const uint64_t b = std::max({start, cs.array_free, cs.ldw_end});
-        const uint64_t dur = ceil_u(static_cast<double>(m) / rate);
+        const uint32_t ashape[2] = {in.shape[0], in.shape[1]};
+        const uint64_t dur = ceil_u(std::max(static_cast<double>(m) / rate, sram_cycles(in.a, ashape, 2, m * k)));
         start = b;
         cs.array_free = b + dur;
         cs.wbuf_free[cs.wbuf] = b + dur;  // the weights in use are free after the stream
@@ -465,7 +506,14 @@ class TimingSim {
             break;
         }
         const uint64_t groups = (elems + chip_.core.vector.lanes - 1) / chip_.core.vector.lanes;
-        const uint64_t dur = std::max<uint64_t>(1, ceil_u(static_cast<double>(groups) * per));
+        // operands share the SRAM banks: their access times add up
+        const bool has_b = info->format == isa::Format::binary || info->format == isa::Format::quant;
+        const bool reduce_out = info->format == isa::Format::reduce;
+        const uint64_t out_elems = reduce_out ? elems / std::max<uint32_t>(1, in.shape[in.rank - 1]) : elems;
+        const double sram = sram_cycles(in.a, in.shape.data(), in.rank, elems) +
+                            (has_b && in.b.space != Space::imm ? sram_cycles(in.b, in.shape.data(), in.rank, elems) : 0) +
+                            sram_cycles(in.dst, in.shape.data(), in.rank, out_elems);
+        const uint64_t dur = std::max<uint64_t>(1, ceil_u(std::max(static_cast<double>(groups) * per, sram)));
         busy = dur;
         es.free_at = start + dur;
         end = es.free_at + tm.vector.latency_cycles;

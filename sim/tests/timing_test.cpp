@@ -284,3 +284,18 @@ TEST(Timing, OnChipNetworkLinksAreShared) {
   auto r3 = sim::run_timing(v1(), prog(apart));
   EXPECT_LT(static_cast<double>(r3.cycles), 1.2 * static_cast<double>(r1.cycles));
 }
+
+TEST(Timing, SramBankConflictsSlowStridedAccess) {
+  // 4096 fp32 elements: contiguous reads use every bank; a stride of
+  // banks x 64 B sends every element to the same bank.
+  const auto& c = v1();
+  const int64_t conflict = static_cast<int64_t>(c.core.sram_banks) * 64 / 4;
+  auto seq = sim::run_timing(c, prog(".core 0\n  v.relu dst=sram:0x0:fp32[1] a=sram:0x400000:fp32[1] shape=[4096]\n"));
+  auto bad = sim::run_timing(c, prog(".core 0\n  v.relu dst=sram:0x0:fp32[1] a=sram:0x400000:fp32[" +
+                                     std::to_string(conflict) + "] shape=[4096]\n"));
+  const auto& vs = seq.engines[0][static_cast<int>(isa::Engine::vector)];
+  const auto& vb = bad.engines[0][static_cast<int>(isa::Engine::vector)];
+  EXPECT_GE(vb.busy, 8 * vs.busy);
+  // one element per cycle from the single bank
+  EXPECT_GE(vb.busy, 4096u);
+}
