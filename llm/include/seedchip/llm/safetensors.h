@@ -1,0 +1,73 @@
+// seedchip — safetensors files (Hugging Face weights), read and written from
+// the format's specification: an 8-byte little-endian header length, a JSON
+// header {name: {dtype, shape, data_offsets}, "__metadata__": {str: str}},
+// then the raw little-endian tensor bytes, every byte indexed exactly once.
+#pragma once
+
+#include <cstdint>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace seedchip::llm {
+
+/// A safetensors file is malformed or does not hold what was asked; the
+/// message names the file and the tensor or header field.
+class SafetensorsError : public std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// One tensor's entry in the header. Offsets are absolute in the file.
+struct SafeTensorInfo {
+  std::string dtype;           ///< "F32", "BF16", "F16", "F8_E4M3", "F8_E5M2", "I8", "U8", "I32", "I64", ...
+  std::vector<int64_t> shape;  ///< row-major, outermost first ([] = scalar)
+  uint64_t begin = 0, end = 0; ///< byte range in the file
+  int64_t elements() const;
+};
+
+/// Bytes per element of a safetensors dtype name; 0 when unknown.
+int safetensors_dtype_bytes(const std::string& dtype);
+
+/// A safetensors file opened for reading. The header is parsed and checked
+/// at open (shapes against byte ranges, no overlaps or holes, the file long
+/// enough); tensor data is read on demand, so multi-GB checkpoints open fast.
+class SafeTensorsFile {
+ public:
+  /// Opens and validates `path`; throws SafetensorsError.
+  explicit SafeTensorsFile(const std::string& path);
+
+  const std::string& path() const { return path_; }
+  const std::map<std::string, SafeTensorInfo>& tensors() const { return tensors_; }
+  const std::map<std::string, std::string>& metadata() const { return metadata_; }
+  bool contains(const std::string& name) const { return tensors_.count(name) != 0; }
+  /// The entry for `name`; throws naming the file and tensor when absent.
+  const SafeTensorInfo& info(const std::string& name) const;
+  /// The tensor's raw bytes.
+  std::vector<uint8_t> read_bytes(const std::string& name) const;
+  /// The tensor converted to fp32 (from F32, F16, BF16, F8_E4M3, F8_E5M2, I8,
+  /// U8, I32); when `expect_shape` is non-empty the shapes must match.
+  std::vector<float> read_f32(const std::string& name, const std::vector<int64_t>& expect_shape = {}) const;
+
+ private:
+  std::string path_;
+  std::map<std::string, SafeTensorInfo> tensors_;
+  std::map<std::string, std::string> metadata_;
+  mutable std::ifstream in_;
+};
+
+/// A tensor to write: raw little-endian bytes of `dtype` and `shape`.
+struct SafeTensorData {
+  std::string name, dtype;
+  std::vector<int64_t> shape;
+  std::vector<uint8_t> bytes;
+};
+
+/// Writes a safetensors file (tensors in the given order, header padded with
+/// spaces to a multiple of 8 bytes as the reference writer does).
+void write_safetensors(const std::string& path, const std::vector<SafeTensorData>& tensors,
+                       const std::map<std::string, std::string>& metadata = {});
+
+}  // namespace seedchip::llm

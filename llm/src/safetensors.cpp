@@ -1,0 +1,212 @@
+// seedchip — safetensors reader and writer.
+#include "seedchip/llm/safetensors.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+#include <nlohmann/json.hpp>
+
+#include "seedchip/numerics/convert.h"
+
+namespace seedchip::llm {
+namespace {
+
+// The specification caps the header at 100 MB (a guard against hostile files).
+constexpr uint64_t kMaxHeader = 100'000'000;
+
+std::string shape_str(const std::vector<int64_t>& s) {
+  std::string r = "[";
+  for (size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
+  return r + "]";
+}
+
+uint64_t get_le64(const uint8_t* p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+  return v;
+}
+
+template <typename T>
+T load_le(const uint8_t* p) {
+  T v;
+  std::memcpy(&v, p, sizeof(T));  // hosts we build for are little-endian (checked below)
+  return v;
+}
+static_assert(std::endian::native == std::endian::little, "safetensors data is little-endian");
+
+}  // namespace
+
+int64_t SafeTensorInfo::elements() const {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+int safetensors_dtype_bytes(const std::string& d) {
+  if (d == "F64" || d == "I64" || d == "U64") return 8;
+  if (d == "F32" || d == "I32" || d == "U32") return 4;
+  if (d == "F16" || d == "BF16" || d == "I16" || d == "U16") return 2;
+  if (d == "F8_E4M3" || d == "F8_E5M2" || d == "I8" || d == "U8" || d == "BOOL") return 1;
+  return 0;
+}
+
+SafeTensorsFile::SafeTensorsFile(const std::string& path) : path_(path) {
+  in_.open(path, std::ios::binary);
+  if (!in_) throw SafetensorsError(fmt::format("{}: cannot be opened", path));
+  std::error_code ec;
+  const uint64_t size = std::filesystem::file_size(path, ec);
+  if (ec) throw SafetensorsError(fmt::format("{}: cannot read its size: {}", path, ec.message()));
+  if (size < 8) throw SafetensorsError(fmt::format("{}: {} bytes: too short for the 8-byte header length", path, size));
+  uint8_t len_bytes[8];
+  in_.read(reinterpret_cast<char*>(len_bytes), 8);
+  const uint64_t n = get_le64(len_bytes);
+  if (n > kMaxHeader) throw SafetensorsError(fmt::format("{}: header length {} exceeds the format's 100 MB limit", path, n));
+  if (n > size - 8)
+    throw SafetensorsError(fmt::format("{}: truncated: header length {} but only {} bytes follow", path, n, size - 8));
+  std::string text(n, '\0');
+  in_.read(text.data(), static_cast<std::streamsize>(n));
+  if (!in_) throw SafetensorsError(fmt::format("{}: header could not be read", path));
+  nlohmann::json h;
+  try {
+    h = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw SafetensorsError(fmt::format("{}: header is not valid JSON: {}", path, e.what()));
+  }
+  if (!h.is_object()) throw SafetensorsError(fmt::format("{}: header is not a JSON object", path));
+
+  const uint64_t data_start = 8 + n, data_size = size - data_start;
+  std::vector<std::pair<uint64_t, std::string>> ranges;  // (begin, name), to find holes and overlaps
+  for (auto& [name, v] : h.items()) {
+    if (name == "__metadata__") {
+      if (!v.is_object()) throw SafetensorsError(fmt::format("{}: __metadata__ is not an object", path));
+      for (auto& [k, s] : v.items()) {
+        if (!s.is_string()) throw SafetensorsError(fmt::format("{}: __metadata__.{} is not a string", path, k));
+        metadata_[k] = s.get<std::string>();
+      }
+      continue;
+    }
+    auto where = [&](const std::string& field) { return fmt::format("{}: tensor '{}': {}", path, name, field); };
+    if (!v.is_object()) throw SafetensorsError(where("entry is not an object"));
+    for (const char* f : {"dtype", "shape", "data_offsets"})
+      if (!v.contains(f)) throw SafetensorsError(where(fmt::format("missing field '{}'", f)));
+    SafeTensorInfo t;
+    if (!v["dtype"].is_string()) throw SafetensorsError(where("dtype is not a string"));
+    t.dtype = v["dtype"].get<std::string>();
+    const int eb = safetensors_dtype_bytes(t.dtype);
+    if (eb == 0) throw SafetensorsError(where(fmt::format("unknown dtype '{}'", t.dtype)));
+    if (!v["shape"].is_array()) throw SafetensorsError(where("shape is not an array"));
+    uint64_t elems = 1;
+    for (auto& d : v["shape"]) {
+      if (!d.is_number_integer() || d.get<int64_t>() < 0)
+        throw SafetensorsError(where(fmt::format("shape has a bad dimension {}", d.dump())));
+      const auto dim = static_cast<uint64_t>(d.get<int64_t>());
+      if (dim != 0 && elems > std::numeric_limits<uint64_t>::max() / 16 / dim)
+        throw SafetensorsError(where("shape is too large"));
+      elems *= dim;
+      t.shape.push_back(static_cast<int64_t>(dim));
+    }
+    const auto& off = v["data_offsets"];
+    if (!off.is_array() || off.size() != 2 || !off[0].is_number_unsigned() || !off[1].is_number_unsigned())
+      throw SafetensorsError(where("data_offsets must be [begin, end] of non-negative integers"));
+    const uint64_t b = off[0].get<uint64_t>(), e = off[1].get<uint64_t>();
+    if (b > e) throw SafetensorsError(where(fmt::format("data_offsets [{}, {}]: begin after end", b, e)));
+    if (e - b != elems * static_cast<uint64_t>(eb))
+      throw SafetensorsError(where(fmt::format("data_offsets [{}, {}] hold {} bytes but {} {} needs {}", b, e, e - b,
+                                               t.dtype, shape_str(t.shape), elems * static_cast<uint64_t>(eb))));
+    if (e > data_size)
+      throw SafetensorsError(where(fmt::format("truncated: data ends at byte {} of the data section but the file has {}",
+                                               e, data_size)));
+    t.begin = data_start + b;
+    t.end = data_start + e;
+    ranges.emplace_back(b, name);
+    tensors_.emplace(name, std::move(t));
+  }
+  // Every byte of the data section belongs to exactly one tensor.
+  std::sort(ranges.begin(), ranges.end());
+  uint64_t at = 0;
+  for (auto& [b, name] : ranges) {
+    const SafeTensorInfo& t = tensors_.at(name);
+    if (t.end == t.begin) continue;  // empty tensors own no bytes
+    if (b < at) throw SafetensorsError(fmt::format("{}: tensor '{}' overlaps the tensor before it", path, name));
+    if (b > at)
+      throw SafetensorsError(fmt::format("{}: bytes {}..{} of the data section belong to no tensor", path, at, b));
+    at = std::max(at, t.end - data_start);
+  }
+  if (at != data_size)
+    throw SafetensorsError(fmt::format("{}: {} trailing bytes after the last tensor", path, data_size - at));
+}
+
+const SafeTensorInfo& SafeTensorsFile::info(const std::string& name) const {
+  auto it = tensors_.find(name);
+  if (it == tensors_.end()) throw SafetensorsError(fmt::format("{}: no tensor named '{}'", path_, name));
+  return it->second;
+}
+
+std::vector<uint8_t> SafeTensorsFile::read_bytes(const std::string& name) const {
+  const SafeTensorInfo& t = info(name);
+  std::vector<uint8_t> out(t.end - t.begin);
+  in_.clear();
+  in_.seekg(static_cast<std::streamoff>(t.begin));
+  in_.read(reinterpret_cast<char*>(out.data()), static_cast<std::streamsize>(out.size()));
+  if (!in_) throw SafetensorsError(fmt::format("{}: tensor '{}': read failed", path_, name));
+  return out;
+}
+
+std::vector<float> SafeTensorsFile::read_f32(const std::string& name, const std::vector<int64_t>& expect) const {
+  const SafeTensorInfo& t = info(name);
+  if (!expect.empty() && expect != t.shape)
+    throw SafetensorsError(fmt::format("{}: tensor '{}' has shape {}, the config needs {}", path_, name,
+                                       shape_str(t.shape), shape_str(expect)));
+  const std::vector<uint8_t> raw = read_bytes(name);
+  const size_t n = static_cast<size_t>(t.elements());
+  std::vector<float> out(n);
+  const uint8_t* p = raw.data();
+  const std::string& d = t.dtype;
+  for (size_t i = 0; i < n; ++i) {
+    if (d == "F32") out[i] = load_le<float>(p + 4 * i);
+    else if (d == "BF16") out[i] = num::bf16_to_fp32(load_le<uint16_t>(p + 2 * i));
+    else if (d == "F16") out[i] = num::fp16_to_fp32(load_le<uint16_t>(p + 2 * i));
+    else if (d == "F8_E4M3") out[i] = num::e4m3_to_fp32(p[i]);
+    else if (d == "F8_E5M2") out[i] = num::e5m2_to_fp32(p[i]);
+    else if (d == "I8") out[i] = static_cast<float>(static_cast<int8_t>(p[i]));
+    else if (d == "U8") out[i] = static_cast<float>(p[i]);
+    else if (d == "I32") out[i] = static_cast<float>(load_le<int32_t>(p + 4 * i));
+    else throw SafetensorsError(fmt::format("{}: tensor '{}': dtype {} cannot be read as numbers", path_, name, d));
+  }
+  return out;
+}
+
+void write_safetensors(const std::string& path, const std::vector<SafeTensorData>& tensors,
+                       const std::map<std::string, std::string>& metadata) {
+  nlohmann::json h = nlohmann::json::object();
+  if (!metadata.empty()) h["__metadata__"] = metadata;
+  uint64_t off = 0;
+  for (const auto& t : tensors) {
+    const int eb = safetensors_dtype_bytes(t.dtype);
+    if (eb == 0) throw SafetensorsError(fmt::format("{}: tensor '{}': unknown dtype '{}'", path, t.name, t.dtype));
+    int64_t elems = 1;
+    for (int64_t d : t.shape) elems *= d;
+    if (static_cast<uint64_t>(elems) * static_cast<uint64_t>(eb) != t.bytes.size())
+      throw SafetensorsError(fmt::format("{}: tensor '{}': {} bytes given for {} {}", path, t.name, t.bytes.size(),
+                                         t.dtype, shape_str(t.shape)));
+    if (h.contains(t.name)) throw SafetensorsError(fmt::format("{}: tensor '{}' written twice", path, t.name));
+    h[t.name] = {{"dtype", t.dtype}, {"shape", t.shape}, {"data_offsets", {off, off + t.bytes.size()}}};
+    off += t.bytes.size();
+  }
+  std::string text = h.dump();
+  text.append((8 - text.size() % 8) % 8, ' ');
+  std::ofstream out(path, std::ios::binary);
+  if (!out) throw SafetensorsError(fmt::format("{}: cannot be written", path));
+  uint8_t len[8];
+  for (int i = 0; i < 8; ++i) len[i] = static_cast<uint8_t>(static_cast<uint64_t>(text.size()) >> (8 * i));
+  out.write(reinterpret_cast<const char*>(len), 8);
+  out.write(text.data(), static_cast<std::streamsize>(text.size()));
+  for (const auto& t : tensors) out.write(reinterpret_cast<const char*>(t.bytes.data()), static_cast<std::streamsize>(t.bytes.size()));
+  if (!out) throw SafetensorsError(fmt::format("{}: write failed", path));
+}
+
+}  // namespace seedchip::llm
