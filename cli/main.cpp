@@ -17,6 +17,7 @@
 #include "seedchip/compiler/compiler.h"
 #include "seedchip/ir/graph.h"
 #include "seedchip/llm/llm.h"
+#include "seedchip/llm/safetensors.h"
 #include "seedchip/isa/assembler.h"
 #include "seedchip/isa/program.h"
 #include "seedchip/runtime/tensor_io.h"
@@ -167,7 +168,9 @@ int main(int argc, char** argv) {
   llm_cmd->add_option("--gen-len", llm_opt.generate, "Generated tokens")->capture_default_str();
   llm_cmd->add_option("--precision", llm_opt.precision, "bf16, fp8, int8 or w8a16")->capture_default_str();
   llm_cmd->add_flag("--json", llm_json, "Print one JSON object");
-  std::string llm_dump;
+  std::string llm_dump, llm_weights;
+  llm_cmd->add_option("--weights", llm_weights,
+                      "safetensors file to check against the config (names, shapes, dtypes; generation from it is not wired yet)");
   llm_cmd->add_option("--dump-layer", llm_dump, "Write the decode-step layer as IR text to this file (seedchip compile/run take it)");
 
   CLI11_PARSE(app, argc, argv);
@@ -218,6 +221,11 @@ int main(int argc, char** argv) {
     } else if (llm_cmd->parsed()) {
       const auto cfg = llm::find_model(llm_model);
       const auto chip = arch::find_chip(llm_chip);
+      if (!llm_weights.empty()) {
+        const llm::SafeTensorsFile wf(llm_weights);
+        const int64_t n = llm::check_weights(cfg, wf);
+        fmt::print(stderr, "{}: {} tensors, {} parameters match {}\n", llm_weights, wf.tensors().size(), n, cfg.name);
+      }
       if (!llm_dump.empty()) {
         std::ofstream f(llm_dump);
         f << ir::print(llm::layer_graph(cfg, llm_opt.batch, 1, llm_opt.prompt + llm_opt.generate / 2,

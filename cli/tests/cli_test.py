@@ -5,7 +5,10 @@ a hang or a sanitizer report).
 
 Usage: cli_test.py SEEDCHIP_BINARY SOURCE_DIR
 """
+import json
+import math
 import os
+import struct
 import random
 import subprocess
 import sys
@@ -423,6 +426,55 @@ class Timing(CliCase):
         with open(bad, "w") as f:
             f.write(chip.replace("rows: 256", "rows: 0"))
         self.assert_clean_error(run("chip", "show", bad), "core.matrix.rows")
+
+    def write_safetensors(self, path, tensors):
+        """Writes a safetensors file per the format's spec: u64 LE header length, JSON, raw data."""
+        header, data = {}, b""
+        for name, shape in tensors:
+            n = 1
+            for d in shape:
+                n *= d
+            header[name] = {"dtype": "F32", "shape": shape, "data_offsets": [len(data), len(data) + 4 * n]}
+            data += struct.pack("<%df" % n, *[0.01 * (i % 7) for i in range(n)])
+        h = json.dumps(header).encode()
+        with open(path, "wb") as f:
+            f.write(struct.pack("<Q", len(h)) + h + data)
+
+    def test_llm_weights_checked_against_config(self):
+        cfg = {"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4,
+               "num_key_value_heads": 2, "intermediate_size": 128, "vocab_size": 100}
+        cfg_path = self.path("config.json")
+        with open(cfg_path, "w") as fh:
+            json.dump(cfg, fh)
+        h, kv, f, v = 64, 32, 128, 100
+        tensors = [("model.embed_tokens.weight", [v, h]), ("model.norm.weight", [h]), ("lm_head.weight", [v, h])]
+        for i in range(2):
+            l = "model.layers.%d." % i
+            tensors += [(l + "input_layernorm.weight", [h]), (l + "post_attention_layernorm.weight", [h]),
+                        (l + "self_attn.q_proj.weight", [h, h]), (l + "self_attn.k_proj.weight", [kv, h]),
+                        (l + "self_attn.v_proj.weight", [kv, h]), (l + "self_attn.o_proj.weight", [h, h]),
+                        (l + "mlp.gate_proj.weight", [f, h]), (l + "mlp.up_proj.weight", [f, h]),
+                        (l + "mlp.down_proj.weight", [h, f])]
+        st = self.path("model.safetensors")
+        self.write_safetensors(st, tensors)
+        r = run("llm", "--model", cfg_path, "--weights", st, "--prompt-len", "16", "--gen-len", "4", "--json")
+        self.assert_ok(r)
+        params = sum(math.prod(s) for _, s in tensors)
+        self.assertIn("%d parameters match" % params, r.stderr)
+        self.assertGreater(json.loads(r.stdout)["ttft_s"], 0)
+        # Truncated file, a tensor of the wrong shape, a missing tensor.
+        with open(st, "rb") as fh:
+            whole = fh.read()
+        with open(st, "wb") as fh:
+            fh.write(whole[:-100])
+        self.assert_clean_error(run("llm", "--model", cfg_path, "--weights", st), "truncated")
+        bad = [(n, [kv, h] if n.endswith("q_proj.weight") else s) for n, s in tensors]
+        self.write_safetensors(st, bad)
+        self.assert_clean_error(run("llm", "--model", cfg_path, "--weights", st),
+                                "tensor 'model.layers.0.self_attn.q_proj.weight' has shape [32, 64]")
+        self.write_safetensors(st, tensors[1:])
+        self.assert_clean_error(run("llm", "--model", cfg_path, "--weights", st),
+                                "no tensor named 'model.embed_tokens.weight'")
 
 
 if __name__ == "__main__":

@@ -180,6 +180,83 @@ std::vector<float> SafeTensorsFile::read_f32(const std::string& name, const std:
   return out;
 }
 
+std::vector<WeightSpec> expected_weights(const ModelConfig& c, const std::string& pre) {
+  std::vector<WeightSpec> w;
+  const int64_t h = c.hidden, q = c.heads * c.head_dim, kv = c.kv_heads * c.head_dim, f = c.intermediate;
+  if (c.family == "gpt2") {
+    w.push_back({pre + "wte.weight", {c.vocab, h}});
+    w.push_back({pre + "wpe.weight", {c.max_positions, h}});
+    for (int64_t i = 0; i < c.layers; ++i) {
+      const std::string l = fmt::format("{}h.{}.", pre, i);
+      for (const char* ln : {"ln_1", "ln_2"}) {
+        w.push_back({l + ln + ".weight", {h}});
+        w.push_back({l + ln + ".bias", {h}});
+      }
+      w.push_back({l + "attn.c_attn.weight", {h, 3 * h}});
+      w.push_back({l + "attn.c_attn.bias", {3 * h}});
+      w.push_back({l + "attn.c_proj.weight", {h, h}});
+      w.push_back({l + "attn.c_proj.bias", {h}});
+      w.push_back({l + "mlp.c_fc.weight", {h, f}});
+      w.push_back({l + "mlp.c_fc.bias", {f}});
+      w.push_back({l + "mlp.c_proj.weight", {f, h}});
+      w.push_back({l + "mlp.c_proj.bias", {h}});
+    }
+    w.push_back({pre + "ln_f.weight", {h}});
+    w.push_back({pre + "ln_f.bias", {h}});
+    return w;
+  }
+  w.push_back({"model.embed_tokens.weight", {c.vocab, h}});
+  for (int64_t i = 0; i < c.layers; ++i) {
+    const std::string l = fmt::format("model.layers.{}.", i);
+    w.push_back({l + "input_layernorm.weight", {h}});
+    w.push_back({l + "post_attention_layernorm.weight", {h}});
+    w.push_back({l + "self_attn.q_proj.weight", {q, h}});
+    w.push_back({l + "self_attn.k_proj.weight", {kv, h}});
+    w.push_back({l + "self_attn.v_proj.weight", {kv, h}});
+    w.push_back({l + "self_attn.o_proj.weight", {h, q}});
+    if (c.qkv_bias) {
+      w.push_back({l + "self_attn.q_proj.bias", {q}});
+      w.push_back({l + "self_attn.k_proj.bias", {kv}});
+      w.push_back({l + "self_attn.v_proj.bias", {kv}});
+    }
+    if (c.experts > 0) {
+      w.push_back({l + "block_sparse_moe.gate.weight", {c.experts, h}});
+      for (int64_t e = 0; e < c.experts; ++e) {
+        const std::string x = fmt::format("{}block_sparse_moe.experts.{}.", l, e);
+        w.push_back({x + "w1.weight", {f, h}});
+        w.push_back({x + "w2.weight", {h, f}});
+        w.push_back({x + "w3.weight", {f, h}});
+      }
+    } else {
+      w.push_back({l + "mlp.gate_proj.weight", {f, h}});
+      w.push_back({l + "mlp.up_proj.weight", {f, h}});
+      w.push_back({l + "mlp.down_proj.weight", {h, f}});
+    }
+  }
+  w.push_back({"model.norm.weight", {h}});
+  if (!c.tied_embeddings) w.push_back({"lm_head.weight", {c.vocab, h}});
+  return w;
+}
+
+int64_t check_weights(const ModelConfig& c, const SafeTensorsFile& f) {
+  const std::string pre = c.family == "gpt2" && f.contains("transformer.wte.weight") ? "transformer." : "";
+  int64_t params = 0;
+  for (const WeightSpec& s : expected_weights(c, pre)) {
+    if (!f.contains(s.name))
+      throw SafetensorsError(fmt::format("{}: no tensor named '{}' ({} needs it with shape {})", f.path(), s.name,
+                                         c.name, shape_str(s.shape)));
+    const SafeTensorInfo& t = f.info(s.name);
+    if (t.shape != s.shape)
+      throw SafetensorsError(fmt::format("{}: tensor '{}' has shape {}, the config ({}) needs {}", f.path(), s.name,
+                                         shape_str(t.shape), c.name, shape_str(s.shape)));
+    static const char* kNumeric[] = {"F32", "F16", "BF16", "F8_E4M3", "F8_E5M2", "I8", "U8"};
+    if (std::none_of(std::begin(kNumeric), std::end(kNumeric), [&](const char* d) { return t.dtype == d; }))
+      throw SafetensorsError(fmt::format("{}: tensor '{}' has dtype {}, not a weight type", f.path(), s.name, t.dtype));
+    params += t.elements();
+  }
+  return params;
+}
+
 void write_safetensors(const std::string& path, const std::vector<SafeTensorData>& tensors,
                        const std::map<std::string, std::string>& metadata) {
   nlohmann::json h = nlohmann::json::object();

@@ -140,3 +140,56 @@ TEST(Safetensors, ReadErrorsNameTheTensor) {
   EXPECT_NE(err([&] { write_safetensors(p, {{"w", "F32", {3}, {1, 2}}}); }).find("2 bytes given for F32 [3]"),
             std::string::npos);
 }
+
+namespace {
+// Writes zero weights for every tensor `c` needs, under HF names.
+void write_model(const std::string& path, const ModelConfig& c, const std::string& gpt2_prefix = "") {
+  std::vector<SafeTensorData> ts;
+  for (const WeightSpec& w : expected_weights(c, gpt2_prefix)) {
+    int64_t n = 1;
+    for (int64_t d : w.shape) n *= d;
+    ts.push_back({w.name, "BF16", w.shape, std::vector<uint8_t>(static_cast<size_t>(n) * 2, 0)});
+  }
+  write_safetensors(path, ts);
+}
+}  // namespace
+
+TEST(Safetensors, CheckWeightsAgainstTheConfig) {
+  const auto tiny = parse_config(R"({"model_type":"llama","hidden_size":8,"num_hidden_layers":2,"num_attention_heads":2,
+      "num_key_value_heads":1,"intermediate_size":16,"vocab_size":10})", "tiny.json");
+  const std::string p = tmp("tiny.safetensors");
+  write_model(p, tiny);
+  // Every parameter the config counts is in the file, and no more.
+  EXPECT_EQ(check_weights(tiny, SafeTensorsFile(p)), tiny.parameters());
+  const auto moe = parse_config(R"({"model_type":"mixtral","hidden_size":8,"num_hidden_layers":1,"num_attention_heads":2,
+      "num_key_value_heads":2,"intermediate_size":4,"vocab_size":10,"num_local_experts":3,"num_experts_per_tok":2})", "m.json");
+  write_model(p, moe);
+  EXPECT_EQ(check_weights(moe, SafeTensorsFile(p)), moe.parameters());
+  const auto gpt = parse_config(R"({"model_type":"gpt2","n_embd":8,"n_layer":1,"n_head":2,"vocab_size":10,"n_positions":6})", "g.json");
+  write_model(p, gpt, "transformer.");
+  EXPECT_GT(check_weights(gpt, SafeTensorsFile(p)), 0);
+
+  // A file for another shape of model names the tensor and both shapes.
+  const auto wider = parse_config(R"({"model_type":"llama","hidden_size":8,"num_hidden_layers":2,"num_attention_heads":2,
+      "num_key_value_heads":2,"intermediate_size":16,"vocab_size":10})", "wider.json");
+  write_model(p, tiny);
+  std::string e;
+  try {
+    check_weights(wider, SafeTensorsFile(p));
+  } catch (const SafetensorsError& x) {
+    e = x.what();
+  }
+  EXPECT_NE(e.find("tensor 'model.layers.0.self_attn.k_proj.weight' has shape [4, 8], the config (wider.json) needs [8, 8]"),
+            std::string::npos)
+      << e;
+  // A model with more layers than the file.
+  const auto deeper = parse_config(R"({"model_type":"llama","hidden_size":8,"num_hidden_layers":3,"num_attention_heads":2,
+      "num_key_value_heads":1,"intermediate_size":16,"vocab_size":10})", "deeper.json");
+  e.clear();
+  try {
+    check_weights(deeper, SafeTensorsFile(p));
+  } catch (const SafetensorsError& x) {
+    e = x.what();
+  }
+  EXPECT_NE(e.find("no tensor named 'model.layers.2.input_layernorm.weight'"), std::string::npos) << e;
+}

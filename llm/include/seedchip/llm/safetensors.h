@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "seedchip/llm/config.h"
+
 namespace seedchip::llm {
 
 /// A safetensors file is malformed or does not hold what was asked; the
@@ -69,5 +71,23 @@ struct SafeTensorData {
 /// spaces to a multiple of 8 bytes as the reference writer does).
 void write_safetensors(const std::string& path, const std::vector<SafeTensorData>& tensors,
                        const std::map<std::string, std::string>& metadata = {});
+
+/// One weight a model needs: its Hugging Face name and shape.
+struct WeightSpec {
+  std::string name;
+  std::vector<int64_t> shape;
+};
+
+/// The weights of `c` under Hugging Face's names (LlamaForCausalLM and its
+/// Mistral/Qwen2/Mixtral relatives: model.layers.N.self_attn.q_proj.weight
+/// [out, in], ...; GPT2LMHeadModel: h.N.attn.c_attn.weight [in, out] as its
+/// Conv1D stores them, with `gpt2_prefix` ("" or "transformer.") in front).
+std::vector<WeightSpec> expected_weights(const ModelConfig& c, const std::string& gpt2_prefix = "");
+
+/// Checks that `f` holds every weight of `c` with the right shape and a
+/// numeric dtype; throws SafetensorsError naming the file, tensor and both
+/// shapes. Extra tensors (rotary caches, attention-mask buffers) are allowed.
+/// Returns the number of parameters checked.
+int64_t check_weights(const ModelConfig& c, const SafeTensorsFile& f);
 
 }  // namespace seedchip::llm
