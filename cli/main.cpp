@@ -170,7 +170,7 @@ int main(int argc, char** argv) {
   llm_cmd->add_flag("--json", llm_json, "Print one JSON object");
   std::string llm_dump, llm_weights;
   llm_cmd->add_option("--weights", llm_weights,
-                      "safetensors file to check against the config (names, shapes, dtypes; generation from it is not wired yet)");
+                      "safetensors file, shard index (.index.json) or directory to check against the config (names, shapes, dtypes; generation from it is not wired yet)");
   llm_cmd->add_option("--dump-layer", llm_dump, "Write the decode-step layer as IR text to this file (seedchip compile/run take it)");
 
   CLI11_PARSE(app, argc, argv);
@@ -222,9 +222,10 @@ int main(int argc, char** argv) {
       const auto cfg = llm::find_model(llm_model);
       const auto chip = arch::find_chip(llm_chip);
       if (!llm_weights.empty()) {
-        const llm::SafeTensorsFile wf(llm_weights);
+        const llm::Checkpoint wf(llm_weights);
         const int64_t n = llm::check_weights(cfg, wf);
-        fmt::print(stderr, "{}: {} tensors, {} parameters match {}\n", llm_weights, wf.tensors().size(), n, cfg.name);
+        fmt::print(stderr, "{}: {} tensors in {} file(s), {} parameters match {}\n", llm_weights, wf.tensor_count(),
+                   wf.shard_count(), n, cfg.name);
       }
       if (!llm_dump.empty()) {
         std::ofstream f(llm_dump);

@@ -238,20 +238,78 @@ std::vector<WeightSpec> expected_weights(const ModelConfig& c, const std::string
   return w;
 }
 
-int64_t check_weights(const ModelConfig& c, const SafeTensorsFile& f) {
+Checkpoint::Checkpoint(const std::string& path) : path_(path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path p(path), index;
+  if (fs::is_directory(p, ec)) {
+    if (fs::is_regular_file(p / "model.safetensors.index.json", ec)) index = p / "model.safetensors.index.json";
+    else if (fs::is_regular_file(p / "model.safetensors", ec)) p = p / "model.safetensors";
+    else throw SafetensorsError(fmt::format("{}: directory has neither model.safetensors nor model.safetensors.index.json", path));
+  } else if (path.size() > 11 && path.ends_with(".index.json")) {
+    index = p;
+  }
+  std::vector<std::string> files;
+  std::map<std::string, std::string> listed;  // tensor -> shard, from the index
+  if (!index.empty()) {
+    std::ifstream in(index);
+    if (!in) throw SafetensorsError(fmt::format("{}: cannot be opened", index.string()));
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(in);
+    } catch (const nlohmann::json::parse_error& e) {
+      throw SafetensorsError(fmt::format("{}: not valid JSON: {}", index.string(), e.what()));
+    }
+    if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object())
+      throw SafetensorsError(fmt::format("{}: field 'weight_map' is missing or not an object", index.string()));
+    for (auto& [name, shard] : j["weight_map"].items()) {
+      if (!shard.is_string())
+        throw SafetensorsError(fmt::format("{}: weight_map.{} is not a file name", index.string(), name));
+      const std::string f = (index.parent_path() / shard.get<std::string>()).string();
+      listed[name] = f;
+      if (std::find(files.begin(), files.end(), f) == files.end()) files.push_back(f);
+    }
+  } else {
+    files.push_back(p.string());
+  }
+  for (const std::string& f : files) {
+    shards_.push_back(std::make_unique<SafeTensorsFile>(f));
+    for (const auto& [name, info] : shards_.back()->tensors()) {
+      (void)info;
+      auto [it, fresh] = where_.emplace(name, shards_.size() - 1);
+      if (!fresh)
+        throw SafetensorsError(fmt::format("{}: tensor '{}' is in both {} and {}", path, name,
+                                           shards_[it->second]->path(), f));
+    }
+  }
+  for (const auto& [name, f] : listed) {
+    auto it = where_.find(name);
+    if (it == where_.end() || shards_[it->second]->path() != f)
+      throw SafetensorsError(fmt::format("{}: the index puts tensor '{}' in {}, which does not hold it", index.string(),
+                                         name, f));
+  }
+}
+
+const SafeTensorsFile& Checkpoint::file_of(const std::string& name) const {
+  auto it = where_.find(name);
+  if (it == where_.end()) throw SafetensorsError(fmt::format("{}: no tensor named '{}'", path_, name));
+  return *shards_[it->second];
+}
+
+int64_t check_weights(const ModelConfig& c, const Checkpoint& f) {
   const std::string pre = c.family == "gpt2" && f.contains("transformer.wte.weight") ? "transformer." : "";
   int64_t params = 0;
   for (const WeightSpec& s : expected_weights(c, pre)) {
     if (!f.contains(s.name))
       throw SafetensorsError(fmt::format("{}: no tensor named '{}' ({} needs it with shape {})", f.path(), s.name,
                                          c.name, shape_str(s.shape)));
-    const SafeTensorInfo& t = f.info(s.name);
+    const SafeTensorInfo& t = f.file_of(s.name).info(s.name);
     if (t.shape != s.shape)
-      throw SafetensorsError(fmt::format("{}: tensor '{}' has shape {}, the config ({}) needs {}", f.path(), s.name,
+      throw SafetensorsError(fmt::format("{}: tensor '{}' has shape {}, the config ({}) needs {}", f.file_of(s.name).path(), s.name,
                                          shape_str(t.shape), c.name, shape_str(s.shape)));
     static const char* kNumeric[] = {"F32", "F16", "BF16", "F8_E4M3", "F8_E5M2", "I8", "U8"};
     if (std::none_of(std::begin(kNumeric), std::end(kNumeric), [&](const char* d) { return t.dtype == d; }))
-      throw SafetensorsError(fmt::format("{}: tensor '{}' has dtype {}, not a weight type", f.path(), s.name, t.dtype));
+      throw SafetensorsError(fmt::format("{}: tensor '{}' has dtype {}, not a weight type", f.file_of(s.name).path(), s.name, t.dtype));
     params += t.elements();
   }
   return params;

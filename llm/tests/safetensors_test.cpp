@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 
 #include "seedchip/llm/safetensors.h"
@@ -160,14 +161,14 @@ TEST(Safetensors, CheckWeightsAgainstTheConfig) {
   const std::string p = tmp("tiny.safetensors");
   write_model(p, tiny);
   // Every parameter the config counts is in the file, and no more.
-  EXPECT_EQ(check_weights(tiny, SafeTensorsFile(p)), tiny.parameters());
+  EXPECT_EQ(check_weights(tiny, Checkpoint(p)), tiny.parameters());
   const auto moe = parse_config(R"({"model_type":"mixtral","hidden_size":8,"num_hidden_layers":1,"num_attention_heads":2,
       "num_key_value_heads":2,"intermediate_size":4,"vocab_size":10,"num_local_experts":3,"num_experts_per_tok":2})", "m.json");
   write_model(p, moe);
-  EXPECT_EQ(check_weights(moe, SafeTensorsFile(p)), moe.parameters());
+  EXPECT_EQ(check_weights(moe, Checkpoint(p)), moe.parameters());
   const auto gpt = parse_config(R"({"model_type":"gpt2","n_embd":8,"n_layer":1,"n_head":2,"vocab_size":10,"n_positions":6})", "g.json");
   write_model(p, gpt, "transformer.");
-  EXPECT_GT(check_weights(gpt, SafeTensorsFile(p)), 0);
+  EXPECT_GT(check_weights(gpt, Checkpoint(p)), 0);
 
   // A file for another shape of model names the tensor and both shapes.
   const auto wider = parse_config(R"({"model_type":"llama","hidden_size":8,"num_hidden_layers":2,"num_attention_heads":2,
@@ -175,7 +176,7 @@ TEST(Safetensors, CheckWeightsAgainstTheConfig) {
   write_model(p, tiny);
   std::string e;
   try {
-    check_weights(wider, SafeTensorsFile(p));
+    check_weights(wider, Checkpoint(p));
   } catch (const SafetensorsError& x) {
     e = x.what();
   }
@@ -187,9 +188,59 @@ TEST(Safetensors, CheckWeightsAgainstTheConfig) {
       "num_key_value_heads":1,"intermediate_size":16,"vocab_size":10})", "deeper.json");
   e.clear();
   try {
-    check_weights(deeper, SafeTensorsFile(p));
+    check_weights(deeper, Checkpoint(p));
   } catch (const SafetensorsError& x) {
     e = x.what();
   }
   EXPECT_NE(e.find("no tensor named 'model.layers.2.input_layernorm.weight'"), std::string::npos) << e;
+}
+
+TEST(Safetensors, ShardedCheckpointsWithAnIndex) {
+  namespace fs = std::filesystem;
+  const auto tiny = parse_config(R"({"model_type":"llama","hidden_size":8,"num_hidden_layers":2,"num_attention_heads":2,
+      "num_key_value_heads":1,"intermediate_size":16,"vocab_size":10})", "tiny.json");
+  const fs::path dir = fs::path(::testing::TempDir()) / "seedchip_st_sharded";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  // Split the weights over two shards, as HF does for large models.
+  std::vector<SafeTensorData> a, b;
+  std::string map;
+  const auto specs = expected_weights(tiny);
+  for (size_t i = 0; i < specs.size(); ++i) {
+    int64_t n = 1;
+    for (int64_t d : specs[i].shape) n *= d;
+    auto& to = i % 2 ? b : a;
+    to.push_back({specs[i].name, "F32", specs[i].shape, std::vector<uint8_t>(static_cast<size_t>(n) * 4, 0)});
+    map += (map.empty() ? "" : ",") + ("\"" + specs[i].name + "\":\"model-0000" + (i % 2 ? "2" : "1") + "-of-00002.safetensors\"");
+  }
+  write_safetensors((dir / "model-00001-of-00002.safetensors").string(), a);
+  write_safetensors((dir / "model-00002-of-00002.safetensors").string(), b);
+  const fs::path index = dir / "model.safetensors.index.json";
+  std::ofstream(index) << R"({"metadata":{},"weight_map":{)" << map << "}}";
+  Checkpoint by_dir(dir.string());
+  EXPECT_EQ(by_dir.shard_count(), 2u);
+  EXPECT_EQ(check_weights(tiny, by_dir), tiny.parameters());
+  EXPECT_EQ(check_weights(tiny, Checkpoint(index.string())), tiny.parameters());
+
+  auto err = [&](const std::string& p) {
+    try {
+      Checkpoint c(p);
+    } catch (const SafetensorsError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  // An index that puts a tensor in the wrong shard (embed_tokens is in shard 1), and a tensor in two shards.
+  std::ofstream(index) << R"({"weight_map":{"model.norm.weight":"model-00001-of-00002.safetensors",)"
+                       << R"("model.embed_tokens.weight":"model-00002-of-00002.safetensors"}})";
+  EXPECT_NE(err(index.string()).find("does not hold it"), std::string::npos) << err(index.string());
+  b.push_back(a.front());
+  write_safetensors((dir / "model-00002-of-00002.safetensors").string(), b);
+  std::ofstream(index) << R"({"weight_map":{"model.embed_tokens.weight":"model-00001-of-00002.safetensors",)"
+                       << R"("model.norm.weight":"model-00002-of-00002.safetensors"}})";
+  EXPECT_NE(err(index.string()).find("is in both"), std::string::npos) << err(index.string());
+  std::ofstream(index) << R"({"weights":{}})";
+  EXPECT_NE(err(dir.string()).find("'weight_map' is missing"), std::string::npos);
+  fs::remove(index);
+  EXPECT_NE(err(dir.string()).find("neither model.safetensors"), std::string::npos);
 }

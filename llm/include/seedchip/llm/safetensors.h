@@ -72,6 +72,27 @@ struct SafeTensorData {
 void write_safetensors(const std::string& path, const std::vector<SafeTensorData>& tensors,
                        const std::map<std::string, std::string>& metadata = {});
 
+/// A checkpoint: one safetensors file, or several shards listed by a Hugging
+/// Face `model.safetensors.index.json` ({"weight_map": {tensor: shard}}), or a
+/// directory holding either. Every tensor lives in exactly one shard.
+class Checkpoint {
+ public:
+  /// Opens `path` (a .safetensors file, an .index.json or a directory);
+  /// throws SafetensorsError naming the file.
+  explicit Checkpoint(const std::string& path);
+  const std::string& path() const { return path_; }
+  bool contains(const std::string& name) const { return where_.count(name) != 0; }
+  /// The shard holding `name`; throws naming the checkpoint and tensor.
+  const SafeTensorsFile& file_of(const std::string& name) const;
+  size_t tensor_count() const { return where_.size(); }
+  size_t shard_count() const { return shards_.size(); }
+
+ private:
+  std::string path_;
+  std::vector<std::unique_ptr<SafeTensorsFile>> shards_;
+  std::map<std::string, size_t> where_;
+};
+
 /// One weight a model needs: its Hugging Face name and shape.
 struct WeightSpec {
   std::string name;
@@ -88,6 +109,6 @@ std::vector<WeightSpec> expected_weights(const ModelConfig& c, const std::string
 /// numeric dtype; throws SafetensorsError naming the file, tensor and both
 /// shapes. Extra tensors (rotary caches, attention-mask buffers) are allowed.
 /// Returns the number of parameters checked.
-int64_t check_weights(const ModelConfig& c, const SafeTensorsFile& f);
+int64_t check_weights(const ModelConfig& c, const Checkpoint& f);
 
 }  // namespace seedchip::llm
