@@ -4,10 +4,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <bit>
 #include <cstring>
 #include <filesystem>
 #include <limits>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "seedchip/numerics/convert.h"
@@ -30,13 +30,16 @@ uint64_t get_le64(const uint8_t* p) {
   return v;
 }
 
-template <typename T>
-T load_le(const uint8_t* p) {
-  T v;
-  std::memcpy(&v, p, sizeof(T));  // hosts we build for are little-endian (checked below)
-  return v;
+// The safetensors dtypes that read_f32 converts, as seedchip dtypes.
+std::optional<DType> numeric_dtype(const std::string& d) {
+  static const std::pair<const char*, DType> kMap[] = {
+      {"F32", DType::fp32},        {"BF16", DType::bf16},       {"F16", DType::fp16},
+      {"F8_E4M3", DType::fp8e4m3}, {"F8_E5M2", DType::fp8e5m2}, {"I8", DType::int8},
+      {"U8", DType::uint8},        {"I32", DType::int32}};
+  for (const auto& [name, t] : kMap)
+    if (d == name) return t;
+  return std::nullopt;
 }
-static_assert(std::endian::native == std::endian::little, "safetensors data is little-endian");
 
 }  // namespace
 
@@ -161,22 +164,12 @@ std::vector<float> SafeTensorsFile::read_f32(const std::string& name, const std:
   if (!expect.empty() && expect != t.shape)
     throw SafetensorsError(fmt::format("{}: tensor '{}' has shape {}, the config needs {}", path_, name,
                                        shape_str(t.shape), shape_str(expect)));
+  const std::optional<DType> type = numeric_dtype(t.dtype);
+  if (!type)
+    throw SafetensorsError(fmt::format("{}: tensor '{}': dtype {} cannot be read as numbers", path_, name, t.dtype));
   const std::vector<uint8_t> raw = read_bytes(name);
-  const size_t n = static_cast<size_t>(t.elements());
-  std::vector<float> out(n);
-  const uint8_t* p = raw.data();
-  const std::string& d = t.dtype;
-  for (size_t i = 0; i < n; ++i) {
-    if (d == "F32") out[i] = load_le<float>(p + 4 * i);
-    else if (d == "BF16") out[i] = num::bf16_to_fp32(load_le<uint16_t>(p + 2 * i));
-    else if (d == "F16") out[i] = num::fp16_to_fp32(load_le<uint16_t>(p + 2 * i));
-    else if (d == "F8_E4M3") out[i] = num::e4m3_to_fp32(p[i]);
-    else if (d == "F8_E5M2") out[i] = num::e5m2_to_fp32(p[i]);
-    else if (d == "I8") out[i] = static_cast<float>(static_cast<int8_t>(p[i]));
-    else if (d == "U8") out[i] = static_cast<float>(p[i]);
-    else if (d == "I32") out[i] = static_cast<float>(load_le<int32_t>(p + 4 * i));
-    else throw SafetensorsError(fmt::format("{}: tensor '{}': dtype {} cannot be read as numbers", path_, name, d));
-  }
+  std::vector<float> out(static_cast<size_t>(t.elements()));
+  for (size_t i = 0; i < out.size(); ++i) out[i] = num::load_f32(*type, raw.data(), static_cast<int64_t>(i));
   return out;
 }
 
@@ -307,8 +300,8 @@ int64_t check_weights(const ModelConfig& c, const Checkpoint& f) {
     if (t.shape != s.shape)
       throw SafetensorsError(fmt::format("{}: tensor '{}' has shape {}, the config ({}) needs {}", f.file_of(s.name).path(), s.name,
                                          shape_str(t.shape), c.name, shape_str(s.shape)));
-    static const char* kNumeric[] = {"F32", "F16", "BF16", "F8_E4M3", "F8_E5M2", "I8", "U8"};
-    if (std::none_of(std::begin(kNumeric), std::end(kNumeric), [&](const char* d) { return t.dtype == d; }))
+    const std::optional<DType> wt = numeric_dtype(t.dtype);
+    if (!wt || *wt == DType::int32)  // int32 is readable but never a weight
       throw SafetensorsError(fmt::format("{}: tensor '{}' has dtype {}, not a weight type", f.file_of(s.name).path(), s.name, t.dtype));
     params += t.elements();
   }
