@@ -150,6 +150,24 @@ void row_kernel(Lowering& L, const ir::Node& n, const RowIo& io, const RowBody& 
   });
 }
 
+// Row statistics and normalised rows in fp32: mean, 1 / sqrt(variance + eps)
+// (population variance) and (x - mean) / sqrt(variance + eps).
+struct NormRows {
+  View mean, rstd, xn;
+};
+NormRows normalize_rows(Code& c, RowBufs& B, const View& x, double eps) {
+  View mean = B.col(DType::fp32), var = B.col(DType::fp32), xc = B.mat(DType::fp32);
+  c.red(Op::v_rsum, mean, x);
+  c.opi(Op::v_mul, mean, mean, 1.0 / static_cast<double>(B.R));
+  c.op(Op::v_sub, xc, x, bcol(mean, B.R));
+  c.red(Op::v_rsumsq, var, xc);
+  c.opi(Op::v_mul, var, var, 1.0 / static_cast<double>(B.R));
+  c.opi(Op::v_add, var, var, eps);
+  c.op(Op::v_rsqrt, var, var);
+  c.op(Op::v_mul, xc, xc, bcol(var, B.R));
+  return {mean, var, xc};
+}
+
 int norm_axis(Lowering& L, const ir::Node& n, int64_t a, size_t rank) {
   const int64_t r = static_cast<int64_t>(rank);
   if (a < -r || a >= std::max<int64_t>(r, 1)) L.fail(n, fmt::format("axis {} out of range for rank {}", a, rank));
@@ -377,15 +395,7 @@ bool lower_reduce(Lowering& L, const ir::Node& n) {
         io.out_rows.push_back(false);
       }
     row_kernel(L, n, io, [&](Code& c, RowBufs& B, const View& x, const auto& ex, const auto& outs) {
-      View mean = B.col(DType::fp32), var = B.col(DType::fp32), xc = B.mat(DType::fp32);
-      c.red(Op::v_rsum, mean, x);
-      c.opi(Op::v_mul, mean, mean, 1.0 / static_cast<double>(B.R));
-      c.op(Op::v_sub, xc, x, bcol(mean, B.R));
-      c.red(Op::v_rsumsq, var, xc);
-      c.opi(Op::v_mul, var, var, 1.0 / static_cast<double>(B.R));
-      c.opi(Op::v_add, var, var, eps);
-      c.op(Op::v_rsqrt, var, var);
-      c.op(Op::v_mul, xc, xc, bcol(var, B.R));
+      const auto [mean, rstd, xc] = normalize_rows(c, B, x, eps);
       if (has_bias) {
         c.op(Op::v_mul, xc, xc, ex[0]);
         c.op(Op::v_add, outs[0], xc, ex[1]);
@@ -394,7 +404,7 @@ bool lower_reduce(Lowering& L, const ir::Node& n) {
       }
       size_t k = 1;
       if (n.outputs.size() > 1 && n.outputs[1] >= 0) c.op(Op::v_copy, outs[k++], mean);
-      if (n.outputs.size() > 2 && n.outputs[2] >= 0) c.op(Op::v_copy, outs[k++], var);
+      if (n.outputs.size() > 2 && n.outputs[2] >= 0) c.op(Op::v_copy, outs[k++], rstd);
     });
     return true;
   }
@@ -418,15 +428,7 @@ bool lower_reduce(Lowering& L, const ir::Node& n) {
     io.outs = {View::dense(Space::hbm, L.hbm(ov).addr, L.dt(ov), {N, C, R})};
     io.out_rows = {true};
     row_kernel(L, n, io, [&](Code& c, RowBufs& B, const View& x, const auto& ex, const auto& outs) {
-      View mean = B.col(DType::fp32), var = B.col(DType::fp32), xc = B.mat(DType::fp32);
-      c.red(Op::v_rsum, mean, x);
-      c.opi(Op::v_mul, mean, mean, 1.0 / static_cast<double>(B.R));
-      c.op(Op::v_sub, xc, x, bcol(mean, B.R));
-      c.red(Op::v_rsumsq, var, xc);
-      c.opi(Op::v_mul, var, var, 1.0 / static_cast<double>(B.R));
-      c.opi(Op::v_add, var, var, eps);
-      c.op(Op::v_rsqrt, var, var);
-      c.op(Op::v_mul, xc, xc, bcol(var, B.R));
+      const View xc = normalize_rows(c, B, x, eps).xn;
       c.op(Op::v_mul, xc, xc, ex[0]);
       c.op(Op::v_add, outs[0], xc, ex[1]);
     });
