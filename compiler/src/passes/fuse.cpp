@@ -187,6 +187,14 @@ ir::Graph fuse(ir::Graph g) {
       const int out = p.outputs[0];
       const int ci = u.user[out];
       ir::Node& c = g.nodes[ci];
+      // `f` (built from p) takes c's place and output; p goes.
+      auto replace_pair = [&](ir::Node f) {
+        f.outputs = {c.outputs[0]};
+        f.name = p.name + "+" + c.name;
+        g.nodes[ci] = std::move(f);
+        g.nodes.erase(g.nodes.begin() + static_cast<long>(i));
+        changed = true;
+      };
       // Conv + BatchNormalization -> Conv
       if (p.op == "Conv" && c.op == "BatchNormalization" && c.inputs[0] == out && c.outputs.size() == 1 &&
           c.attr_int("training_mode", 0) == 0 &&
@@ -211,11 +219,7 @@ ir::Graph fuse(ir::Graph g) {
         ir::Value bv{p.name + ".bn_bias", W.type, {Co}, std::make_shared<const ir::HostTensor>(std::move(nb))};
         ir::Node f = p;
         f.inputs = {p.inputs[0], g.add_value(std::move(wv)), g.add_value(std::move(bv))};
-        f.outputs = {c.outputs[0]};
-        f.name = p.name + "+" + c.name;
-        g.nodes[ci] = std::move(f);
-        g.nodes.erase(g.nodes.begin() + static_cast<long>(i));
-        changed = true;
+        replace_pair(std::move(f));
         break;
       }
       // MatMul + Add(bias) -> FusedMatMul
@@ -227,22 +231,14 @@ ir::Graph fuse(ir::Graph g) {
         f.op = "FusedMatMul";
         f.domain = "seedchip";
         f.inputs = {p.inputs[0], p.inputs[1], other};
-        f.outputs = {c.outputs[0]};
-        f.name = p.name + "+" + c.name;
-        g.nodes[ci] = std::move(f);
-        g.nodes.erase(g.nodes.begin() + static_cast<long>(i));
-        changed = true;
+        replace_pair(std::move(f));
         break;
       }
       // producer + Relu -> activation attribute
       if ((p.op == "Gemm" || p.op == "FusedMatMul" || p.op == "Conv") && c.op == "Relu" && !p.has_attr("activation")) {
         ir::Node f = p;
         f.attrs["activation"] = std::string("Relu");
-        f.outputs = {c.outputs[0]};
-        f.name = p.name + "+" + c.name;
-        g.nodes[ci] = std::move(f);
-        g.nodes.erase(g.nodes.begin() + static_cast<long>(i));
-        changed = true;
+        replace_pair(std::move(f));
         break;
       }
     }
