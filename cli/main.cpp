@@ -12,6 +12,7 @@
 
 #include "demo.h"
 #include "bench.h"
+#include "llm_cmd.h"
 #include "model_cmds.h"
 #include "seedchip/arch/chip.h"
 #include "seedchip/compiler/compiler.h"
@@ -156,22 +157,22 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--model", bench_models, "ONNX models to compile and time (wall time reported)")->take_last();
   bench_cmd->add_option("--sizes", bench_sizes, "GEMM sizes (default 128 ... 16384)");
 
-  auto* llm_cmd = app.add_subcommand("llm", "Time LLM inference (prefill + decode) on the chip (docs/llm.md)");
-  std::string llm_model, llm_chip = "seedchip-v1";
-  llm::LlmOptions llm_opt;
-  bool llm_json = false;
-  llm_cmd->add_option("--model", llm_model, "Built-in model name or config.json")->required();
-  llm_cmd->add_option("--chip", llm_chip, "Chip name or YAML file")->capture_default_str();
-  llm_cmd->add_option("--chips", llm_opt.chips, "Chips (tensor parallel; only 1 so far)")->capture_default_str();
-  llm_cmd->add_option("--batch", llm_opt.batch, "Sequences per batch")->capture_default_str();
-  llm_cmd->add_option("--prompt-len", llm_opt.prompt, "Prompt tokens")->capture_default_str();
-  llm_cmd->add_option("--gen-len", llm_opt.generate, "Generated tokens")->capture_default_str();
-  llm_cmd->add_option("--precision", llm_opt.precision, "bf16, fp8, int8 or w8a16")->capture_default_str();
-  llm_cmd->add_flag("--json", llm_json, "Print one JSON object");
-  std::string llm_dump, llm_weights;
-  llm_cmd->add_option("--weights", llm_weights,
-                      "safetensors file, shard index (.index.json) or directory to check against the config (names, shapes, dtypes; generation from it is not wired yet)");
-  llm_cmd->add_option("--dump-layer", llm_dump, "Write the decode-step layer as IR text to this file (seedchip compile/run take it)");
+  auto* llm_cmd = app.add_subcommand("llm", "LLM inference on the chip: timing, and generation from safetensors weights (docs/llm.md)");
+  cli::LlmArgs la;
+  llm_cmd->add_option("--model", la.model, "Built-in model name or config.json")->required();
+  llm_cmd->add_option("--chip", la.chip, "Chip name or YAML file")->capture_default_str();
+  llm_cmd->add_option("--chips", la.opt.chips, "Chips (tensor parallel)")->capture_default_str();
+  llm_cmd->add_option("--batch", la.opt.batch, "Sequences per batch (timing)")->capture_default_str();
+  llm_cmd->add_option("--prompt-len", la.opt.prompt, "Prompt tokens (timing)")->capture_default_str();
+  llm_cmd->add_option("--gen-len", la.opt.generate, "Generated tokens (timing)")->capture_default_str();
+  llm_cmd->add_option("--precision", la.opt.precision, "fp32, bf16, fp8, int8 or w8a16")->capture_default_str();
+  llm_cmd->add_option("--mode", la.mode, "timing, functional (generate on the functional simulator) or both")->capture_default_str();
+  llm_cmd->add_option("--prompt-ids", la.prompt_ids, "Prompt token ids, comma- or space-separated (functional)");
+  llm_cmd->add_option("--generate", la.generate, "Tokens to generate greedily (functional)")->capture_default_str();
+  llm_cmd->add_flag("--json", la.json, "Print one JSON object");
+  llm_cmd->add_option("--weights", la.weights,
+                      "safetensors file, shard index (.index.json) or directory: checked against the config, and generated from in functional mode");
+  llm_cmd->add_option("--dump-layer", la.dump_layer, "Write the decode-step layer as IR text to this file (seedchip compile/run take it)");
 
   CLI11_PARSE(app, argc, argv);
 
@@ -219,32 +220,7 @@ int main(int argc, char** argv) {
     } else if (run_cmd->parsed()) {
       return cli::cmd_run(run_in, margs, run_inputs, run_outdir);
     } else if (llm_cmd->parsed()) {
-      const auto cfg = llm::find_model(llm_model);
-      const auto chip = arch::find_chip(llm_chip);
-      if (!llm_weights.empty()) {
-        const llm::Checkpoint wf(llm_weights);
-        const int64_t n = llm::check_weights(cfg, wf);
-        fmt::print(stderr, "{}: {} tensors in {} file(s), {} parameters match {}\n", llm_weights, wf.tensor_count(),
-                   wf.shard_count(), n, cfg.name);
-      }
-      if (!llm_dump.empty()) {
-        std::ofstream f(llm_dump);
-        f << ir::print(llm::layer_graph(cfg, llm_opt.batch, 1, llm_opt.prompt + llm_opt.generate / 2,
-                                        llm_opt.precision == "bf16" ? ir::ElemType::bf16 : ir::ElemType::f8e4m3), true);
-        if (!f) throw std::runtime_error(fmt::format("{}: cannot write", llm_dump));
-      }
-      const auto r = llm::run_llm(cfg, chip, llm_opt);
-      if (llm_json) {
-        fmt::print("{}\n", r.json().dump(2));
-      } else {
-        fmt::print("{} on {} ({}, batch {}, prompt {}, generate {}):\n", cfg.name, chip.name, llm_opt.precision,
-                   llm_opt.batch, llm_opt.prompt, llm_opt.generate);
-        fmt::print("  time to first token   {:.3f} ms\n  time per output token {:.3f} ms\n", r.ttft_s * 1e3, r.tpot_s * 1e3);
-        fmt::print("  output tokens/s       {:.1f}\n  HBM bandwidth use     {:.1f}%\n  model FLOP use        {:.1f}%\n",
-                   r.output_tokens_per_s, 100 * r.hbm_bw_utilization, 100 * r.mfu);
-        fmt::print("  energy per token      {:.3f} J\n  weights {:.1f} GB, KV cache {:.2f} GB, largest batch {}\n",
-                   r.energy_per_token_j, r.weight_bytes / 1e9, r.kv_cache_bytes / 1e9, r.max_batch);
-      }
+      return cli::cmd_llm(la);
     } else if (bench_cmd->parsed()) {
       return cli::cmd_bench(bench_which, bench_chip, bench_models, bench_sizes);
     } else if (opt_cmd->parsed()) {

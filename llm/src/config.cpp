@@ -78,6 +78,11 @@ ModelConfig parse_config(const std::string& text, const std::string& src) {
   c.gated_mlp = !gpt2;
   c.qkv_bias = gpt2 || c.family == "qwen2";
   c.norm_eps = j.value(gpt2 ? "layer_norm_epsilon" : "rms_norm_eps", 1e-5);
+  if (j.contains("rope_theta")) {
+    if (!j.at("rope_theta").is_number() || j.at("rope_theta").get<double>() <= 1)
+      throw ConfigError(fmt::format("{}: field 'rope_theta' must be a number > 1, got {}", src, j.at("rope_theta").dump()));
+    c.rope_theta = j.at("rope_theta").get<double>();
+  }
   c.tied_embeddings = j.value("tie_word_embeddings", gpt2);
   c.experts = get_int(j, src, {"num_local_experts"}, false, 0);
   c.experts_per_token = get_int(j, src, {"num_experts_per_tok"}, c.experts > 0, 0);

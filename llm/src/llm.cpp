@@ -170,6 +170,13 @@ Timed time_graph(const ir::Graph& g, const arch::Chip& chip) {
 
 }  // namespace
 
+ir::ElemType weight_type(const std::string& precision) {
+  if (precision == "fp32") return ir::ElemType::f32;
+  if (precision == "bf16") return ir::ElemType::bf16;
+  if (precision == "fp8" || precision == "int8" || precision == "w8a16") return ir::ElemType::f8e4m3;
+  throw std::runtime_error(fmt::format("--precision '{}': expected fp32, bf16, fp8, int8 or w8a16", precision));
+}
+
 ir::Graph layer_graph(const ModelConfig& c, int64_t batch, int64_t tokens, int64_t context, ir::ElemType wt) {
   LayerText lt(c, batch, tokens, context, std::string(ir::elem_name(wt)));
   return ir::parse(hoist_consts(lt.build()), c.name + " layer");
@@ -194,11 +201,8 @@ LlmResult run_llm(const ModelConfig& c, const arch::Chip& chip, const LlmOptions
   if (o.chips != 1) throw std::runtime_error("--chips: tensor parallelism is not modelled yet (use --chips 1)");
   if (o.batch < 1 || o.prompt < 1 || o.generate < 1)
     throw std::runtime_error("--batch, --prompt-len and --gen-len must be positive");
-  ir::ElemType wt;
-  double wbytes;
-  if (o.precision == "bf16") wt = ir::ElemType::bf16, wbytes = 2;
-  else if (o.precision == "fp8" || o.precision == "int8" || o.precision == "w8a16") wt = ir::ElemType::f8e4m3, wbytes = 1;
-  else throw std::runtime_error(fmt::format("--precision '{}': expected bf16, fp8, int8 or w8a16", o.precision));
+  const ir::ElemType wt = weight_type(o.precision);
+  const double wbytes = ir::elem_size(wt);
   LlmResult r;
   r.weight_bytes = static_cast<int64_t>(static_cast<double>(c.parameters()) * wbytes);
   const int64_t ctx = o.prompt + o.generate;

@@ -16,6 +16,7 @@ struct ModelConfig {
   int64_t hidden = 0, layers = 0, heads = 0, kv_heads = 0, head_dim = 0, intermediate = 0, vocab = 0;
   int64_t max_positions = 0;
   double norm_eps = 1e-5;
+  double rope_theta = 10000;  ///< RoPE base (Llama 3: 500000)
   bool rms_norm = true;      ///< RMSNorm (Llama family) or LayerNorm (GPT-2)
   bool gated_mlp = true;     ///< SwiGLU (gate, up, down) or plain (up, down)
   std::string activation;    ///< "silu", "gelu", "gelu_new"

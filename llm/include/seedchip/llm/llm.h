@@ -29,6 +29,10 @@ struct LlmResult {
   nlohmann::json json() const;
 };
 
+/// Weight element type of a --precision name (fp32, bf16; fp8, int8 and
+/// w8a16 store one byte per weight); throws naming the flag otherwise.
+ir::ElemType weight_type(const std::string& precision);
+
 /// IR of one decoder layer over `tokens` new tokens per sequence attending to
 /// `context` positions (prefill: tokens = context = prompt; decode: tokens = 1).
 /// Weights and the KV cache are graph inputs: the timing model needs their

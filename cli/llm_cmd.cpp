@@ -1,0 +1,124 @@
+// seedchip — `seedchip llm` (docs/llm.md).
+#include "llm_cmd.h"
+
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
+
+#include "seedchip/arch/chip.h"
+#include "seedchip/ir/graph.h"
+#include "seedchip/llm/generate.h"
+#include "seedchip/llm/safetensors.h"
+
+namespace seedchip::cli {
+
+namespace {
+
+std::vector<int64_t> parse_ids(const std::string& s) {
+  std::vector<int64_t> ids;
+  std::string tok;
+  std::stringstream ss(s);
+  while (ss >> tok) {
+    std::stringstream parts(tok);
+    std::string p;
+    while (std::getline(parts, p, ',')) {
+      if (p.empty()) continue;
+      size_t used = 0;
+      int64_t v = -1;
+      try {
+        v = std::stoll(p, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used != p.size() || v < 0)
+        throw std::runtime_error(fmt::format("--prompt-ids: '{}' is not a non-negative integer token id", p));
+      ids.push_back(v);
+    }
+  }
+  if (ids.empty()) throw std::runtime_error("--prompt-ids: no token ids given");
+  return ids;
+}
+
+}  // namespace
+
+int cmd_llm(LlmArgs a) {
+  if (a.mode != "timing" && a.mode != "functional" && a.mode != "both")
+    throw std::runtime_error(fmt::format("--mode '{}': expected timing, functional or both", a.mode));
+  const auto cfg = llm::find_model(a.model);
+  const auto chip = arch::find_chip(a.chip);
+  std::optional<llm::Checkpoint> ckpt;
+  if (!a.weights.empty()) {
+    ckpt.emplace(a.weights);
+    const int64_t n = llm::check_weights(cfg, *ckpt);
+    fmt::print(stderr, "{}: {} tensors in {} file(s), {} parameters match {}\n", a.weights, ckpt->tensor_count(),
+               ckpt->shard_count(), n, cfg.name);
+  }
+  nlohmann::json out = nlohmann::json::object();
+  const bool functional = a.mode != "timing";
+  if (functional) {
+    if (!ckpt) throw std::runtime_error("--mode " + a.mode + " needs --weights (the checkpoint to generate with)");
+    if (a.prompt_ids.empty()) throw std::runtime_error("--mode " + a.mode + " needs --prompt-ids");
+    llm::GenerateOptions g;
+    g.prompt = parse_ids(a.prompt_ids);
+    g.generate = a.generate;
+    g.precision = a.opt.precision;
+    const auto r = llm::generate(cfg, *ckpt, chip, g);
+    out["generated_ids"] = r.ids;
+    out["prompt_ids"] = g.prompt;
+    out["functional_steps"] = r.steps;
+    out["functional_instructions"] = r.instructions;
+    out["tied_steps"] = r.tied_steps;
+    if (g.precision == "fp8" || g.precision == "int8") {
+      // top-1 agreement: the quantised model's prediction at each position of the fp32 run's sequence
+      llm::GenerateOptions f = g;
+      f.precision = "fp32";
+      const auto ref = llm::generate(cfg, *ckpt, chip, f);
+      std::vector<int64_t> seq = g.prompt;
+      seq.insert(seq.end(), ref.ids.begin(), ref.ids.end());
+      const auto top = llm::teacher_forced_top1(cfg, *ckpt, chip, g.precision, seq, g.generate);
+      int64_t agree = 0;
+      for (size_t i = 0; i < top.size(); ++i) agree += top[i] == ref.ids[i];
+      out["fp32_generated_ids"] = ref.ids;
+      out["top1_agreement"] = static_cast<double>(agree) / static_cast<double>(top.size());
+    }
+    // the timing run below describes the same job
+    a.opt.prompt = static_cast<int64_t>(g.prompt.size());
+    a.opt.generate = g.generate;
+  }
+  if (!a.dump_layer.empty()) {
+    std::ofstream f(a.dump_layer);
+    f << ir::print(llm::layer_graph(cfg, a.opt.batch, 1, a.opt.prompt + a.opt.generate / 2, llm::weight_type(a.opt.precision)),
+                   true);
+    if (!f) throw std::runtime_error(fmt::format("{}: cannot write", a.dump_layer));
+  }
+  if (a.mode != "functional") {
+    const auto r = llm::run_llm(cfg, chip, a.opt);
+    out.update(r.json());
+    if (!a.json) {
+      fmt::print("{} on {}{} ({}, batch {}, prompt {}, generate {}):\n", cfg.name, a.opt.chips > 1 ? fmt::format("{} x ", a.opt.chips) : "",
+                 chip.name, a.opt.precision, a.opt.batch, a.opt.prompt, a.opt.generate);
+      fmt::print("  time to first token   {:.3f} ms\n  time per output token {:.3f} ms\n", r.ttft_s * 1e3, r.tpot_s * 1e3);
+      fmt::print("  output tokens/s       {:.1f}\n  HBM bandwidth use     {:.1f}%\n  model FLOP use        {:.1f}%\n",
+                 r.output_tokens_per_s, 100 * r.hbm_bw_utilization, 100 * r.mfu);
+      fmt::print("  energy per token      {:.3f} J\n  weights {:.1f} GB, KV cache {:.2f} GB, largest batch {}\n",
+                 r.energy_per_token_j, r.weight_bytes / 1e9, r.kv_cache_bytes / 1e9, r.max_batch);
+    }
+  }
+  if (a.json) {
+    fmt::print("{}\n", out.dump(2));
+  } else if (functional) {
+    fmt::print("generated ids ({}, {} steps on the functional simulator): {}\n", a.opt.precision,
+               out["functional_steps"].get<int64_t>(), fmt::join(out["generated_ids"].get<std::vector<int64_t>>(), " "));
+    if (!out["tied_steps"].empty())
+      fmt::print("steps where the two largest logits tied (lower id taken): {}\n",
+                 fmt::join(out["tied_steps"].get<std::vector<int64_t>>(), " "));
+    if (out.contains("top1_agreement"))
+      fmt::print("top-1 agreement with the fp32 run: {:.1f}%\n", 100 * out["top1_agreement"].get<double>());
+  }
+  return 0;
+}
+
+}  // namespace seedchip::cli

@@ -1,0 +1,22 @@
+// seedchip — `seedchip llm`: LLM timing, functional generation, validation.
+#pragma once
+
+#include <string>
+
+#include "seedchip/llm/llm.h"
+
+namespace seedchip::cli {
+
+/// Arguments of `seedchip llm`.
+struct LlmArgs {
+  std::string model, chip = "seedchip-v1", weights, dump_layer;
+  std::string mode = "timing";  ///< timing, functional or both
+  std::string prompt_ids;       ///< comma- or space-separated token ids
+  int64_t generate = 32;        ///< tokens to generate functionally
+  bool json = false;
+  llm::LlmOptions opt;
+};
+
+int cmd_llm(LlmArgs a);
+
+}  // namespace seedchip::cli

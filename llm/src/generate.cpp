@@ -1,0 +1,391 @@
+// seedchip — functional generation: step graphs with real weights, run on
+// the functional simulator (docs/llm.md "Functional generation").
+#include "seedchip/llm/generate.h"
+
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "seedchip/compiler/compiler.h"
+#include "seedchip/runtime/model.h"
+
+namespace seedchip::llm {
+
+namespace {
+
+using ir::ElemType;
+using ir::HostTensor;
+using Shape = std::vector<int64_t>;
+
+// Appends values and nodes to a graph; each node gets a fresh output value.
+class Builder {
+ public:
+  explicit Builder(std::string name) { g.name = std::move(name); }
+
+  int input(const std::string& name, ElemType t, Shape s) {
+    const int v = g.add_value({name, t, std::move(s), nullptr});
+    g.inputs.push_back(v);
+    return v;
+  }
+  int constant(const std::string& name, HostTensor t) {
+    ElemType type = t.type;
+    Shape s = t.shape;
+    return g.add_value({name, type, std::move(s), std::make_shared<const HostTensor>(std::move(t))});
+  }
+  // A constant that refers to weights shared by every step graph.
+  int weight(const std::string& name, const HostTensor& t) {
+    auto it = shared_.find(&t);
+    if (it != shared_.end()) return it->second;
+    // The tensor outlives the graph (ModelWeights); aliasing avoids a copy per step.
+    const int v = g.add_value({name, t.type, t.shape, std::shared_ptr<const HostTensor>(std::shared_ptr<void>(), &t)});
+    shared_[&t] = v;
+    return v;
+  }
+  int ints(const Shape& v) {
+    HostTensor t(ElemType::i64, {static_cast<int64_t>(v.size())});
+    for (size_t i = 0; i < v.size(); ++i) t.set_int(static_cast<int64_t>(i), v[i]);
+    return constant(fmt::format("c{}", counter_++), std::move(t));
+  }
+  int scalar(ElemType type, double x) {
+    HostTensor t(type, {});
+    t.set(0, x);
+    return constant(fmt::format("c{}", counter_++), std::move(t));
+  }
+  std::vector<int> node_n(const std::string& op, std::vector<int> in, const std::vector<std::pair<ElemType, Shape>>& outs,
+                          std::map<std::string, ir::Attr> attrs = {}, int opset = 13) {
+    ir::Node n;
+    n.name = fmt::format("{}_{}", op, counter_++);
+    n.op = op;
+    n.opset = opset;
+    n.inputs = std::move(in);
+    n.attrs = std::move(attrs);
+    for (const auto& [t, s] : outs) n.outputs.push_back(g.add_value({n.name + fmt::format(":{}", n.outputs.size()), t, s, nullptr}));
+    g.nodes.push_back(n);
+    return g.nodes.back().outputs;
+  }
+  int node(const std::string& op, std::vector<int> in, ElemType t, Shape s, std::map<std::string, ir::Attr> attrs = {},
+           int opset = 13) {
+    return node_n(op, std::move(in), {{t, std::move(s)}}, std::move(attrs), opset)[0];
+  }
+  const Shape& shape(int v) const { return g.values[v].shape; }
+  ElemType type(int v) const { return g.values[v].type; }
+
+  // Elementwise op with the left operand's type and the broadcast shape.
+  int ew(const std::string& op, int a, int b) {
+    const Shape &sa = shape(a), &sb = shape(b);
+    Shape s(std::max(sa.size(), sb.size()), 1);
+    for (size_t i = 0; i < s.size(); ++i) {
+      const int64_t da = i + sa.size() >= s.size() ? sa[i + sa.size() - s.size()] : 1;
+      const int64_t db = i + sb.size() >= s.size() ? sb[i + sb.size() - s.size()] : 1;
+      s[i] = std::max(da, db);
+    }
+    return node(op, {a, b}, type(a), s);
+  }
+  int unary(const std::string& op, int a) { return node(op, {a}, type(a), shape(a)); }
+  int cast(int a, ElemType t) {
+    if (type(a) == t) return a;
+    return node("Cast", {a}, t, shape(a), {{"to", int64_t{t == ElemType::bf16 ? 16 : 1}}});
+  }
+  int reshape(int a, Shape s) { return node("Reshape", {a, ints(s)}, type(a), s, {}, 14); }
+  int transpose(int a, const Shape& perm) {
+    Shape s;
+    for (auto p : perm) s.push_back(shape(a)[static_cast<size_t>(p)]);
+    return node("Transpose", {a}, type(a), s, {{"perm", perm}});
+  }
+  int matmul(int a, int b) {
+    Shape s = shape(a);
+    s.back() = shape(b).back();
+    return node("MatMul", {a, b}, type(a), s);
+  }
+
+  ir::Graph g;
+
+ private:
+  int counter_ = 0;
+  std::map<const HostTensor*, int> shared_;
+};
+
+void require_llama_family(const ModelConfig& c) {
+  if (c.family != "llama" && c.family != "mistral" && c.family != "qwen2")
+    throw std::runtime_error(fmt::format(
+        "{}: functional generation supports the llama, mistral and qwen2 families (model_type '{}' is timing-only so far)",
+        c.name, c.family));
+}
+
+HostTensor to_tensor(const std::vector<float>& v, Shape s, ElemType t, bool transpose2d) {
+  HostTensor out(t, s);
+  if (transpose2d) {
+    const int64_t r = s[0], cols = s[1];
+    out.shape = {cols, r};
+    for (int64_t i = 0; i < r; ++i)
+      for (int64_t j = 0; j < cols; ++j) out.set(j * r + i, v[static_cast<size_t>(i * cols + j)]);
+  } else {
+    for (size_t i = 0; i < v.size(); ++i) out.set(static_cast<int64_t>(i), v[i]);
+  }
+  return out;
+}
+
+// First maximum of a row (as torch.argmax); `tie` is set when another entry equals it.
+int64_t argmax_row(const HostTensor& t, int64_t row, bool* tie = nullptr) {
+  const int64_t n = t.shape.back();
+  int64_t best = 0;
+  double bv = t.get(row * n);
+  bool tied = false;
+  for (int64_t i = 1; i < n; ++i) {
+    const double x = t.get(row * n + i);
+    if (x > bv) bv = x, best = i, tied = false;
+    else if (x == bv) tied = true;
+  }
+  if (tie) *tie = tied;
+  return best;
+}
+
+struct StepRunner {
+  const ModelConfig& c;
+  const ModelWeights& w;
+  const arch::Chip& chip;
+  compiler::Precision precision;
+  uint64_t instructions = 0;
+  int64_t steps = 0;
+
+  // Runs one step; returns the outputs (logits, then present K/V per layer).
+  std::vector<HostTensor> run(const std::vector<int64_t>& ids, int64_t past, const std::vector<HostTensor>& kv,
+                              bool all_logits) {
+    const int64_t T = static_cast<int64_t>(ids.size());
+    const ir::Graph g = step_graph(c, w, past, T, all_logits);
+    std::vector<HostTensor> in;
+    HostTensor idt(ElemType::i64, {T});
+    for (int64_t i = 0; i < T; ++i) {
+      if (ids[static_cast<size_t>(i)] < 0 || ids[static_cast<size_t>(i)] >= c.vocab)
+        throw std::runtime_error(fmt::format("token id {} is outside the vocabulary [0, {})", ids[static_cast<size_t>(i)], c.vocab));
+      idt.set_int(i, ids[static_cast<size_t>(i)]);
+    }
+    in.push_back(std::move(idt));
+    auto [cs, sn] = rope_tables(c, past, T, w.type);
+    in.push_back(std::move(cs));
+    in.push_back(std::move(sn));
+    if (T > 1) {
+      HostTensor mask(ElemType::f32, {T, past + T});
+      for (int64_t i = 0; i < T; ++i)
+        for (int64_t j = 0; j < past + T; ++j)
+          if (j > past + i) mask.set(i * (past + T) + j, std::numeric_limits<float>::lowest());
+      in.push_back(std::move(mask));
+    }
+    if (past > 0) in.insert(in.end(), kv.begin(), kv.end());
+    compiler::CompileOptions o;
+    o.precision = precision;
+    if (precision == compiler::Precision::fp8 || precision == compiler::Precision::int8) {
+      o.calibration = {in};  // dynamic quantisation: scales from this step's own activations
+      o.runner = [this](const compiler::CompiledModel& m, const std::vector<HostTensor>& x) {
+        return runtime::run_model(m, chip, x);
+      };
+    }
+    const auto m = compiler::compile(g, chip, o);
+    sim::RunStats st;
+    auto out = runtime::run_model(m, chip, in, &st);
+    instructions += st.total();
+    ++steps;
+    return out;
+  }
+};
+
+compiler::Precision graph_precision(const std::string& p, ElemType& type) {
+  type = p == "bf16" ? ElemType::bf16 : ElemType::f32;
+  if (p == "fp32" || p == "bf16") return compiler::Precision::fp32;  // a bf16 graph computes in bf16 as written
+  if (p == "fp8") return compiler::Precision::fp8;
+  if (p == "int8") return compiler::Precision::int8;
+  throw std::runtime_error(fmt::format("--precision '{}': functional generation runs fp32, bf16, fp8 or int8", p));
+}
+
+}  // namespace
+
+ModelWeights load_weights(const ModelConfig& c, const Checkpoint& ck, ElemType type) {
+  require_llama_family(c);
+  check_weights(c, ck);
+  ModelWeights w;
+  w.type = type;
+  auto read = [&](const std::string& name, bool transpose) {
+    const auto& f = ck.file_of(name);
+    const auto& info = f.info(name);
+    return to_tensor(f.read_f32(name), info.shape, type, transpose);
+  };
+  w.embed = read("model.embed_tokens.weight", false);
+  w.final_norm = read("model.norm.weight", false);
+  w.lm_head = ck.contains("lm_head.weight") && !c.tied_embeddings ? read("lm_head.weight", true)
+                                                                  : read("model.embed_tokens.weight", true);
+  for (int64_t l = 0; l < c.layers; ++l) {
+    const std::string p = fmt::format("model.layers.{}.", l);
+    ModelWeights::Layer L;
+    L.ln1 = read(p + "input_layernorm.weight", false);
+    L.ln2 = read(p + "post_attention_layernorm.weight", false);
+    L.wq = read(p + "self_attn.q_proj.weight", true);
+    L.wk = read(p + "self_attn.k_proj.weight", true);
+    L.wv = read(p + "self_attn.v_proj.weight", true);
+    L.wo = read(p + "self_attn.o_proj.weight", true);
+    if (c.qkv_bias) {
+      L.bq = read(p + "self_attn.q_proj.bias", false);
+      L.bk = read(p + "self_attn.k_proj.bias", false);
+      L.bv = read(p + "self_attn.v_proj.bias", false);
+    }
+    L.wgate = read(p + "mlp.gate_proj.weight", true);
+    L.wup = read(p + "mlp.up_proj.weight", true);
+    L.wdown = read(p + "mlp.down_proj.weight", true);
+    w.layers.push_back(std::move(L));
+  }
+  return w;
+}
+
+std::pair<HostTensor, HostTensor> rope_tables(const ModelConfig& c, int64_t past, int64_t tokens, ElemType type) {
+  const int64_t hd = c.head_dim, half = hd / 2;
+  HostTensor cs(type, {tokens, 1, hd}), sn(type, {tokens, 1, hd});
+  std::vector<float> inv(static_cast<size_t>(half));
+  for (int64_t i = 0; i < half; ++i)
+    inv[static_cast<size_t>(i)] =
+        1.0f / std::pow(static_cast<float>(c.rope_theta), static_cast<float>(2 * i) / static_cast<float>(hd));
+  for (int64_t t = 0; t < tokens; ++t)
+    for (int64_t i = 0; i < hd; ++i) {
+      const float f = static_cast<float>(past + t) * inv[static_cast<size_t>(i % half)];
+      cs.set(t * hd + i, std::cos(f));
+      sn.set(t * hd + i, std::sin(f));
+    }
+  return {cs, sn};
+}
+
+ir::Graph step_graph(const ModelConfig& c, const ModelWeights& w, int64_t past, int64_t T, bool all_logits) {
+  require_llama_family(c);
+  const ElemType dt = w.type;
+  const bool low = dt != ElemType::f32;
+  const int64_t H = c.hidden, hd = c.head_dim, nh = c.heads, kv = c.kv_heads, g = nh / kv, S = past + T;
+  Builder b(fmt::format("{} step past={} tokens={}", c.name, past, T));
+  const int ids = b.input("ids", ElemType::i64, {T});
+  const int cosv = b.input("cos", dt, {T, 1, hd});
+  const int sinv = b.input("sin", dt, {T, 1, hd});
+  const int mask = T > 1 ? b.input("mask", ElemType::f32, {T, S}) : -1;
+  std::vector<int> past_kv;
+  if (past > 0)
+    for (int64_t l = 0; l < c.layers; ++l) {
+      past_kv.push_back(b.input(fmt::format("past_k.{}", l), dt, {kv, past, hd}));
+      past_kv.push_back(b.input(fmt::format("past_v.{}", l), dt, {kv, past, hd}));
+    }
+  const int eps = b.scalar(ElemType::f32, c.norm_eps);
+  const int one = b.scalar(dt, 1.0);
+  // RMSNorm as Hugging Face writes it: fp32 x * rsqrt(mean(x^2) + eps), back to the type, times the weight.
+  auto rmsnorm = [&](int x, const HostTensor& wt, const std::string& name) {
+    const int xf = b.cast(x, ElemType::f32);
+    const int sq = b.ew("Mul", xf, xf);
+    Shape r = b.shape(x);
+    r.back() = 1;
+    const int ms = b.node("ReduceMean", {sq}, ElemType::f32, r, {{"axes", std::vector<int64_t>{-1}}, {"keepdims", int64_t{1}}});
+    const int rs = b.unary("Reciprocal", b.unary("Sqrt", b.ew("Add", ms, eps)));
+    return b.ew("Mul", b.weight(name, wt), b.cast(b.ew("Mul", xf, rs), dt));
+  };
+  // q * cos + rotate_half(q) * sin on [T, heads, hd]
+  auto rope = [&](int x) {
+    Shape hs = b.shape(x);
+    hs.back() = hd / 2;
+    const auto halves = b.node_n("Split", {x}, {{dt, hs}, {dt, hs}}, {{"axis", int64_t{2}}, {"split", std::vector<int64_t>{hd / 2, hd / 2}}}, 11);
+    const int rot = b.node("Concat", {b.unary("Neg", halves[1]), halves[0]}, dt, b.shape(x), {{"axis", int64_t{2}}});
+    return b.ew("Add", b.ew("Mul", x, cosv), b.ew("Mul", rot, sinv));
+  };
+  auto linear = [&](int x, const HostTensor& wt, const HostTensor& bias, const std::string& name) {
+    int y = b.matmul(x, b.weight(name, wt));
+    if (!bias.shape.empty()) y = b.ew("Add", y, b.weight(name + ".bias", bias));
+    return y;
+  };
+  int x = b.node("Gather", {b.weight("embed", w.embed), ids}, dt, {T, H}, {{"axis", int64_t{0}}});
+  std::vector<int> present;
+  for (int64_t l = 0; l < c.layers; ++l) {
+    const auto& L = w.layers[static_cast<size_t>(l)];
+    const std::string p = fmt::format("l{}.", l);
+    const int h = rmsnorm(x, L.ln1, p + "ln1");
+    const int q = rope(b.reshape(linear(h, L.wq, L.bq, p + "wq"), {T, nh, hd}));
+    const int k = rope(b.reshape(linear(h, L.wk, L.bk, p + "wk"), {T, kv, hd}));
+    const int v = b.reshape(linear(h, L.wv, L.bv, p + "wv"), {T, kv, hd});
+    int kt = b.transpose(k, {1, 0, 2}), vt = b.transpose(v, {1, 0, 2});  // [kv, T, hd]
+    if (past > 0) {
+      kt = b.node("Concat", {past_kv[static_cast<size_t>(2 * l)], kt}, dt, {kv, S, hd}, {{"axis", int64_t{1}}});
+      vt = b.node("Concat", {past_kv[static_cast<size_t>(2 * l + 1)], vt}, dt, {kv, S, hd}, {{"axis", int64_t{1}}});
+    }
+    present.push_back(kt);
+    present.push_back(vt);
+    // the query heads sharing a KV head are stacked: [kv, g*T, hd]
+    const int q3 = b.reshape(b.transpose(q, {1, 0, 2}), {kv, g * T, hd});
+    int sc = b.matmul(q3, b.transpose(kt, {0, 2, 1}));  // [kv, g*T, S]
+    sc = b.ew("Mul", b.cast(sc, ElemType::f32), b.scalar(ElemType::f32, 1.0 / std::sqrt(static_cast<double>(hd))));
+    if (low) sc = b.cast(b.cast(sc, dt), ElemType::f32);  // the scaled scores are rounded to the type, as in eager
+    if (mask >= 0) sc = b.reshape(b.ew("Add", b.reshape(sc, {kv, g, T, S}), mask), {kv, g * T, S});
+    const int pr = b.cast(b.node("Softmax", {sc}, ElemType::f32, b.shape(sc), {{"axis", int64_t{-1}}}), dt);
+    const int ctx = b.matmul(pr, vt);  // [kv, g*T, hd]
+    const int c2 = b.reshape(b.transpose(b.reshape(ctx, {nh, T, hd}), {1, 0, 2}), {T, nh * hd});
+    x = b.ew("Add", x, b.matmul(c2, b.weight(p + "wo", L.wo)));
+    const int h2 = rmsnorm(x, L.ln2, p + "ln2");
+    // SiLU as x / (1 + exp(-x)), each step rounded to the type: what PyTorch's
+    // CPU kernel does for bf16 (Debian 12's torch 1.13; checked element by element)
+    const int gate = b.matmul(h2, b.weight(p + "wgate", L.wgate));
+    const int act = b.ew("Div", gate, b.ew("Add", b.unary("Exp", b.unary("Neg", gate)), one));
+    const int up = b.matmul(h2, b.weight(p + "wup", L.wup));
+    x = b.ew("Add", x, b.matmul(b.ew("Mul", act, up), b.weight(p + "wdown", L.wdown)));
+  }
+  if (!all_logits && T > 1) {
+    HostTensor last(ElemType::i64, {1});
+    last.set_int(0, T - 1);
+    x = b.node("Gather", {x, b.constant("last", std::move(last))}, dt, {1, H}, {{"axis", int64_t{0}}});
+  }
+  const int logits = b.matmul(rmsnorm(x, w.final_norm, "norm"), b.weight("lm_head", w.lm_head));
+  b.g.outputs.push_back(logits);
+  b.g.values[logits].name = "logits";
+  for (size_t i = 0; i < present.size(); ++i) {
+    b.g.outputs.push_back(present[i]);
+    b.g.values[present[i]].name = fmt::format("present_{}.{}", i % 2 ? 'v' : 'k', i / 2);
+  }
+  b.g.verify();
+  return std::move(b.g);
+}
+
+GenerateResult generate(const ModelConfig& c, const Checkpoint& ck, const arch::Chip& chip, const GenerateOptions& o) {
+  if (o.prompt.empty()) throw std::runtime_error("--prompt-ids: at least one token id is needed");
+  if (o.generate < 1) throw std::runtime_error("--generate must be positive");
+  if (static_cast<int64_t>(o.prompt.size()) + o.generate > c.max_positions)
+    throw std::runtime_error(fmt::format("prompt ({}) + generate ({}) exceeds {}'s max_position_embeddings ({})",
+                                         o.prompt.size(), o.generate, c.name, c.max_positions));
+  ElemType type;
+  const auto prec = graph_precision(o.precision, type);
+  const ModelWeights w = load_weights(c, ck, type);
+  StepRunner run{c, w, chip, prec};
+  GenerateResult r;
+  std::vector<HostTensor> kv;
+  std::vector<int64_t> ids = o.prompt;
+  int64_t past = 0;
+  for (int64_t i = 0; i < o.generate; ++i) {
+    auto out = run.run(ids, past, kv, false);
+    bool tie = false;
+    const int64_t next = argmax_row(out[0], out[0].shape[0] - 1, &tie);
+    if (tie) r.tied_steps.push_back(i);
+    r.ids.push_back(next);
+    past += static_cast<int64_t>(ids.size());
+    kv.assign(std::make_move_iterator(out.begin() + 1), std::make_move_iterator(out.end()));
+    ids = {next};
+  }
+  r.instructions = run.instructions;
+  r.steps = run.steps;
+  return r;
+}
+
+std::vector<int64_t> teacher_forced_top1(const ModelConfig& c, const Checkpoint& ck, const arch::Chip& chip,
+                                         const std::string& precision, const std::vector<int64_t>& ids, int64_t count) {
+  const int64_t n = static_cast<int64_t>(ids.size());
+  if (count < 1 || count >= n) throw std::runtime_error("teacher_forced_top1: count must be in [1, ids - 1]");
+  ElemType type;
+  const auto prec = graph_precision(precision, type);
+  const ModelWeights w = load_weights(c, ck, type);
+  StepRunner run{c, w, chip, prec};
+  const auto out = run.run(ids, 0, {}, true);
+  std::vector<int64_t> top;
+  for (int64_t i = n - 1 - count; i < n - 1; ++i) top.push_back(argmax_row(out[0], i));
+  return top;
+}
+
+}  // namespace seedchip::llm
