@@ -88,11 +88,11 @@ int cmd_llm(LlmArgs a) {
     a.opt.prompt = static_cast<int64_t>(g.prompt.size());
     a.opt.generate = g.generate;
   }
-  if (!a.dump_layer.empty()) {
-    std::ofstream f(a.dump_layer);
-    f << ir::print(llm::layer_graph(cfg, a.opt.batch, 1, a.opt.prompt + a.opt.generate / 2, llm::weight_type(a.opt.precision)),
-                   true);
-    if (!f) throw std::runtime_error(fmt::format("{}: cannot write", a.dump_layer));
+  for (const auto& [path, prefill] : {std::pair{a.dump_layer, false}, std::pair{a.dump_prefill, true}}) {
+    if (path.empty()) continue;
+    std::ofstream f(path);
+    f << ir::print(llm::timed_layer(cfg, a.opt, prefill), true);
+    if (!f) throw std::runtime_error(fmt::format("{}: cannot write", path));
   }
   if (a.mode != "functional") {
     const auto r = llm::run_llm(cfg, chip, a.opt);

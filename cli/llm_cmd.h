@@ -9,7 +9,7 @@ namespace seedchip::cli {
 
 /// Arguments of `seedchip llm`.
 struct LlmArgs {
-  std::string model, chip = "seedchip-v1", weights, dump_layer;
+  std::string model, chip = "seedchip-v1", weights, dump_layer, dump_prefill;
   std::string mode = "timing";  ///< timing, functional or both
   std::string prompt_ids;       ///< comma- or space-separated token ids
   int64_t generate = 32;        ///< tokens to generate functionally

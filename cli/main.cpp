@@ -172,7 +172,8 @@ int main(int argc, char** argv) {
   llm_cmd->add_flag("--json", la.json, "Print one JSON object");
   llm_cmd->add_option("--weights", la.weights,
                       "safetensors file, shard index (.index.json) or directory: checked against the config, and generated from in functional mode");
-  llm_cmd->add_option("--dump-layer", la.dump_layer, "Write the decode-step layer as IR text to this file (seedchip compile/run take it)");
+  llm_cmd->add_option("--dump-layer", la.dump_layer, "Write the timed decode-step layer (one chip's shard) as IR text to this file (seedchip compile/run take it)");
+  llm_cmd->add_option("--dump-prefill", la.dump_prefill, "Write the timed first prefill chunk's layer as IR text to this file");
 
   CLI11_PARSE(app, argc, argv);
 

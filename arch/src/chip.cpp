@@ -284,7 +284,7 @@ MemoryTiming read_memory_timing(const Field& f, const MemoryDesc& mem) {
 // `mem` is the memory section the detailed model must agree with.
 TimingDesc read_timing(const Field& f, const MemoryDesc& mem) {
   const MapReader m =
-      f.as_map({"dma", "matrix", "vector", "sram", "noc", "memory", "host_call_us"});
+      f.as_map({"dma", "matrix", "vector", "sram", "noc", "memory", "host_call_us", "kernel_launch_ns"});
   TimingDesc t;
   t.dma = read_dma_timing(m.required("dma"));
   t.matrix = read_matrix_timing(m.required("matrix"));
@@ -295,6 +295,7 @@ TimingDesc read_timing(const Field& f, const MemoryDesc& mem) {
   t.noc = read_noc_timing(m.required("noc"));
   t.memory = read_memory_timing(m.required("memory"), mem);
   t.host_call_us = m.required("host_call_us").as_number(kHostCallUs);
+  if (auto k = m.optional("kernel_launch_ns")) t.kernel_launch_ns = k->as_number(kLatencyNs);
   return t;
 }
 
@@ -341,9 +342,29 @@ EnergyDesc read_energy(const Field& f, const std::map<DType, double>& rates, dou
   return d;
 }
 
+InterconnectDesc read_interconnect(const Field& f) {
+  const MapReader m =
+      f.as_map({"topology", "links", "link_bandwidth_gb_s", "latency_ns", "efficiency", "max_chips"});
+  InterconnectDesc d;
+  const Field tf = m.required("topology");
+  d.topology = tf.as_string();
+  if (d.topology != "switch" && d.topology != "ring" && d.topology != "full_mesh")
+    tf.fail(fmt::format("expected switch, ring or full_mesh, {}", tf.got()));
+  d.links = read_count(m, "links", kMaxIndexed);
+  d.link_bytes_per_s = m.required("link_bandwidth_gb_s").as_number(kBandwidthGBs) * 1e9;
+  d.latency_ns = m.required("latency_ns").as_number(kLatencyNs);
+  d.efficiency = m.required("efficiency").as_number(kEfficiency);
+  const Field mf = m.required("max_chips");
+  d.max_chips = read_count(m, "max_chips", uint64_t{1} << 20);
+  if (d.topology == "full_mesh" && d.max_chips > d.links + 1)
+    mf.fail(fmt::format("a full mesh of {} links connects at most {} chips, {}", d.links, d.links + 1, mf.got()));
+  if (d.topology == "ring" && d.links < 2) tf.fail("a ring needs links >= 2");
+  return d;
+}
+
 Chip read_chip(const Field& doc) {
   const MapReader top = doc.as_map(
-      {"name", "description", "clock_mhz", "cores", "core", "memory", "tdp_w", "timing", "energy"});
+      {"name", "description", "clock_mhz", "cores", "core", "memory", "tdp_w", "timing", "energy", "interconnect"});
   Chip c;
   const Field nf = top.required("name");
   c.name = nf.as_string();
@@ -359,6 +380,7 @@ Chip read_chip(const Field& doc) {
   c.tdp_w = top.required("tdp_w").as_number(kTdpW);
   c.timing = read_timing(top.required("timing"), c.memory);
   c.energy = read_energy(top.required("energy"), c.core.matrix.rate, c.tdp_w);
+  if (auto ic = top.optional("interconnect")) c.interconnect = read_interconnect(*ic);
   return c;
 }
 
@@ -476,6 +498,15 @@ uint64_t Chip::isa_fingerprint() const {
 }
 
 // ---- loading ----
+
+double allreduce_seconds(const InterconnectDesc& ic, uint32_t chips, double bytes) {
+  if (chips <= 1 || bytes <= 0) return 0;
+  const double n = chips, bw = ic.link_bytes_per_s * ic.efficiency;
+  if (ic.topology == "full_mesh")  // reduce-scatter and all-gather: one step each, n-1 links at once
+    return 2 * ((n - 1) / n * bytes / ((n - 1) * bw) + ic.latency_ns * 1e-9);
+  const double links = ic.topology == "ring" ? 2.0 : static_cast<double>(ic.links);
+  return 2 * (n - 1) * (bytes / n / (links * bw) + ic.latency_ns * 1e-9);
+}
 
 Chip load_chip_yaml(const std::string& text, const std::string& source) {
   std::vector<YAML::Node> docs;

@@ -675,7 +675,7 @@ TEST(Errors, UnknownKeys) {
   EXPECT_EQ(
       error_of(insert_line(25, "fan_rpm: 3000")),
       "my.yaml:25:1: fan_rpm: unknown key (expected one of: name, description, clock_mhz, cores, "
-      "core, memory, tdp_w, timing, energy)");
+      "core, memory, tdp_w, timing, energy, interconnect)");
   EXPECT_EQ(error_of(insert_line(19, "    width: 4")),
             "my.yaml:19:5: core.vector.width: unknown key (expected one of: lanes)");
 }
@@ -991,6 +991,84 @@ TEST(Files, UnknownNameListsBuiltins) {
     EXPECT_NE(msg.find("seedchip-v1"), std::string::npos) << msg;
     EXPECT_NE(msg.find("tpu-v1"), std::string::npos) << msg;
     EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+  }
+}
+
+// ---------------------------------------------------------------- interconnect
+
+namespace {
+std::string with_interconnect(const std::string& body) { return join(kBase) + "\ninterconnect:\n" + body; }
+const char* kMesh =
+    "  topology: full_mesh\n  links: 7\n  link_bandwidth_gb_s: 100\n  latency_ns: 1000\n  efficiency: 0.5\n"
+    "  max_chips: 8\n";
+}  // namespace
+
+TEST(Interconnect, OptionalAndParsed) {
+  EXPECT_TRUE(load_chip_yaml(join(kBase), "my.yaml").interconnect.topology.empty());
+  const Chip c = load_chip_yaml(with_interconnect(kMesh), "my.yaml");
+  EXPECT_EQ(c.interconnect.topology, "full_mesh");
+  EXPECT_EQ(c.interconnect.links, 7u);
+  EXPECT_DOUBLE_EQ(c.interconnect.link_bytes_per_s, 100e9);
+  EXPECT_DOUBLE_EQ(c.interconnect.latency_ns, 1000);
+  EXPECT_DOUBLE_EQ(c.interconnect.efficiency, 0.5);
+  EXPECT_EQ(c.interconnect.max_chips, 8u);
+}
+
+TEST(Interconnect, BadValuesNameTheKey) {
+  std::string bad = kMesh;
+  bad.replace(bad.find("full_mesh"), 9, "torus");
+  EXPECT_NE(error_of(with_interconnect(bad)).find("interconnect.topology: expected switch, ring or full_mesh"),
+            std::string::npos);
+  bad = kMesh;
+  bad.replace(bad.find("max_chips: 8"), 12, "max_chips: 9");
+  EXPECT_NE(error_of(with_interconnect(bad)).find("interconnect.max_chips: a full mesh of 7 links connects at most 8"),
+            std::string::npos);
+  bad = kMesh;
+  bad.replace(bad.find("efficiency: 0.5"), 15, "efficiency: 1.5");
+  EXPECT_NE(error_of(with_interconnect(bad)).find("interconnect.efficiency"), std::string::npos);
+}
+
+TEST(Interconnect, AllReduceTimes) {
+  InterconnectDesc ic;
+  ic.links = 4;
+  ic.link_bytes_per_s = 100e9;
+  ic.latency_ns = 1000;
+  ic.efficiency = 1;
+  const double S = 64e6;
+  EXPECT_EQ(allreduce_seconds(ic, 1, S), 0.0);  // nothing to reduce on one chip
+  // ring: 2 (n-1) steps of S/n over both directions (2 links), plus a latency per step
+  ic.topology = "ring";
+  EXPECT_NEAR(allreduce_seconds(ic, 4, S), 6 * (S / 4 / 200e9 + 1e-6), 1e-12);
+  // switch: the same steps over all links
+  ic.topology = "switch";
+  EXPECT_NEAR(allreduce_seconds(ic, 4, S), 6 * (S / 4 / 400e9 + 1e-6), 1e-12);
+  // full mesh: reduce-scatter and all-gather in one step each over n-1 links
+  ic.topology = "full_mesh";
+  EXPECT_NEAR(allreduce_seconds(ic, 4, S), 2 * (0.75 * S / 300e9 + 1e-6), 1e-12);
+  // efficiency scales the bandwidth term only
+  ic.efficiency = 0.5;
+  EXPECT_NEAR(allreduce_seconds(ic, 4, S), 2 * (0.75 * S / 150e9 + 1e-6), 1e-12);
+}
+
+TEST(Builtins, GpuChipsMatchSpecsCsv) {
+  // nvidia-*.yaml are written from /work/shared/reference/specs.csv: their
+  // derived peaks, bandwidths and capacities must be the datasheet figures.
+  struct Row {
+    const char* name;
+    double fp8, bf16, int8, bw, gb;
+  };
+  for (const Row& r : {Row{"nvidia-h100-sxm", 1979e12, 989e12, 1979e12, 3.35e12, 80e9},
+                       Row{"nvidia-h200-sxm", 1979e12, 989e12, 1979e12, 4.8e12, 141e9},
+                       Row{"nvidia-a100-sxm", 0, 312e12, 624e12, 2.039e12, 80e9}}) {
+    SCOPED_TRACE(r.name);
+    const Chip c = find_chip(r.name);
+    EXPECT_NEAR(c.peak_ops_per_s(DType::fp8e4m3), r.fp8, 0.002 * r.fp8);
+    EXPECT_NEAR(c.peak_ops_per_s(DType::bf16), r.bf16, 0.002 * r.bf16);
+    EXPECT_NEAR(c.peak_ops_per_s(DType::int8), r.int8, 0.002 * r.int8);
+    EXPECT_NEAR(c.memory.bandwidth_bytes_per_s, r.bw, 1e-9 * r.bw);
+    EXPECT_NEAR(static_cast<double>(c.memory.capacity_bytes), r.gb, 0.005 * r.gb);
+    EXPECT_EQ(c.interconnect.topology, "switch");
+    EXPECT_GT(c.timing.kernel_launch_ns, 0);
   }
 }
 

@@ -17,8 +17,8 @@ namespace {
 // Builds IR text for one decoder layer.
 class LayerText {
  public:
-  LayerText(const ModelConfig& c, int64_t b, int64_t t, int64_t ctx, std::string wt)
-      : c_(c), B(b), T(t), C(ctx), wt_(std::move(wt)) {}
+  LayerText(const ModelConfig& c, int64_t b, int64_t t, int64_t ctx, std::string wt, bool qact)
+      : c_(c), B(b), T(t), C(ctx), wt_(std::move(wt)), qact_(qact) {}
 
   std::string build() {
     const int64_t H = c_.hidden, hd = c_.head_dim, nh = c_.heads, kv = c_.kv_heads, g = nh / kv;
@@ -35,14 +35,16 @@ class LayerText {
     input("wdown", wt_, {I, H});
     input("rope", "bf16", {T, hd});
     // KV cache laid out per (sequence, kv head): K transposed [hd, C], V [C, hd]
-    input("kcache", "bf16", {B * kv, hd, C});
-    input("vcache", "bf16", {B * kv, C, hd});
+    const std::string kvt = qact_ && wt_ == "f8e4m3" ? "f8e4m3" : "bf16";  // fp8: the KV cache is fp8 too
+    input("kcache", kvt, {B * kv, hd, C});
+    input("vcache", kvt, {B * kv, C, hd});
     s += decls_;
     s += fmt::format("  const %shape_q : i64[3] = [{},{},{}]\n  const %shape_o : i64[2] = [{},{}]\n", B * kv, g * T, hd,
                      BT, nh * hd);
     s += fmt::format("  const %axes : i64[1] = [-1]\n  const %eps : bf16[] = [{}]\n", c_.norm_eps);
     s += norm("x", "ln1", "a", {BT, H});
-    s += node("MatMul", {"a", "wqkv"}, "qkv", {BT, (nh + 2 * kv) * hd});
+    s += qa("a", {BT, H});
+    s += node("MatMul", {qn("a"), "wqkv"}, "qkv", {BT, (nh + 2 * kv) * hd});
     s += fmt::format("  %q : bf16[{0},{1}], %k : bf16[{0},{2}], %v : bf16[{0},{2}] = Split(%qkv) "
                      "{{axis=1, split=ints[{1},{2},{2}]}} name=\"split\" opset=11\n",
                      BT, nh * hd, kv * hd);
@@ -55,11 +57,13 @@ class LayerText {
     s += fmt::format("  %p : bf16[{0},{1},{2}] = Softmax(%scores) {{axis=-1}} name=\"softmax\" opset=13\n", B * kv, g * T, C);
     s += node("MatMul", {"p", "vcache"}, "ctx", {B * kv, g * T, hd});
     s += fmt::format("  %ctx2 : bf16[{},{}] = Reshape(%ctx, %shape_o) name=\"ctx2\" opset=14\n", BT, nh * hd);
-    s += node("MatMul", {"ctx2", "wo"}, "o", {BT, H});
+    s += qa("ctx2", {BT, nh * hd});
+    s += node("MatMul", {qn("ctx2"), "wo"}, "o", {BT, H});
     s += node("Add", {"x", "o"}, "r1", {BT, H});
     s += norm("r1", "ln2", "b", {BT, H});
     if (c_.gated_mlp) {
-      s += node("MatMul", {"b", "wgu"}, "gu", {BT, 2 * I});
+      s += qa("b", {BT, H});
+      s += node("MatMul", {qn("b"), "wgu"}, "gu", {BT, 2 * I});
       s += fmt::format("  %gate : bf16[{0},{1}], %up : bf16[{0},{1}] = Split(%gu) {{axis=1, split=ints[{1},{1}]}} "
                        "name=\"gu\" opset=11\n",
                        BT, I);
@@ -67,10 +71,12 @@ class LayerText {
       s += node("Mul", {"gate", "sg"}, "silu", {BT, I});
       s += node("Mul", {"silu", "up"}, "h", {BT, I});
     } else {
-      s += node("MatMul", {"b", "wup"}, "u", {BT, I});
+      s += qa("b", {BT, H});
+      s += node("MatMul", {qn("b"), "wup"}, "u", {BT, I});
       s += fmt::format("  %h : bf16[{},{}] = Gelu(%u) name=\"gelu\" domain=\"seedchip\" opset=1\n", BT, I);
     }
-    s += node("MatMul", {"h", "wdown"}, "m", {BT, H});
+    s += qa("h", {BT, I});
+    s += node("MatMul", {qn("h"), "wdown"}, "m", {BT, H});
     s += node("Add", {"r1", "m"}, "y", {BT, H});
     s += "  output %y\n}\n";
     return s;
@@ -125,9 +131,19 @@ class LayerText {
     return s;
   }
 
+  // A weight GEMM's activation input: cast to the weights' type when the
+  // activations are quantised too (fp8/int8: the producer's epilogue does it).
+  std::string qa(const std::string& x, const std::vector<int64_t>& d) {
+    if (!qact_) return "";
+    return fmt::format("  %{0}_q : {1}[{2}] = Cast(%{0}) {{to={3}}} name=\"{0}_q\" opset=13\n", x, wt_, dims(d),
+                       wt_ == "i8" ? 3 : 17);
+  }
+  std::string qn(const std::string& x) const { return qact_ ? x + "_q" : x; }
+
   const ModelConfig& c_;
   int64_t B, T, C;
   std::string wt_;
+  bool qact_ = false;
   std::string decls_;
 };
 
@@ -153,9 +169,10 @@ struct Timed {
   uint64_t instructions = 0;
 };
 
-Timed time_graph(const ir::Graph& g, const arch::Chip& chip) {
+Timed time_graph(const ir::Graph& g, const arch::Chip& chip, compiler::Precision p) {
   compiler::CompileOptions o;
   o.uncalibrated_ok = true;
+  o.precision = p;
   auto m = compiler::compile(g, chip, o);
   auto r = sim::run_timing(chip, m.program);
   Timed t;
@@ -173,12 +190,14 @@ Timed time_graph(const ir::Graph& g, const arch::Chip& chip) {
 ir::ElemType weight_type(const std::string& precision) {
   if (precision == "fp32") return ir::ElemType::f32;
   if (precision == "bf16") return ir::ElemType::bf16;
-  if (precision == "fp8" || precision == "int8" || precision == "w8a16") return ir::ElemType::f8e4m3;
+  if (precision == "fp8" || precision == "w8a16") return ir::ElemType::f8e4m3;
+  if (precision == "int8") return ir::ElemType::i8;
   throw std::runtime_error(fmt::format("--precision '{}': expected fp32, bf16, fp8, int8 or w8a16", precision));
 }
 
-ir::Graph layer_graph(const ModelConfig& c, int64_t batch, int64_t tokens, int64_t context, ir::ElemType wt) {
-  LayerText lt(c, batch, tokens, context, std::string(ir::elem_name(wt)));
+ir::Graph layer_graph(const ModelConfig& c, int64_t batch, int64_t tokens, int64_t context, ir::ElemType wt,
+                      bool quantized_activations) {
+  LayerText lt(c, batch, tokens, context, std::string(ir::elem_name(wt)), quantized_activations);
   return ir::parse(hoist_consts(lt.build()), c.name + " layer");
 }
 
@@ -194,63 +213,116 @@ nlohmann::json LlmResult::json() const {
           {"max_batch", max_batch},
           {"prefill_layer_s", prefill_layer_s},
           {"decode_layer_s", decode_layer_s},
-          {"instructions", instructions}};
+          {"instructions", instructions},
+          {"chips", chips}};
+}
+
+ModelConfig shard_config(const ModelConfig& c, int64_t n) {
+  if (n < 1) throw std::runtime_error("--chips must be positive");
+  if (c.heads % n != 0)
+    throw std::runtime_error(fmt::format("--chips {}: tensor parallelism splits attention heads, and {} has {} heads", n,
+                                         c.name, c.heads));
+  if (c.kv_heads % n != 0 && n % c.kv_heads != 0)
+    throw std::runtime_error(fmt::format("--chips {}: {} KV heads can be neither split nor replicated evenly", n, c.kv_heads));
+  ModelConfig s = c;
+  s.heads = c.heads / n;
+  s.kv_heads = c.kv_heads % n == 0 ? c.kv_heads / n : 1;  // fewer KV heads than chips: each chip keeps a copy of one
+  s.intermediate = (c.intermediate + n - 1) / n;
+  s.vocab = (c.vocab + n - 1) / n;
+  return s;
+}
+
+int64_t prefill_chunk(const LlmOptions& o) { return std::clamp<int64_t>(1024 / o.batch, 1, std::min<int64_t>(512, o.prompt)); }
+
+ir::Graph timed_layer(const ModelConfig& c, const LlmOptions& o, bool prefill) {
+  const ModelConfig sc = shard_config(c, o.chips);
+  const bool qact = o.precision == "fp8" || o.precision == "int8";
+  const int64_t chunk = prefill_chunk(o);
+  return prefill ? layer_graph(sc, o.batch, chunk, chunk, weight_type(o.precision), qact)
+                 : layer_graph(sc, o.batch, 1, o.prompt + o.generate / 2, weight_type(o.precision), qact);
 }
 
 LlmResult run_llm(const ModelConfig& c, const arch::Chip& chip, const LlmOptions& o) {
-  if (o.chips != 1) throw std::runtime_error("--chips: tensor parallelism is not modelled yet (use --chips 1)");
   if (o.batch < 1 || o.prompt < 1 || o.generate < 1)
     throw std::runtime_error("--batch, --prompt-len and --gen-len must be positive");
+  const int64_t N = o.chips;
+  if (N > 1 && chip.interconnect.topology.empty())
+    throw std::runtime_error(fmt::format(
+        "--chips {}: chip '{}' describes no chip-to-chip links (an 'interconnect' section in its YAML)", N, chip.name));
+  if (N > 1 && static_cast<uint64_t>(N) > chip.interconnect.max_chips)
+    throw std::runtime_error(fmt::format("--chips {}: the {} interconnect of '{}' connects at most {} chips", N,
+                                         chip.interconnect.topology, chip.name, chip.interconnect.max_chips));
+  const ModelConfig sc = shard_config(c, N);
   const ir::ElemType wt = weight_type(o.precision);
   const double wbytes = ir::elem_size(wt);
+  const compiler::Precision prec = o.precision == "fp8"    ? compiler::Precision::fp8
+                                   : o.precision == "int8" ? compiler::Precision::int8
+                                                           : compiler::Precision::fp32;
+  const bool qact = prec != compiler::Precision::fp32;
   LlmResult r;
   r.weight_bytes = static_cast<int64_t>(static_cast<double>(c.parameters()) * wbytes);
   const int64_t ctx = o.prompt + o.generate;
-  const int64_t kv_per_seq = c.kv_bytes_per_token(2) * ctx;
-  r.kv_cache_bytes = kv_per_seq * o.batch;
-  const int64_t hbm = static_cast<int64_t>(chip.memory.capacity_bytes) * o.chips;
-  r.max_batch = std::max<int64_t>(0, (hbm - r.weight_bytes) / std::max<int64_t>(kv_per_seq, 1));
-  if (r.weight_bytes + r.kv_cache_bytes > hbm)
+  const int64_t kv_per_seq_chip = sc.kv_bytes_per_token(o.precision == "fp8" ? 1 : 2) * ctx;
+  r.kv_cache_bytes = kv_per_seq_chip * N * o.batch;
+  const int64_t hbm_chip = static_cast<int64_t>(chip.memory.capacity_bytes);
+  const int64_t w_chip = (r.weight_bytes + N - 1) / N;
+  r.max_batch = std::max<int64_t>(0, (hbm_chip - w_chip) / std::max<int64_t>(kv_per_seq_chip, 1));
+  if (w_chip + kv_per_seq_chip * o.batch > hbm_chip)
     throw std::runtime_error(fmt::format(
         "{} at batch {} needs {:.1f} GB ({:.1f} GB weights + {:.1f} GB KV cache) but {} chip(s) of {} have {:.1f} GB "
         "(largest batch that fits: {})",
-        c.name, o.batch, (r.weight_bytes + r.kv_cache_bytes) / 1e9, r.weight_bytes / 1e9, r.kv_cache_bytes / 1e9, o.chips,
-        chip.name, hbm / 1e9, r.max_batch));
+        c.name, o.batch, (r.weight_bytes + r.kv_cache_bytes) / 1e9, r.weight_bytes / 1e9, r.kv_cache_bytes / 1e9, N,
+        chip.name, static_cast<double>(hbm_chip) * static_cast<double>(N) / 1e9, r.max_batch));
   // One layer each for prefill and for a decode step at the average context;
-  // all layers are alike. The LM head is a [tokens, H] x [H, V] GEMM.
+  // all layers are alike. The LM head is a [tokens, H] x [H, V] GEMM. With
+  // N chips every chip runs the same shard (heads, KV heads, MLP columns and
+  // vocabulary divided by N) and the layer's two partial sums are
+  // all-reduced over the interconnect (attention output and MLP output).
   // Prefill runs in chunks of about 1024 tokens per batch (chunked prefill),
   // each attending to everything before it: a layer program for a long
   // prompt would otherwise outgrow the instruction memory. Chunks differ only
   // in their context, which attention cost grows with linearly, so the first
   // and last chunks are timed and the rest interpolated.
-  const int64_t chunk = std::clamp<int64_t>(1024 / o.batch, 1, std::min<int64_t>(512, o.prompt));
+  const int64_t chunk = prefill_chunk(o);
   const int64_t nchunks = (o.prompt + chunk - 1) / chunk;
+  const auto& ic = chip.interconnect;
+  const double launch_s = chip.timing.kernel_launch_ns * 1e-9;
+  auto allreduce = [&](int64_t tokens) {
+    return N > 1 ? arch::allreduce_seconds(ic, static_cast<uint32_t>(N), static_cast<double>(tokens * c.hidden * 2)) +
+                       launch_s
+                 : 0.0;
+  };
   Timed pre;
   {
-    const Timed first = time_graph(layer_graph(c, o.batch, chunk, chunk, wt), chip);
+    const Timed first = time_graph(layer_graph(sc, o.batch, chunk, chunk, wt, qact), chip, prec);
     const int64_t last_n = o.prompt - (nchunks - 1) * chunk;
-    const Timed last = nchunks == 1 ? first : time_graph(layer_graph(c, o.batch, last_n, o.prompt, wt), chip);
+    const Timed last = nchunks == 1 ? first : time_graph(layer_graph(sc, o.batch, last_n, o.prompt, wt, qact), chip, prec);
     const double n = static_cast<double>(nchunks);
     auto mix = [&](double a, double b) { return nchunks == 1 ? a : n * (a + b) / 2; };
-    pre.seconds = mix(first.seconds, last.seconds);
+    pre.seconds = mix(first.seconds, last.seconds) + 2 * (static_cast<double>(nchunks - 1) * allreduce(o.batch * chunk) +
+                                                          allreduce(o.batch * last_n));
     pre.energy = mix(first.energy, last.energy);
     pre.ops = mix(first.ops, last.ops);
     pre.hbm_bytes = mix(first.hbm_bytes, last.hbm_bytes);
     pre.instructions = first.instructions + (nchunks > 1 ? last.instructions : 0);
   }
-  const Timed dec = time_graph(layer_graph(c, o.batch, 1, o.prompt + o.generate / 2, wt), chip);
+  Timed dec = time_graph(layer_graph(sc, o.batch, 1, o.prompt + o.generate / 2, wt, qact), chip, prec);
+  dec.seconds += 2 * allreduce(o.batch);
   auto head = [&](int64_t tokens) {
-    return time_graph(ir::parse(fmt::format(R"(graph "head" {{
-  input %x : bf16[{0},{1}]
+    Timed t = time_graph(ir::parse(fmt::format(R"(graph "head" {{
+  input %x : {4}[{0},{1}]
   input %w : {3}[{1},{2}]
   %y : bf16[{0},{2}] = MatMul(%x, %w) name="lm_head" opset=13
   output %y
 }})",
-                                            tokens, c.hidden, c.vocab, ir::elem_name(wt)),
-                                "head"),
-                      chip);
+                                               tokens, c.hidden, sc.vocab, ir::elem_name(wt),
+                                               qact ? ir::elem_name(wt) : "bf16"),
+                                   "head"),
+                         chip, prec);
+    t.seconds += allreduce(tokens * sc.vocab / c.hidden) / 2;  // all-gather of the logits: half an all-reduce
+    return t;
   };
-  const Timed head_pre = head(o.batch), head_dec = head(o.batch);
+  const Timed head_pre = head(o.batch), head_dec = head_pre;
   const double L = static_cast<double>(c.layers);
   r.prefill_layer_s = pre.seconds;
   r.decode_layer_s = dec.seconds;
@@ -259,18 +331,20 @@ LlmResult run_llm(const ModelConfig& c, const arch::Chip& chip, const LlmOptions
   r.output_tokens_per_s = static_cast<double>(o.batch) / r.tpot_s;
   const double dec_bytes = L * dec.hbm_bytes + head_dec.hbm_bytes;
   r.hbm_bw_utilization = dec_bytes / r.tpot_s / chip.memory.bandwidth_bytes_per_s;
-  double peak = 0;
-  for (const auto& [dt, rate] : chip.core.matrix.rate)
-    if (dt == (wbytes == 1 ? DType::fp8e4m3 : DType::bf16)) peak = chip.peak_ops_per_s(dt);
-  if (peak == 0) peak = chip.peak_ops_per_s(DType::bf16);
+  const DType peak_t = wt == ir::ElemType::f32 ? DType::fp32
+                       : prec == compiler::Precision::fp8 ? DType::fp8e4m3
+                       : prec == compiler::Precision::int8 ? DType::int8
+                                                           : DType::bf16;
+  const double peak = chip.peak_ops_per_s(peak_t) * static_cast<double>(N);
   const double total_s = r.ttft_s + static_cast<double>(o.generate) * r.tpot_s;
-  const double total_ops = L * (pre.ops + static_cast<double>(o.generate) * dec.ops) + head_pre.ops +
-                           static_cast<double>(o.generate) * head_dec.ops;
+  const double total_ops = static_cast<double>(N) * (L * (pre.ops + static_cast<double>(o.generate) * dec.ops) +
+                                                     head_pre.ops + static_cast<double>(o.generate) * head_dec.ops);
   r.mfu = peak > 0 ? total_ops / total_s / peak : 0;
-  const double energy = L * (pre.energy + static_cast<double>(o.generate) * dec.energy) + head_pre.energy +
-                        static_cast<double>(o.generate) * head_dec.energy;
+  const double energy = static_cast<double>(N) * (L * (pre.energy + static_cast<double>(o.generate) * dec.energy) +
+                                                  head_pre.energy + static_cast<double>(o.generate) * head_dec.energy);
   r.energy_per_token_j = energy / static_cast<double>(o.batch * o.generate);
   r.instructions = pre.instructions + dec.instructions;
+  r.chips = N;
   return r;
 }
 

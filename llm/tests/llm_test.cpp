@@ -77,3 +77,70 @@ TEST(Timing, ModelsThatDoNotFitAreRefused) {
     EXPECT_NE(std::string(e.what()).find("have 154.6 GB"), std::string::npos) << e.what();
   }
 }
+
+TEST(TensorParallel, ShardsDivideHeadsAndReplicateScarceKvHeads) {
+  const auto c = llm::find_model("llama-2-70b");  // 64 heads, 8 KV heads
+  const auto s4 = llm::shard_config(c, 4);
+  EXPECT_EQ(s4.heads, 16);
+  EXPECT_EQ(s4.kv_heads, 2);
+  EXPECT_EQ(s4.intermediate, c.intermediate / 4);
+  EXPECT_EQ(s4.hidden, c.hidden);
+  const auto s16 = llm::shard_config(c, 16);
+  EXPECT_EQ(s16.heads, 4);
+  EXPECT_EQ(s16.kv_heads, 1);  // 8 KV heads over 16 chips: each chip keeps one
+  EXPECT_THROW(llm::shard_config(c, 3), std::runtime_error);  // 64 heads do not split 3 ways
+}
+
+TEST(TensorParallel, MoreChipsAreFasterAndPayForTheirLinks) {
+  const auto chip = arch::find_chip("seedchip-v1");
+  const auto c = llm::find_model("llama-2-70b");
+  llm::LlmOptions o;
+  o.precision = "fp8";
+  o.batch = 8;
+  o.prompt = 512;
+  o.generate = 64;
+  const auto r1 = llm::run_llm(c, chip, o);
+  o.chips = 8;
+  const auto r8 = llm::run_llm(c, chip, o);
+  EXPECT_EQ(r8.chips, 8);
+  EXPECT_LT(r8.tpot_s, r1.tpot_s / 2);    // a decode step streams an eighth of the weights per chip
+  EXPECT_GT(r8.tpot_s, r1.tpot_s / 8);    // but not faster than perfect scaling: all-reduces cost time
+  EXPECT_LT(r8.ttft_s, r1.ttft_s / 2);
+  EXPECT_GT(r8.max_batch, 7 * r1.max_batch);  // 8x the HBM for the KV cache, same weights
+  // Slower links make it slower
+  auto slow = chip;
+  slow.interconnect.link_bytes_per_s /= 100;
+  slow.interconnect.latency_ns *= 10;
+  EXPECT_GT(llm::run_llm(c, slow, o).tpot_s, r8.tpot_s * 1.05);
+}
+
+TEST(TensorParallel, ChipsWithoutLinksOrTooManyChipsAreRefused) {
+  llm::LlmOptions o;
+  o.chips = 2;
+  try {
+    llm::run_llm(llm::find_model("llama-2-7b"), arch::find_chip("tpu-v1"), o);
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("describes no chip-to-chip links"), std::string::npos) << e.what();
+  }
+  o.chips = 16;
+  try {
+    llm::run_llm(llm::find_model("llama-2-7b"), arch::find_chip("seedchip-v1"), o);
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("connects at most 8 chips"), std::string::npos) << e.what();
+  }
+}
+
+TEST(TensorParallel, Llama405bFitsOnEightChips) {
+  llm::LlmOptions o;
+  o.precision = "fp8";
+  o.chips = 8;
+  o.batch = 16;
+  o.prompt = 1024;
+  o.generate = 128;
+  const auto r = llm::run_llm(llm::find_model("llama-3.1-405b"), arch::find_chip("seedchip-v1"), o);
+  EXPECT_GT(r.ttft_s, 0);
+  EXPECT_GT(r.output_tokens_per_s, 0);
+  EXPECT_GT(r.max_batch, 16);
+}

@@ -87,6 +87,7 @@ class TimingSim {
     cyc_per_ns_ = chip.clock_hz / 1e9;
     hbm_bytes_per_cycle_ = chip.memory.bandwidth_bytes_per_s / chip.clock_hz;
     mem_latency_ = ceil_u(t.memory.latency_ns * cyc_per_ns_);
+    barrier_cycles_ = static_cast<uint64_t>(std::llround(t.kernel_launch_ns * cyc_per_ns_));
     mesh_ = static_cast<uint32_t>(std::ceil(std::sqrt(static_cast<double>(chip.cores))));
     const auto& d = t.memory.detailed;
     hbm_params_.devices = chip.memory.devices;
@@ -220,6 +221,7 @@ class TimingSim {
     if (!first) return false;
     const uint64_t arrive = t;
     if (first->op == Op::host_call) t += ceil_u(chip_.timing.host_call_us * 1e3 * cyc_per_ns_);
+    else t += barrier_cycles_;  // kernel boundary (GPU launch gap, cross-core sync)
     for (uint32_t c = 0; c < cores_.size(); ++c) {
       auto& cs = cores_[c];
       if (!cs.has_code) continue;
@@ -539,6 +541,7 @@ class TimingSim {
   TimingResult res_;
   std::map<DType, uint64_t> macs_by_dtype_;
   double cyc_per_ns_ = 1, hbm_bytes_per_cycle_ = 1, hbm_free_ = 0;
+  uint64_t barrier_cycles_ = 0;
   HbmParams hbm_params_;
   std::map<std::tuple<uint64_t, int64_t, bool, bool>, double> eff_cache_;
   uint64_t mem_latency_ = 0;

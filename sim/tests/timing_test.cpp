@@ -254,7 +254,8 @@ sim::HbmParams hbm_params(const arch::Chip& c) {
 TEST(Timing, ChipEfficienciesMatchTheDetailedHbmModel) {
   // The fast model's efficiencies in each built-in chip are calibrated to its
   // own command-level parameters.
-  for (const char* name : {"seedchip-v1", "tpu-v1"}) {
+  for (const std::string& n : arch::builtin_chip_names()) {
+    const char* name = n.c_str();
     const arch::Chip c = arch::find_chip(name);
     const auto cal = sim::calibrate_hbm_fast(hbm_params(c), 8ull << 20);
     const auto& m = c.timing.memory;
@@ -298,4 +299,16 @@ TEST(Timing, SramBankConflictsSlowStridedAccess) {
   EXPECT_GE(vb.busy, 8 * vs.busy);
   // one element per cycle from the single bank
   EXPECT_GE(vb.busy, 4096u);
+}
+
+TEST(Timing, KernelLaunchGapIsPaidAtEachBarrier) {
+  // timing.kernel_launch_ns models a GPU's kernel boundary (or an ASIC's
+  // cross-core sync): every barrier release waits that long, host calls do not.
+  const std::string two = ".core 0\n  barrier id=0\n  barrier id=1\n.core 1\n  barrier id=0\n  barrier id=1\n";
+  arch::Chip c = v1();
+  c.timing.kernel_launch_ns = 0;
+  const auto r0 = sim::run_timing(c, prog(two));
+  c.timing.kernel_launch_ns = 1000;
+  const auto r1 = sim::run_timing(c, prog(two));
+  EXPECT_EQ(r1.cycles - r0.cycles, 2u * 1000u);  // two barriers, 1000 cycles each at 1 GHz
 }

@@ -183,6 +183,7 @@ Instr nop_on(Engine e) {
 uint64_t Emitter::emit_core_tiles(int core, int64_t first, int64_t count, int64_t group,
                                   const std::function<Tile(int64_t, int, int)>& make) {
   auto& out = streams_[static_cast<size_t>(core)];
+  current_core_ = core;
   const size_t start = out.size();
   const bool grouped = group > 1;
   const uint8_t link_base = grouped ? kLinkBase + 1 : kLinkBase;  // kLinkBase is kAccFree when grouped

@@ -62,6 +62,8 @@ class Emitter {
 
   /// Cores in use.
   int cores() const { return static_cast<int>(streams_.size()); }
+  /// The core whose tiles `make` is being asked for (inside pipeline/pipeline_groups).
+  int current_core() const { return current_core_; }
   /// Bytes of SRAM one pipeline slot may use (two slots per core).
   uint64_t slot_bytes() const { return slot_bytes_; }
   /// Byte offset of slot `s` in SRAM.
@@ -120,6 +122,7 @@ class Emitter {
 
   const arch::Chip& chip_;
   std::vector<std::vector<isa::Instr>> streams_;
+  int current_core_ = 0;
   uint64_t slot_bytes_ = 0, acc_slot_bytes_ = 0;
   int64_t next_barrier_ = 0;
 };

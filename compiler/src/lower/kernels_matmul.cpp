@@ -6,6 +6,7 @@
 // array's rows (mm.ldw + mm.run accumulating in the accumulator), then a
 // vector epilogue adds bias / applies the activation / converts into the
 // output dtype, and the tile is stored.
+#include <array>
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -96,10 +97,35 @@ void emit_gemm(Lowering& L, const ir::Node& n, const Gemm& G) {
     const int64_t kc = (slot - mt2 * out_row) / std::max<int64_t>(per_k, 1) / rows * rows;
     if (kc >= rows) nt = nt2, mt = mt2, Kc = std::min(G.K, kc);
   }
+  // Plan 3, K in two halves with all of M per tile: when plan 1 needs several
+  // M tiles (so every weight panel would be loaded once per M tile), two K
+  // chunks of the full M often fit instead; with two chunks per group each
+  // slot keeps its A half for every N tile (see the operand reuse below), so
+  // A and B each come from HBM once.
+  if (G.zp_a == 0 && G.zp_b == 0 && mt >= 1 && mt < G.M && Kc == G.K && G.K > rows && nt == std::min(G.N, cols)) {
+    const int64_t mt3 = std::min<int64_t>(G.M, std::max<int64_t>(acc_rows, 1));
+    const int64_t kc3 = ((G.K + 1) / 2 + rows - 1) / rows * rows;
+    if (mt3 > mt && kc3 < G.K && mt3 * (a_row(kc3) + out_row) + b_bytes(nt, kc3) <= slot) mt = mt3, Kc = kc3;
+  }
   if (mt < 1) L.fail(n, fmt::format("a GEMM row with K={} does not fit in SRAM", G.K));
+  // Equal M tiles: 512 rows as 256 + 256 rather than 410 + 102 keeps the
+  // array's row streams long on every tile (a short last tile cannot hide the
+  // next tile's weight load).
+  mt = (G.M + (G.M + mt - 1) / mt - 1) / ((G.M + mt - 1) / mt);
   const int64_t m_tiles = (G.M + mt - 1) / mt, n_tiles = (G.N + nt - 1) / nt, k_tiles = (G.K + Kc - 1) / Kc;
   View bias_c;
   if (G.bias) bias_c = *G.bias;
+  // Operand reuse: tiles alternate between two SRAM slots, and the tile two
+  // steps earlier on the same core often loaded the same B chunk (M
+  // innermost) or, when all of M is one tile, the same A chunk into the same
+  // slot. It is still there (every tile of a slot has the same layout and
+  // only the loads write A and B), so it is not loaded again.
+  struct ChunkKey {
+    int core = -1;
+    int64_t b = -1, index = -1, kc = -1;
+    bool operator==(const ChunkKey&) const = default;
+  };
+  std::array<ChunkKey, 2> slot_a{}, slot_b{};
   L.em().pipeline_groups(G.batch * n_tiles * m_tiles * k_tiles, k_tiles, [&](int64_t t, int slot_i, int gslot) {
     Tile tile;
     const int64_t kc = t % k_tiles, grp = t / k_tiles;
@@ -124,10 +150,18 @@ void emit_gemm(Lowering& L, const ir::Node& n, const Gemm& G) {
     const View A = G.A(b).slice(0, m0, mm).slice(1, kb, kl), Bv = G.B(b).slice(1, n0, nn).slice(0, kb, kl),
                O = G.out(b).slice(0, m0, mm).slice(1, n0, nn);
     View a_s = buf_sized(A.dtype, {mm, kl}, mt * Kc), b_s = buf_sized(Bv.dtype, {kl, nn}, Kc * nt);
-    auto la = split_instr(Op::load, {mm, kl}, a_s, A, nullptr, nullptr, {0, 0, 0});
-    auto lb = split_instr(Op::load, {kl, nn}, b_s, Bv, nullptr, nullptr, {0, 0, 0});
-    tile.loads.insert(tile.loads.end(), la.begin(), la.end());
-    tile.loads.insert(tile.loads.end(), lb.begin(), lb.end());
+    const size_t si = static_cast<size_t>(slot_i);
+    const ChunkKey akey{L.em().current_core(), b, mi, kc}, bkey{L.em().current_core(), b, nj, kc};
+    if (!(slot_a[si] == akey)) {
+      auto la = split_instr(Op::load, {mm, kl}, a_s, A, nullptr, nullptr, {0, 0, 0});
+      tile.loads.insert(tile.loads.end(), la.begin(), la.end());
+      slot_a[si] = akey;
+    }
+    if (!(slot_b[si] == bkey)) {
+      auto lb = split_instr(Op::load, {kl, nn}, b_s, Bv, nullptr, nullptr, {0, 0, 0});
+      tile.loads.insert(tile.loads.end(), lb.begin(), lb.end());
+      slot_b[si] = bkey;
+    }
     View bias_s, c_s, cs_s;
     if (last && G.colscale) {  // epilogue operands: only the group's last chunk needs them
       cs_s = buf(DType::fp32, {1, nn});
@@ -351,6 +385,15 @@ bool lower_matmul(Lowering& L, const ir::Node& n) {
       G.colscale = cs;
     } else if (wb && batch == 1 && b.shape.size() == 2 && !dtype_is_int(b.dtype)) {
       bconst = const_weight(L, *wb, K, N, false, G.ct);
+    } else if (!wb && L.options().uncalibrated_ok && op == "MatMul" && b.shape.size() == 2 &&
+               ((L.options().precision == Precision::fp8 && b.dtype == DType::fp8e4m3) ||
+                (L.options().precision == Precision::int8 && b.dtype == DType::int8)) &&
+               L.em().chip().matrix_supports(b.dtype)) {
+      // Timing-only graphs (LLM layers) pass pre-quantised weights as inputs:
+      // the activations are quantised on the fly and the GEMM runs at the
+      // weights' rate; unit scales, since no values are computed.
+      G.ct = b.dtype;
+      G.act_scale = a.dtype != b.dtype ? 1.0 : 0.0;
     }
     G.A = [=](int64_t bi) {
       View v = View::dense(Space::hbm, a.addr, a.dtype, {M, K});

@@ -372,13 +372,24 @@ CompiledModel Lowering::run() {
 
 // ---------------------------------------------------------------- generic kernels
 
+// Elements per tile of a streaming kernel: at most what a slot holds, but
+// small enough that every core gets a few tiles to pipeline (one huge tile on
+// one core leaves the others idle and serialises load, compute and store);
+// no smaller than 16 Ki elements, so DMA set-up stays amortised.
+int64_t Lowering::stream_tile_elems(const std::vector<int64_t>& shape, int64_t max_elems) const {
+  int64_t total = 1;
+  for (auto d : shape) total *= d;
+  const int64_t want = (total + 4 * em_.cores() - 1) / (4 * em_.cores());
+  return std::clamp<int64_t>(want, std::min<int64_t>(16384, max_elems), max_elems);
+}
+
 uint64_t Lowering::elementwise(const std::vector<View>& inputs, const View& out, int temps, const EwBody& body) {
   int64_t bytes_per_elem = out.esize() + 4 * temps;
   for (const auto& v : inputs) bytes_per_elem += v.esize();
   // 64-byte alignment slack per buffer
   const int64_t nbuf = static_cast<int64_t>(inputs.size()) + 1 + temps;
   const int64_t max_elems = std::max<int64_t>(1, (static_cast<int64_t>(em_.slot_bytes()) - 64 * nbuf) / bytes_per_elem);
-  TileGrid grid(out.shape, max_elems);
+  TileGrid grid(out.shape, stream_tile_elems(out.shape, max_elems));
   return em_.pipeline(grid.count, [&](int64_t t, int slot) {
     Tile tile;
     const auto ts = grid.tile_shape(t);
@@ -392,10 +403,32 @@ uint64_t Lowering::elementwise(const std::vector<View>& inputs, const View& out,
     };
     std::vector<View> in_bufs;
     for (const auto& v : inputs) {
-      View b = buf(v.dtype);
-      in_bufs.push_back(b);
-      auto ins = split_instr(Op::load, ts, b, grid.tile_view(v, t), nullptr, nullptr, {0, 0, 0});
+      const View tv = grid.tile_view(v, t);
+      // A broadcast input (zero strides) is loaded once, compactly, and read
+      // by the vector engine through zero-stride SRAM views: loading it
+      // expanded would fetch the same element from HBM again and again.
+      std::vector<int64_t> cshape = ts;
+      bool bcast = false;
+      for (size_t d = 0; d < ts.size(); ++d)
+        if (tv.strides[d] == 0 && ts[d] > 1) cshape[d] = 1, bcast = true;
+      if (!bcast) {
+        View b = buf(v.dtype);
+        in_bufs.push_back(b);
+        auto ins = split_instr(Op::load, ts, b, tv, nullptr, nullptr, {0, 0, 0});
+        tile.loads.insert(tile.loads.end(), ins.begin(), ins.end());
+        continue;
+      }
+      View cb = buf(v.dtype);  // reserved at full size: the slot budget above assumed it
+      cb = View::dense(Space::sram, cb.addr, v.dtype, cshape);
+      View src = tv;
+      src.shape = cshape;
+      auto ins = split_instr(Op::load, cshape, cb, src, nullptr, nullptr, {0, 0, 0});
       tile.loads.insert(tile.loads.end(), ins.begin(), ins.end());
+      View use = cb;
+      use.shape = ts;
+      for (size_t d = 0; d < ts.size(); ++d)
+        if (cshape[d] != ts[d]) use.strides[d] = 0;
+      in_bufs.push_back(use);
     }
     View ob = buf(out.dtype);
     body(tile.compute, in_bufs, ob, [&](DType d) { return buf(d); });
@@ -408,7 +441,7 @@ uint64_t Lowering::elementwise(const std::vector<View>& inputs, const View& out,
 uint64_t Lowering::copy(const View& src, const View& dst) {
   // Load the source pattern densely into SRAM, store it into the destination pattern.
   const int64_t max_elems = std::max<int64_t>(1, static_cast<int64_t>(em_.slot_bytes() - 64) / src.esize());
-  TileGrid grid(dst.shape, max_elems);
+  TileGrid grid(dst.shape, stream_tile_elems(dst.shape, max_elems));
   return em_.pipeline(grid.count, [&](int64_t t, int slot) {
     Tile tile;
     const auto ts = grid.tile_shape(t);
@@ -421,7 +454,7 @@ uint64_t Lowering::copy(const View& src, const View& dst) {
 
 uint64_t Lowering::fill(const View& dst, double value) {
   const int64_t max_elems = std::max<int64_t>(1, static_cast<int64_t>(em_.slot_bytes() - 64) / dst.esize());
-  TileGrid grid(dst.shape, max_elems);
+  TileGrid grid(dst.shape, stream_tile_elems(dst.shape, max_elems));
   const bool integer = dtype_is_int(dst.dtype);
   return em_.pipeline(grid.count, [&](int64_t t, int slot) {
     Tile tile;

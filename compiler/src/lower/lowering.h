@@ -73,6 +73,8 @@ class Lowering {
                                     const std::function<View(DType)>& temp)>;
   /// Tiled elementwise kernel over out's shape; each input view must already be
   /// broadcast to that shape. `temps` is how many fp32 temporaries the body needs.
+  /// Elements per tile for a streaming kernel over `shape` (<= max_elems; spreads work over cores).
+  int64_t stream_tile_elems(const std::vector<int64_t>& shape, int64_t max_elems) const;
   uint64_t elementwise(const std::vector<View>& inputs, const View& out, int temps, const EwBody& body);
   /// Copies view `src` into view `dst` (same shape) through SRAM.
   uint64_t copy(const View& src, const View& dst);

@@ -172,6 +172,9 @@ struct TimingDesc {
   NocTiming noc;            ///< the on-chip network
   MemoryTiming memory;      ///< off-chip memory
   double host_call_us = 0;  ///< round trip of one host fallback call (driver, PCIe, sync)
+  /// Extra time at each kernel boundary (each barrier of the program): kernel
+  /// launch and tail of a GPU, or the cross-core sync of an ASIC. Optional, 0 = none.
+  double kernel_launch_ns = 0;
 
   /// Member-wise equality.
   bool operator==(const TimingDesc&) const = default;
@@ -190,6 +193,26 @@ struct EnergyDesc {
   bool operator==(const EnergyDesc&) const = default;
 };
 
+/// Chip-to-chip links used for tensor parallelism (optional section).
+struct InterconnectDesc {
+  /// "switch" (every chip's links go to a switch: NVSwitch-style), "ring"
+  /// (neighbours only) or "full_mesh" (a direct link to every other chip).
+  std::string topology;
+  uint32_t links = 0;             ///< links per chip
+  double link_bytes_per_s = 0;    ///< per link and direction
+  double latency_ns = 0;          ///< one transfer step: link, switch and software hop
+  double efficiency = 1.0;        ///< achieved / link bandwidth of a collective, in (0, 1]
+  uint32_t max_chips = 0;         ///< largest group the topology connects
+  /// Member-wise equality.
+  bool operator==(const InterconnectDesc&) const = default;
+};
+
+/// Seconds of an all-reduce of `bytes` per chip over `chips` chips (0 for
+/// one chip): ring reduce-scatter plus all-gather, 2 (n-1) steps of bytes/n,
+/// over 2 links (ring: both directions), all links (switch) or n-1 links at
+/// once in one step each (full_mesh).
+double allreduce_seconds(const InterconnectDesc& ic, uint32_t chips, double bytes);
+
 /// A complete chip description plus its derived figures.
 struct Chip {
   std::string name;         ///< short identifier, e.g. "seedchip-v1"
@@ -202,6 +225,7 @@ struct Chip {
   double tdp_w = 0;         ///< thermal design power in watts
   TimingDesc timing;        ///< timing parameters (not part of the ISA fingerprint)
   EnergyDesc energy;        ///< energy parameters
+  InterconnectDesc interconnect;  ///< chip-to-chip links (topology empty: none described)
 
   /// Dense matrix-engine peak in ops/s for input dtype `t` (a MAC counts as
   /// 2 ops): 2 * rows * cols * rate[t] * clock_hz * cores; 0 if unsupported.

@@ -16,7 +16,9 @@ namespace seedchip::llm {
 /// Inference settings.
 struct LlmOptions {
   int64_t chips = 1, batch = 1, prompt = 128, generate = 128;
-  std::string precision = "bf16";  ///< bf16, fp8 (weights and KV cache), int8 (weights), w8a16, w4a16
+  /// fp32, bf16, fp8 (weights, GEMM inputs and KV cache), int8 (weights and
+  /// GEMM inputs; KV cache bf16), w8a16 (fp8 weights, bf16 activations)
+  std::string precision = "bf16";
 };
 
 /// Figures of one configuration (seconds, bytes, joules).
@@ -25,6 +27,7 @@ struct LlmResult {
   int64_t weight_bytes = 0, kv_cache_bytes = 0, max_batch = 0;
   double prefill_layer_s = 0, decode_layer_s = 0;
   uint64_t instructions = 0;
+  int64_t chips = 1;
   /// One JSON object with the keys.
   nlohmann::json json() const;
 };
@@ -37,10 +40,22 @@ ir::ElemType weight_type(const std::string& precision);
 /// `context` positions (prefill: tokens = context = prompt; decode: tokens = 1).
 /// Weights and the KV cache are graph inputs: the timing model needs their
 /// sizes and places, not their values.
-ir::Graph layer_graph(const ModelConfig& c, int64_t batch, int64_t tokens, int64_t context, ir::ElemType weight_type);
+/// With `quantized_activations` (fp8, int8) the inputs of the weight GEMMs
+/// are cast to the weights' type so the GEMMs run at that type's rate.
+ir::Graph layer_graph(const ModelConfig& c, int64_t batch, int64_t tokens, int64_t context, ir::ElemType weight_type,
+                      bool quantized_activations = false);
 
-/// Times the model on `chip` (one chip; tensor parallelism is not modelled
-/// yet). Throws std::runtime_error when the weights and KV cache do not fit,
+/// The part of `c` one of `chips` tensor-parallel chips holds: attention
+/// heads, MLP columns and vocabulary divided by `chips`; KV heads divided, or
+/// replicated when there are fewer than chips. Throws when heads do not split.
+ModelConfig shard_config(const ModelConfig& c, int64_t chips);
+
+/// The layer run_llm times: the first prefill chunk (`prefill`) or the
+/// decode step at the average context, for one chip's shard.
+ir::Graph timed_layer(const ModelConfig& c, const LlmOptions& o, bool prefill);
+
+/// Times the model on `o.chips` chips of `chip` (tensor parallel, all-reduce
+/// over chip.interconnect). Throws std::runtime_error when the weights and KV cache do not fit,
 /// naming what is needed and what there is.
 LlmResult run_llm(const ModelConfig& c, const arch::Chip& chip, const LlmOptions& o);
 
