@@ -91,7 +91,7 @@ int cmd_llm(LlmArgs a) {
   for (const auto& [path, prefill] : {std::pair{a.dump_layer, false}, std::pair{a.dump_prefill, true}}) {
     if (path.empty()) continue;
     std::ofstream f(path);
-    f << ir::print(llm::timed_layer(cfg, a.opt, prefill), true);
+    f << ir::print(llm::timed_layer(cfg, chip, a.opt, prefill), true);
     if (!f) throw std::runtime_error(fmt::format("{}: cannot write", path));
   }
   if (a.mode != "functional") {
@@ -117,6 +117,70 @@ int cmd_llm(LlmArgs a) {
                  fmt::join(out["tied_steps"].get<std::vector<int64_t>>(), " "));
     if (out.contains("top1_agreement"))
       fmt::print("top-1 agreement with the fp32 run: {:.1f}%\n", 100 * out["top1_agreement"].get<double>());
+  }
+  return 0;
+}
+
+}  // namespace seedchip::cli
+
+#include <cmath>
+
+#include "seedchip/llm/validate.h"
+
+namespace seedchip::cli {
+
+int cmd_validate(const std::string& csv, bool check, double max_mae, double max_error, bool json) {
+  std::string text, source = "builtin:calibration.csv";
+  if (!csv.empty()) {
+    std::ifstream f(csv);
+    if (!f) throw std::runtime_error(fmt::format("{}: cannot open", csv));
+    std::stringstream ss;
+    ss << f.rdbuf();
+    text = ss.str();
+    source = csv;
+  } else {
+    text = llm::builtin_calibration_csv();
+  }
+  auto rows = llm::parse_calibration(text, source);
+  double sum = 0, worst = 0;
+  int n = 0;
+  nlohmann::json out = nlohmann::json::array();
+  if (!json) fmt::print("{:<5} {:<22} {:<44} {:>11} {:>11} {:>8}  unit\n", "id", "hardware", "workload", "predicted", "measured", "error");
+  for (auto& r : rows) {
+    llm::interpret(r);
+    nlohmann::json j = {{"id", r.id}, {"hardware", r.hardware}, {"workload", r.workload}, {"metric", r.metric},
+                        {"unit", r.unit}, {"measured", r.measured}, {"expressible", r.expressible}};
+    if (r.expressible) {
+      llm::predict(r);
+      sum += std::abs(r.error);
+      worst = std::max(worst, std::abs(r.error));
+      ++n;
+      j["predicted"] = r.predicted;
+      j["error"] = r.error;
+      j["command"] = r.command;
+      if (!json)
+        fmt::print("{:<5} {:<22} {:<44} {:>11.4g} {:>11.4g} {:>+7.1f}%  {}\n", r.id, r.hardware.substr(0, 22),
+                   r.workload.substr(0, 44), r.predicted, r.measured, 100 * r.error, r.unit);
+    } else {
+      j["why_not"] = r.why_not;
+    }
+    out.push_back(j);
+  }
+  if (!json) {
+    for (const auto& r : rows)
+      if (!r.expressible) fmt::print("{:<5} not expressible yet: {}\n", r.id, r.why_not);
+  }
+  const double mae = n ? sum / n : 0;
+  if (json) {
+    fmt::print("{}\n", nlohmann::json{{"rows", out}, {"predicted_rows", n}, {"mean_abs_error", mae}, {"max_abs_error", worst}}.dump(2));
+  } else {
+    fmt::print("mean absolute error {:.1f}% over {} rows (worst {:.1f}%); {} rows not expressible\n", 100 * mae, n,
+               100 * worst, rows.size() - static_cast<size_t>(n));
+  }
+  if (check && (n == 0 || mae > max_mae || worst > max_error)) {
+    fmt::print(stderr, "seedchip validate: mean absolute error {:.1f}% (limit {:.0f}%), worst row {:.1f}% (limit {:.0f}%)\n",
+               100 * mae, 100 * max_mae, 100 * worst, 100 * max_error);
+    return 1;
   }
   return 0;
 }

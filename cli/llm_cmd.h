@@ -20,3 +20,12 @@ struct LlmArgs {
 int cmd_llm(LlmArgs a);
 
 }  // namespace seedchip::cli
+
+namespace seedchip::cli {
+
+/// `seedchip validate [--csv FILE] [--check] [--json]`: predicted vs measured
+/// for each expressible row, then the mean absolute error. With `check`,
+/// returns 1 when the MAE exceeds `max_mae` or a row exceeds `max_error`.
+int cmd_validate(const std::string& csv, bool check, double max_mae, double max_error, bool json);
+
+}  // namespace seedchip::cli

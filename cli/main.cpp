@@ -175,6 +175,16 @@ int main(int argc, char** argv) {
   llm_cmd->add_option("--dump-layer", la.dump_layer, "Write the timed decode-step layer (one chip's shard) as IR text to this file (seedchip compile/run take it)");
   llm_cmd->add_option("--dump-prefill", la.dump_prefill, "Write the timed first prefill chunk's layer as IR text to this file");
 
+  auto* val_cmd = app.add_subcommand("validate", "Predict published GPU measurements and report the error (docs/llm.md)");
+  std::string val_csv;
+  bool val_check = false, val_json = false;
+  double val_mae = 0.15, val_max = 0.30;
+  val_cmd->add_option("--csv", val_csv, "Calibration CSV (default: the built-in copy of reference/calibration.csv)");
+  val_cmd->add_flag("--check", val_check, "Exit 1 when the mean absolute error or a row's error is over its limit");
+  val_cmd->add_option("--max-mae", val_mae, "Limit on the mean absolute error for --check")->capture_default_str();
+  val_cmd->add_option("--max-error", val_max, "Limit on any row's absolute error for --check")->capture_default_str();
+  val_cmd->add_flag("--json", val_json, "Print one JSON object");
+
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -222,6 +232,8 @@ int main(int argc, char** argv) {
       return cli::cmd_run(run_in, margs, run_inputs, run_outdir);
     } else if (llm_cmd->parsed()) {
       return cli::cmd_llm(la);
+    } else if (val_cmd->parsed()) {
+      return cli::cmd_validate(val_csv, val_check, val_mae, val_max, val_json);
     } else if (bench_cmd->parsed()) {
       return cli::cmd_bench(bench_which, bench_chip, bench_models, bench_sizes);
     } else if (opt_cmd->parsed()) {

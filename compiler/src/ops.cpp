@@ -21,7 +21,7 @@ const std::vector<std::string>& supported_ops() {
         // rows
         "ArgMax", "ArgMin", "CumSum", "GlobalAveragePool", "GlobalMaxPool", "Hardmax", "InstanceNormalization",
         "LayerNormalization", "LogSoftmax", "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceMax",
-        "ReduceMean", "ReduceMin", "ReduceProd", "ReduceSum", "ReduceSumSquare", "Softmax",
+        "ReduceMean", "ReduceMin", "ReduceProd", "ReduceSum", "ReduceSumSquare", "RMSNormalization", "Softmax",
         // matrix
         "AveragePool", "Conv", "ConvTranspose", "Gemm", "MatMul", "MatMulInteger", "MaxPool",
         // rewritten by the canonicalize pass

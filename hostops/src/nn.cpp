@@ -239,6 +239,30 @@ Tensors op_layer_norm(const Ctx& c) {
   return {y, mean_t, inv_t};
 }
 
+// RMSNormalization (opset 23): x / sqrt(mean(x^2) + eps) * scale over the axes from `axis` on.
+Tensors op_rms_norm(const Ctx& c) {
+  const HostTensor& x = c.in(0);
+  const auto r = static_cast<int64_t>(x.shape.size());
+  const auto ax = static_cast<size_t>(c.axis(c.node.attr_int("axis", -1), r));
+  const double eps = c.node.attr_float("epsilon", 1e-5);
+  const int64_t outer = prod(x.shape, 0, ax), n = prod(x.shape, ax, x.shape.size());
+  const Shape norm(x.shape.begin() + static_cast<std::ptrdiff_t>(ax), x.shape.end());
+  const HostTensor& p = c.in(1);
+  if (broadcast(c, {norm, p.shape}) != norm)
+    c.fail(fmt::format("scale shape {} does not broadcast to {}", shape_str(p.shape), shape_str(norm)));
+  std::vector<double> scale(static_cast<size_t>(n));
+  const Shape st = bcast_strides(p.shape, norm);
+  walk(norm, {&st}, [&](int64_t i, const int64_t*, const int64_t* o) { scale[static_cast<size_t>(i)] = ld_f(p, o[0]); });
+  HostTensor y = c.make(x.type, x.shape);
+  for (int64_t o = 0; o < outer; ++o) {
+    double ms = 0;
+    for (int64_t i = 0; i < n; ++i) ms += ld_f(x, o * n + i) * ld_f(x, o * n + i);
+    const double inv = 1.0 / std::sqrt(ms / static_cast<double>(n) + eps);
+    for (int64_t i = 0; i < n; ++i) st_f(y, o * n + i, ld_f(x, o * n + i) * inv * scale[static_cast<size_t>(i)]);
+  }
+  return {y};
+}
+
 Tensors op_mean_variance_norm(const Ctx& c) {
   const HostTensor& x = c.in(0);
   const auto r = static_cast<int64_t>(x.shape.size());
@@ -283,6 +307,7 @@ void register_nn(Registry& r) {
   r["InstanceNormalization"] = {op_instance_norm, 6};
   r["LayerNormalization"] = {op_layer_norm, 17};
   r["MeanVarianceNormalization"] = {op_mean_variance_norm, 9};
+  r["RMSNormalization"] = {op_rms_norm, 23, 23};  // newer than the opsets the rest covers
 }
 
 }  // namespace seedchip::hostops::detail

@@ -41,7 +41,6 @@ class LayerText {
     s += decls_;
     s += fmt::format("  const %shape_q : i64[3] = [{},{},{}]\n  const %shape_o : i64[2] = [{},{}]\n", B * kv, g * T, hd,
                      BT, nh * hd);
-    s += fmt::format("  const %axes : i64[1] = [-1]\n  const %eps : bf16[] = [{}]\n", c_.norm_eps);
     s += norm("x", "ln1", "a", {BT, H});
     s += qa("a", {BT, H});
     s += node("MatMul", {qn("a"), "wqkv"}, "qkv", {BT, (nh + 2 * kv) * hd});
@@ -64,12 +63,8 @@ class LayerText {
     if (c_.gated_mlp) {
       s += qa("b", {BT, H});
       s += node("MatMul", {qn("b"), "wgu"}, "gu", {BT, 2 * I});
-      s += fmt::format("  %gate : bf16[{0},{1}], %up : bf16[{0},{1}] = Split(%gu) {{axis=1, split=ints[{1},{1}]}} "
-                       "name=\"gu\" opset=11\n",
-                       BT, I);
-      s += node("Sigmoid", {"gate"}, "sg", {BT, I});
-      s += node("Mul", {"gate", "sg"}, "silu", {BT, I});
-      s += node("Mul", {"silu", "up"}, "h", {BT, I});
+      // SiLU(gate) * up in one pass over the GEMM output (seedchip's fused SwiGLU)
+      s += fmt::format("  %h : bf16[{},{}] = SwiGLU(%gu) name=\"swiglu\" domain=\"seedchip\" opset=1\n", BT, I);
     } else {
       s += qa("b", {BT, H});
       s += node("MatMul", {qn("b"), "wup"}, "u", {BT, I});
@@ -97,21 +92,13 @@ class LayerText {
     for (size_t i = 0; i < in.size(); ++i) args += fmt::format("{}%{}", i ? ", " : "", in[i]);
     return fmt::format("  %{} : bf16[{}] = {}({}) name=\"{}\" opset=14\n", out, dims(d), op, args, out);
   }
-  // RMSNorm: x / sqrt(mean(x^2) + eps) * w   (LayerNorm for GPT-2)
+  // RMSNorm: x / sqrt(mean(x^2) + eps) * w as one row kernel (LayerNorm for GPT-2)
   std::string norm(const std::string& x, const std::string& w, const std::string& out, const std::vector<int64_t>& d) {
     if (!c_.rms_norm)
       return fmt::format("  %{0} : bf16[{1}] = LayerNormalization(%{2}, %{3}, %{3}) {{axis=-1}} name=\"{0}\" opset=17\n",
                          out, dims(d), x, w);
-    std::vector<int64_t> r = d;
-    r.back() = 1;
-    std::string s;
-    s += node("Mul", {x, x}, out + "_sq", d);
-    s += fmt::format("  %{0}_ms : bf16[{1}] = ReduceMean(%{0}_sq) {{axes=ints[-1]}} name=\"{0}_ms\" opset=13\n", out, dims(r));
-    s += node("Add", {out + "_ms", "eps"}, out + "_mse", r);
-    s += node("Sqrt", {out + "_mse"}, out + "_rms", r);
-    s += node("Div", {x, out + "_rms"}, out + "_n", d);
-    s += node("Mul", {out + "_n", w}, out, d);
-    return s;
+    return fmt::format("  %{0} : bf16[{1}] = RMSNormalization(%{2}, %{3}) {{axis=-1, epsilon={4}}} name=\"{0}\" opset=23\n",
+                       out, dims(d), x, w, c_.norm_eps);
   }
   std::string rope(const std::string& x, const std::vector<int64_t>& d, int64_t heads) {
     // x viewed [B, T, heads, hd] times the [T, hd] table (broadcast), twice, plus an add
@@ -232,12 +219,20 @@ ModelConfig shard_config(const ModelConfig& c, int64_t n) {
   return s;
 }
 
-int64_t prefill_chunk(const LlmOptions& o) { return std::clamp<int64_t>(1024 / o.batch, 1, std::min<int64_t>(512, o.prompt)); }
+// Prompt tokens per sequence in one prefill chunk: about 1024 tokens per batch
+// for each 4 MiB of instruction memory a core has (a layer program for a
+// longer chunk outgrows it; GPUs, whose programs live in HBM, take whole
+// prompts up to 16k tokens at once, as their inference stacks do).
+int64_t prefill_chunk(const arch::Chip& chip, const LlmOptions& o) {
+  const int64_t budget = 1024 * std::max<int64_t>(1, static_cast<int64_t>(chip.core.instruction_memory_bytes >> 22));
+  const int64_t per_seq_cap = budget <= 1024 ? 512 : budget;
+  return std::clamp<int64_t>(budget / o.batch, 1, std::min<int64_t>(per_seq_cap, o.prompt));
+}
 
-ir::Graph timed_layer(const ModelConfig& c, const LlmOptions& o, bool prefill) {
+ir::Graph timed_layer(const ModelConfig& c, const arch::Chip& chip, const LlmOptions& o, bool prefill) {
   const ModelConfig sc = shard_config(c, o.chips);
   const bool qact = o.precision == "fp8" || o.precision == "int8";
-  const int64_t chunk = prefill_chunk(o);
+  const int64_t chunk = prefill_chunk(chip, o);
   return prefill ? layer_graph(sc, o.batch, chunk, chunk, weight_type(o.precision), qact)
                  : layer_graph(sc, o.batch, 1, o.prompt + o.generate / 2, weight_type(o.precision), qact);
 }
@@ -283,7 +278,7 @@ LlmResult run_llm(const ModelConfig& c, const arch::Chip& chip, const LlmOptions
   // prompt would otherwise outgrow the instruction memory. Chunks differ only
   // in their context, which attention cost grows with linearly, so the first
   // and last chunks are timed and the rest interpolated.
-  const int64_t chunk = prefill_chunk(o);
+  const int64_t chunk = prefill_chunk(chip, o);
   const int64_t nchunks = (o.prompt + chunk - 1) / chunk;
   const auto& ic = chip.interconnect;
   const double launch_s = chip.timing.kernel_launch_ns * 1e-9;

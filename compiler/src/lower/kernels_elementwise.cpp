@@ -205,6 +205,21 @@ bool lower_elementwise(Lowering& L, const ir::Node& n) {
     });
     return true;
   }
+  if (op == "SwiGLU") {  // seedchip domain: [.., 2I] -> silu(x[.., :I]) * x[.., I:] (gate, then up)
+    const View x = L.hbm(n.inputs[0]);
+    const int64_t I = out_shape.back();
+    if (x.shape.back() != 2 * I) L.fail(n, "SwiGLU input's last axis must be twice the output's");
+    const size_t last = x.shape.size() - 1;
+    L.elementwise({x.slice(static_cast<int>(last), 0, I), x.slice(static_cast<int>(last), I, I)}, out, 1,
+                  [&](auto& code, auto& in, auto& o, auto& temp) {
+                    Vec v{code, o.shape};
+                    View t = temp(DType::fp32);
+                    v.op(Op::v_sigmoid, t, in[0]);
+                    v.op(Op::v_mul, t, t, in[0]);
+                    v.op(Op::v_mul, o, t, in[1]);
+                  });
+    return true;
+  }
   if (op == "Gelu") {  // fused by the fuse pass: x * 0.5 * (1 + erf(x / sqrt(2)))
     L.elementwise({in_view(0)}, out, 1, [&](auto& code, auto& in, auto& o, auto& temp) {
       Vec v{code, o.shape};

@@ -107,6 +107,25 @@ void emit_gemm(Lowering& L, const ir::Node& n, const Gemm& G) {
     const int64_t kc3 = ((G.K + 1) / 2 + rows - 1) / rows * rows;
     if (mt3 > mt && kc3 < G.K && mt3 * (a_row(kc3) + out_row) + b_bytes(nt, kc3) <= slot) mt = mt3, Kc = kc3;
   }
+  // Wide tiles for short row streams: when all of M is one tile of a few rows
+  // (decode-step attention, one query row per sequence and head), a tile
+  // spans several array widths, so one DMA brings a whole B panel instead of
+  // one per array width (per-DMA latency dominates such small tiles).
+  if (mt >= 1 && mt == G.M && Kc == G.K && G.M <= rows && nt == cols && G.N > cols) {
+    auto out_row_w = [&](int64_t w) { return w * (es_o + 8) + (G.C ? w * 4 : 0) + (G.colscale ? w * 4 : 0); };
+    int64_t w = nt;
+    while (w + cols <= G.N) {
+      const int64_t w2 = w + cols;
+      if (b_bytes(w2, Kc) > slot * 3 / 5 || mt * (a_row(Kc) + out_row_w(w2)) + b_bytes(w2, Kc) > slot ||
+          mt * w2 * 4 > static_cast<int64_t>(L.em().acc_slot_bytes()))
+        break;
+      w = w2;
+    }
+    nt = w;
+    if (nt + cols > G.N && G.N - nt > 0 && G.N - nt < cols && b_bytes(G.N, Kc) <= slot * 3 / 5 &&
+        mt * (a_row(Kc) + out_row_w(G.N)) + b_bytes(G.N, Kc) <= slot && mt * G.N * 4 <= static_cast<int64_t>(L.em().acc_slot_bytes()))
+      nt = G.N;  // the ragged last array width joins the tile
+  }
   if (mt < 1) L.fail(n, fmt::format("a GEMM row with K={} does not fit in SRAM", G.K));
   // Equal M tiles: 512 rows as 256 + 256 rather than 410 + 102 keeps the
   // array's row streams long on every tile (a short last tile cannot hide the
@@ -209,22 +228,26 @@ void emit_gemm(Lowering& L, const ir::Node& n, const Gemm& G) {
       L.host(n, "non-zero zero points are not supported on the matrix engine yet");
     }
     const View acc = View::dense(Space::acc, L.em().acc_slot_base(gslot), acc_t, {mm, nn});
-    for (int64_t k0 = 0; k0 < kl; k0 += rows) {
-      const int64_t kk = std::min(rows, kl - k0);
-      Instr w;
-      w.op = Op::mm_ldw;
-      w.rank = 2;
-      w.shape = {static_cast<uint32_t>(kk), static_cast<uint32_t>(nn), 0, 0};
-      w.a = {Space::sram, isa::kLocalCore, b_c.dtype, 2, b_c.addr + static_cast<uint64_t>(k0 * nn * es_c), {nn, 1, 0, 0}};
-      Instr r;
-      r.op = Op::mm_run;
-      r.rank = 3;
-      r.shape = {static_cast<uint32_t>(mm), static_cast<uint32_t>(kk), static_cast<uint32_t>(nn), 0};
-      r.dst = {Space::acc, isa::kLocalCore, acc_t, 2, acc.addr, {nn, 1, 0, 0}};
-      r.a = {Space::sram, isa::kLocalCore, a_c.dtype, 2, a_c.addr + static_cast<uint64_t>(k0 * es_c), {kl, 1, 0, 0}};
-      r.param[0] = (k0 > 0 || kc > 0) ? 1 : 0;  // chunks after the first accumulate
-      code.push_back(w);
-      code.push_back(r);
+    for (int64_t n0b = 0; n0b < nn; n0b += cols) {  // array-width column blocks of a wide tile
+      const int64_t nb = std::min(cols, nn - n0b);
+      for (int64_t k0 = 0; k0 < kl; k0 += rows) {
+        const int64_t kk = std::min(rows, kl - k0);
+        Instr w;
+        w.op = Op::mm_ldw;
+        w.rank = 2;
+        w.shape = {static_cast<uint32_t>(kk), static_cast<uint32_t>(nb), 0, 0};
+        w.a = {Space::sram, isa::kLocalCore, b_c.dtype, 2, b_c.addr + static_cast<uint64_t>((k0 * nn + n0b) * es_c),
+               {nn, 1, 0, 0}};
+        Instr r;
+        r.op = Op::mm_run;
+        r.rank = 3;
+        r.shape = {static_cast<uint32_t>(mm), static_cast<uint32_t>(kk), static_cast<uint32_t>(nb), 0};
+        r.dst = {Space::acc, isa::kLocalCore, acc_t, 2, acc.addr + static_cast<uint64_t>(n0b * 4), {nn, 1, 0, 0}};
+        r.a = {Space::sram, isa::kLocalCore, a_c.dtype, 2, a_c.addr + static_cast<uint64_t>(k0 * es_c), {kl, 1, 0, 0}};
+        r.param[0] = (k0 > 0 || kc > 0) ? 1 : 0;  // chunks after the first accumulate
+        code.push_back(w);
+        code.push_back(r);
+      }
     }
     if (!last) return tile;  // the group's last chunk applies the epilogue and stores
     // epilogue

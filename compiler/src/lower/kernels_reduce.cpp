@@ -409,6 +409,36 @@ bool lower_reduce(Lowering& L, const ir::Node& n) {
     return true;
   }
 
+  if (op == "RMSNormalization") {  // ONNX opset 23: x / sqrt(mean(x^2 over axes >= axis) + eps) * scale
+    const View in = L.hbm(n.inputs[0]);
+    const size_t rank = in.shape.size();
+    const int axis = norm_axis(L, n, n.attr_int("axis", -1), rank);
+    const double eps = n.attr_float("epsilon", 1e-5);
+    int64_t rows = 1, R = 1;
+    for (int d = 0; d < axis; ++d) rows *= in.shape[d];
+    for (size_t d = axis; d < rank; ++d) R *= in.shape[d];
+    RowIo io;
+    io.in = View::dense(Space::hbm, in.addr, in.dtype, {rows, R});
+    const View p = L.hbm(n.inputs[1]);
+    View scale = View::dense(Space::hbm, p.addr, p.dtype, {rows, R});
+    if (p.elements() == R) scale.strides = {0, 1};
+    else if (p.elements() == 1) scale.strides = {0, 0};
+    else L.fail(n, "scale must cover the normalised axes");
+    io.extra.push_back(scale);
+    io.outs = {View::dense(Space::hbm, L.hbm(ov).addr, L.dt(ov), {rows, R})};
+    io.out_rows = {true};
+    row_kernel(L, n, io, [&](Code& c, RowBufs& B, const View& x, const auto& ex, const auto& outs) {
+      View ms = B.col(DType::fp32), xn = B.mat(DType::fp32);
+      c.red(Op::v_rsumsq, ms, x);
+      c.opi(Op::v_mul, ms, ms, 1.0 / static_cast<double>(B.R));
+      c.opi(Op::v_add, ms, ms, eps);
+      c.op(Op::v_rsqrt, ms, ms);
+      c.op(Op::v_mul, xn, x, bcol(ms, B.R));
+      c.op(Op::v_mul, outs[0], xn, ex[0]);
+    });
+    return true;
+  }
+
   if (op == "InstanceNormalization") {
     const View in = L.hbm(n.inputs[0]);
     const double eps = n.attr_float("epsilon", 1e-5);

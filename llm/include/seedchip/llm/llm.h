@@ -52,7 +52,7 @@ ModelConfig shard_config(const ModelConfig& c, int64_t chips);
 
 /// The layer run_llm times: the first prefill chunk (`prefill`) or the
 /// decode step at the average context, for one chip's shard.
-ir::Graph timed_layer(const ModelConfig& c, const LlmOptions& o, bool prefill);
+ir::Graph timed_layer(const ModelConfig& c, const arch::Chip& chip, const LlmOptions& o, bool prefill);
 
 /// Times the model on `o.chips` chips of `chip` (tensor parallel, all-reduce
 /// over chip.interconnect). Throws std::runtime_error when the weights and KV cache do not fit,

@@ -1,0 +1,48 @@
+// seedchip — validation against published measurements: each row of a
+// calibration CSV (id,hardware,software,workload,metric,value,unit,source;
+// /work/shared/reference/calibration.csv is built in) is read as a job
+// seedchip can express (chip and count, model, precision, batch, prompt and
+// output lengths, metric), predicted with run_llm, and compared.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "seedchip/llm/llm.h"
+
+namespace seedchip::llm {
+
+/// One measured result and, when expressible, seedchip's prediction of it.
+struct ValidationRow {
+  std::string id, hardware, software, workload, metric, unit, source;
+  double measured = 0;
+  bool expressible = false;
+  std::string why_not;  ///< when not expressible: what seedchip cannot model yet
+  // the job
+  enum class Kind { ttft, tpot, tokens_per_s, tokens_per_s_per_chip, gemm_flops } kind = Kind::ttft;
+  std::string chip, model;
+  LlmOptions options;
+  int64_t gemm_size = 0;
+  // the answer
+  double predicted = 0;  ///< in the row's unit
+  double error = 0;      ///< (predicted - measured) / measured
+  std::string command;   ///< the seedchip command that computes the prediction
+};
+
+/// Parses calibration CSV text (header line first); errors name `source`,
+/// the line and the field.
+std::vector<ValidationRow> parse_calibration(const std::string& csv_text, const std::string& source);
+
+/// The calibration CSV built into the binary (a copy of
+/// /work/shared/reference/calibration.csv, llm/validation/calibration.csv).
+const char* builtin_calibration_csv();
+
+/// Reads each row's hardware, software, workload, metric and unit into a job,
+/// or says why it cannot be expressed (serving scenarios, datasets with
+/// varying lengths, unsupported model families or chips).
+void interpret(ValidationRow& row);
+
+/// Predicts an expressible row (sets predicted and error).
+void predict(ValidationRow& row);
+
+}  // namespace seedchip::llm

@@ -1,0 +1,237 @@
+// seedchip — `seedchip validate`: published measurements read as jobs and
+// predicted (docs/llm.md "Validation").
+#include "seedchip/llm/validate.h"
+
+#include <algorithm>
+#include <cctype>
+#include <regex>
+#include <sstream>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "builtin_calibration.h"
+#include "seedchip/arch/chip.h"
+#include "seedchip/compiler/compiler.h"
+#include "seedchip/sim/timing.h"
+
+namespace seedchip::llm {
+
+namespace {
+
+std::string lower(std::string s) {
+  for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return s;
+}
+
+std::string trim(const std::string& s) {
+  const auto b = s.find_first_not_of(" \t\r");
+  if (b == std::string::npos) return "";
+  return s.substr(b, s.find_last_not_of(" \t\r") - b + 1);
+}
+
+// Splits one CSV line (double-quoted fields may hold commas).
+std::vector<std::string> split_csv(const std::string& line) {
+  std::vector<std::string> out;
+  std::string cur;
+  bool quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char ch = line[i];
+    if (ch == '"') {
+      if (quoted && i + 1 < line.size() && line[i + 1] == '"') cur += '"', ++i;
+      else quoted = !quoted;
+    } else if (ch == ',' && !quoted) {
+      out.push_back(trim(cur));
+      cur.clear();
+    } else {
+      cur += ch;
+    }
+  }
+  out.push_back(trim(cur));
+  return out;
+}
+
+std::optional<int64_t> find_int(const std::string& text, const std::string& pattern) {
+  std::smatch m;
+  if (std::regex_search(text, m, std::regex(pattern))) return std::stoll(m[1].str());
+  return std::nullopt;
+}
+
+// Built-in model for a workload's model name, or "" when there is none.
+std::string model_of(const std::string& w, std::string& why) {
+  std::smatch m;
+  if (w.find("gpt-j") != std::string::npos || w.find("gptj") != std::string::npos) {
+    why = "GPT-J (attention and MLP in parallel, partial rotary) is not a supported model family";
+    return "";
+  }
+  if (w.find("mixtral") != std::string::npos) return "mixtral-8x7b";
+  if (w.find("mistral") != std::string::npos) return "mistral-7b";
+  if (w.find("qwen") != std::string::npos) return "qwen2-72b";
+  if (std::regex_search(w, m, std::regex(R"(llama[- ]?(2|3\.1|3)?[- ]?(\d+)b)"))) {
+    const std::string ver = m[1].str(), size = m[2].str();
+    std::string name;
+    if (ver == "3.1") name = "llama-3.1-" + size + "b";
+    else if (ver == "3") name = "llama-3-" + size + "b";
+    else name = "llama-2-" + size + "b";  // "Llama-7B/70B" in TensorRT-LLM's tables: the Llama 2 architecture
+    const auto names = builtin_models();
+    if (std::find(names.begin(), names.end(), name) == names.end()) {
+      why = fmt::format("no built-in model for '{}'", m[0].str());
+      return "";
+    }
+    return name;
+  }
+  if (w.find("gpt-2") != std::string::npos || w.find("gpt2") != std::string::npos) return "gpt2";
+  why = "no built-in model named in the workload";
+  return "";
+}
+
+}  // namespace
+
+const char* builtin_calibration_csv() { return detail::kBuiltinCalibration; }
+
+std::vector<ValidationRow> parse_calibration(const std::string& text, const std::string& source) {
+  std::vector<ValidationRow> rows;
+  std::stringstream ss(text);
+  std::string line;
+  int lineno = 0;
+  std::vector<std::string> header;
+  while (std::getline(ss, line)) {
+    ++lineno;
+    if (trim(line).empty()) continue;
+    auto f = split_csv(line);
+    if (header.empty()) {
+      header = f;
+      const std::vector<std::string> want = {"id", "hardware", "software", "workload", "metric", "value", "unit", "source"};
+      if (header != want)
+        throw std::runtime_error(fmt::format("{}:{}: expected the header '{}'", source, lineno,
+                                             "id,hardware,software,workload,metric,value,unit,source"));
+      continue;
+    }
+    if (f.size() < 7)
+      throw std::runtime_error(fmt::format("{}:{}: expected 8 fields, got {}", source, lineno, f.size()));
+    f.resize(8);
+    ValidationRow r;
+    r.id = f[0], r.hardware = f[1], r.software = f[2], r.workload = f[3], r.metric = f[4], r.unit = f[6], r.source = f[7];
+    size_t used = 0;
+    try {
+      r.measured = std::stod(f[5], &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != f[5].size() || !(r.measured > 0))
+      throw std::runtime_error(fmt::format("{}:{}: field 'value' is '{}', not a positive number", source, lineno, f[5]));
+    rows.push_back(std::move(r));
+  }
+  if (header.empty()) throw std::runtime_error(fmt::format("{}: empty file", source));
+  return rows;
+}
+
+void interpret(ValidationRow& r) {
+  const std::string hw = lower(r.hardware), sw = lower(r.software), w = lower(r.workload), metric = lower(r.metric),
+                    unit = lower(r.unit);
+  auto refuse = [&](std::string why) {
+    r.expressible = false;
+    r.why_not = std::move(why);
+  };
+  // hardware: "8x H200 SXM 700 W", "1x A100 SXM"
+  const int64_t count = find_int(hw, R"(^\s*(\d+)\s*x)").value_or(1);
+  if (hw.find("h200") != std::string::npos) r.chip = "nvidia-h200-sxm";
+  else if (hw.find("h100") != std::string::npos) r.chip = "nvidia-h100-sxm";
+  else if (hw.find("a100") != std::string::npos) r.chip = "nvidia-a100-sxm";
+  else if (hw.find("tpu v1") != std::string::npos || hw.find("tpu-v1") != std::string::npos) r.chip = "tpu-v1";
+  else if (hw.find("seedchip") != std::string::npos) r.chip = "seedchip-v1";
+  else return refuse(fmt::format("no chip description for '{}'", r.hardware));
+  // precision from the software stack ("TensorRT-LLM v0.5 fp8") or the workload ("bf16 GEMM")
+  const std::string both = sw + " " + w;
+  r.options.precision = both.find("fp8") != std::string::npos    ? "fp8"
+                        : both.find("int8") != std::string::npos ? "int8"
+                                                                  : "bf16";  // fp16 and bf16 run at the same rate
+  if (w.find("server") != std::string::npos)
+    return refuse("a serving scenario (queries arrive over time under latency limits); seedchip times fixed batches");
+  if (w.find("offline") != std::string::npos)
+    return refuse("MLPerf offline runs a dataset whose prompt and output lengths vary; seedchip times fixed lengths");
+  if (w.find("gemm") != std::string::npos) {
+    if (unit.find("flop/s") == std::string::npos) return refuse("a GEMM row must be in TFLOP/s");
+    r.kind = ValidationRow::Kind::gemm_flops;
+    r.gemm_size = 8192;
+    r.options.chips = 1;
+    r.expressible = true;
+    r.command = fmt::format("seedchip bench gemm --chip {} --sizes 8192 ({})", r.chip, r.options.precision);
+    return;
+  }
+  std::string why;
+  r.model = model_of(w, why);
+  if (r.model.empty()) return refuse(why);
+  const auto tp = find_int(w, R"(tp\s*(\d+))");
+  if (tp && *tp != count) return refuse(fmt::format("TP{} on {} devices: pipeline or data parallelism is not modelled", *tp, count));
+  r.options.chips = count;
+  r.options.batch = find_int(w, R"(batch\s*(\d+))").value_or(1);
+  const auto prompt = find_int(w, R"((?:prompt|input|in)\s*(\d+))");
+  const auto out = find_int(w, R"((?:output|out|gen)\s*(\d+))");
+  if (!prompt) return refuse("the workload gives no prompt length");
+  r.options.prompt = *prompt;
+  if (metric.find("first-token") != std::string::npos || metric.find("first token") != std::string::npos ||
+      metric.find("ttft") != std::string::npos) {
+    r.kind = ValidationRow::Kind::ttft;
+    r.options.generate = out.value_or(1);
+  } else if (metric.find("per output token") != std::string::npos || metric.find("tpot") != std::string::npos) {
+    r.kind = ValidationRow::Kind::tpot;
+    r.options.generate = out.value_or(128);
+  } else if (metric.find("throughput") != std::string::npos) {
+    if (!out) return refuse("a throughput row needs an output length");
+    r.options.generate = *out;
+    r.kind = unit.find("/gpu") != std::string::npos || metric.find("per gpu") != std::string::npos
+                 ? ValidationRow::Kind::tokens_per_s_per_chip
+                 : ValidationRow::Kind::tokens_per_s;
+  } else {
+    return refuse(fmt::format("metric '{}' is not one seedchip predicts", r.metric));
+  }
+  const bool latency = r.kind == ValidationRow::Kind::ttft || r.kind == ValidationRow::Kind::tpot;
+  if (latency && unit != "ms" && unit != "s") return refuse(fmt::format("unit '{}': expected ms or s", r.unit));
+  if (!latency && unit.find("tok/s") == std::string::npos) return refuse(fmt::format("unit '{}': expected tok/s", r.unit));
+  r.expressible = true;
+  r.command = fmt::format("seedchip llm --model {} --chip {} --chips {} --precision {} --batch {} --prompt-len {} --gen-len {}",
+                          r.model, r.chip, r.options.chips, r.options.precision, r.options.batch, r.options.prompt,
+                          r.options.generate);
+}
+
+void predict(ValidationRow& r) {
+  if (!r.expressible) throw std::logic_error("predict: row " + r.id + " is not expressible");
+  const auto chip = arch::find_chip(r.chip);
+  if (r.kind == ValidationRow::Kind::gemm_flops) {
+    const int64_t n = r.gemm_size;
+    const std::string t = r.options.precision == "fp8" ? "f8e4m3" : r.options.precision == "int8" ? "i8" : "bf16";
+    const auto g = ir::parse(fmt::format(R"(graph "gemm" {{
+  input %a : {1}[{0},{0}]
+  input %b : {1}[{0},{0}]
+  %c : bf16[{0},{0}] = MatMul(%a, %b) name="gemm" opset=13
+  output %c
+}})",
+                                         n, t),
+                             "gemm");
+    compiler::CompileOptions o;
+    o.uncalibrated_ok = true;
+    o.precision = r.options.precision == "fp8"    ? compiler::Precision::fp8
+                  : r.options.precision == "int8" ? compiler::Precision::int8
+                                                  : compiler::Precision::fp32;
+    const auto m = compiler::compile(g, chip, o);
+    const auto res = sim::run_timing(chip, m.program);
+    r.predicted = 2.0 * static_cast<double>(n) * static_cast<double>(n) * static_cast<double>(n) / res.seconds / 1e12;
+  } else {
+    const auto res = run_llm(find_model(r.model), chip, r.options);
+    const double scale = lower(r.unit) == "ms" ? 1e3 : 1.0;
+    // throughput as benchmarks report it: all output tokens over the whole run, prefill included
+    const double run_s = res.ttft_s + static_cast<double>(r.options.generate) * res.tpot_s;
+    const double tokens = static_cast<double>(r.options.batch * r.options.generate) / run_s;
+    switch (r.kind) {
+      case ValidationRow::Kind::ttft: r.predicted = res.ttft_s * scale; break;
+      case ValidationRow::Kind::tpot: r.predicted = res.tpot_s * scale; break;
+      case ValidationRow::Kind::tokens_per_s: r.predicted = tokens; break;
+      case ValidationRow::Kind::tokens_per_s_per_chip: r.predicted = tokens / static_cast<double>(r.options.chips); break;
+      case ValidationRow::Kind::gemm_flops: break;
+    }
+  }
+  r.error = (r.predicted - r.measured) / r.measured;
+}
+
+}  // namespace seedchip::llm
