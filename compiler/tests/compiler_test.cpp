@@ -308,3 +308,70 @@ TEST(Compiler, BroadcastOperandsAreReadCompactly) {
   runtime::run_model(m, v1(), {rnd(ir::ElemType::f32, {512, 1024}, 1), rnd(ir::ElemType::f32, {512, 1}, 2, 1, 2)}, &st);
   EXPECT_LT(st.bytes_loaded, 512u * 1024 * 4 + 512 * 4 * 64);
 }
+
+// softmax(scale * q x kt + mask) x v in double precision
+std::vector<double> attention_ref(const ir::HostTensor& q, const ir::HostTensor& kt, const ir::HostTensor& v, int64_t causal,
+                                  int64_t group) {
+  const int64_t B = q.shape[0], M = q.shape[1], D = q.shape[2], C = kt.shape[2];
+  std::vector<double> out(static_cast<size_t>(B * M * D));
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t r = 0; r < M; ++r) {
+      std::vector<double> s(static_cast<size_t>(C));
+      double mx = -1e300;
+      for (int64_t j = 0; j < C; ++j) {
+        double acc = 0;
+        for (int64_t d = 0; d < D; ++d) acc += q.get((b * M + r) * D + d) * kt.get((b * D + d) * C + j);
+        s[static_cast<size_t>(j)] = causal >= 0 && j > r % group + causal ? -1e300 : acc / std::sqrt(static_cast<double>(D));
+        mx = std::max(mx, s[static_cast<size_t>(j)]);
+      }
+      double sum = 0;
+      for (auto& x : s) sum += (x = x <= -1e299 ? 0 : std::exp(x - mx));
+      for (int64_t d = 0; d < D; ++d) {
+        double acc = 0;
+        for (int64_t j = 0; j < C; ++j) acc += s[static_cast<size_t>(j)] * v.get((b * C + j) * D + d);
+        out[static_cast<size_t>((b * M + r) * D + d)] = acc / sum;
+      }
+    }
+  return out;
+}
+
+TEST(Compiler, FlashAttentionMatchesSoftmaxAttention) {
+  for (int64_t causal : {-1, 290}) {
+    SCOPED_TRACE(causal);
+    ir::Graph g = ir::parse(fmt::format(R"(graph "g" {{
+  input %q : f32[3,20,64]
+  input %k : f32[3,64,300]
+  input %v : f32[3,300,64]
+  %o : f32[3,20,64] = FlashAttention(%q, %k, %v) {{causal_offset={}, rows_per_group=10}} name="attn" domain="seedchip" opset=1
+  output %o
+}})",
+                                        causal),
+                            "attn.ir");
+    auto q = rnd(ir::ElemType::f32, {3, 20, 64}, 21), k = rnd(ir::ElemType::f32, {3, 64, 300}, 22),
+         v = rnd(ir::ElemType::f32, {3, 300, 64}, 23);
+    auto m = compiler::compile(g, v1(), {});
+    auto y = runtime::run_model(m, v1(), {q, k, v})[0];
+    const auto want = attention_ref(q, k, v, causal, 10);
+    for (size_t i = 0; i < want.size(); ++i)
+      ASSERT_NEAR(y.get(static_cast<int64_t>(i)), want[i], 1e-4 * (1 + std::fabs(want[i]))) << i;
+  }
+}
+
+TEST(Compiler, FlashAttentionOverSeveralQueryTilesReusesItsPanels) {
+  // 1800 query rows need several tiles per batch entry; later tiles find K and
+  // V already in their slot, and every running statistic starts afresh
+  ir::Graph g = ir::parse(R"(graph "g" {
+  input %q : f32[2,1800,64]
+  input %k : f32[2,64,700]
+  input %v : f32[2,700,64]
+  %o : f32[2,1800,64] = FlashAttention(%q, %k, %v) {causal_offset=100, rows_per_group=600} name="attn" domain="seedchip" opset=1
+  output %o
+})", "attn.ir");
+  auto q = rnd(ir::ElemType::f32, {2, 1800, 64}, 31), k = rnd(ir::ElemType::f32, {2, 64, 700}, 32),
+       v = rnd(ir::ElemType::f32, {2, 700, 64}, 33);
+  auto m = compiler::compile(g, v1(), {});
+  auto y = runtime::run_model(m, v1(), {q, k, v})[0];
+  const auto want = attention_ref(q, k, v, 100, 600);
+  for (size_t i = 0; i < want.size(); ++i)
+    ASSERT_NEAR(y.get(static_cast<int64_t>(i)), want[i], 1e-4 * (1 + std::fabs(want[i]))) << i;
+}

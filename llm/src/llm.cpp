@@ -17,8 +17,8 @@ namespace {
 // Builds IR text for one decoder layer.
 class LayerText {
  public:
-  LayerText(const ModelConfig& c, int64_t b, int64_t t, int64_t ctx, std::string wt, bool qact)
-      : c_(c), B(b), T(t), C(ctx), wt_(std::move(wt)), qact_(qact) {}
+  LayerText(const ModelConfig& c, int64_t b, int64_t t, int64_t ctx, std::string wt, bool qact, bool flash)
+      : c_(c), B(b), T(t), C(ctx), wt_(std::move(wt)), qact_(qact), flash_(flash) {}
 
   std::string build() {
     const int64_t H = c_.hidden, hd = c_.head_dim, nh = c_.heads, kv = c_.kv_heads, g = nh / kv;
@@ -52,9 +52,16 @@ class LayerText {
     s += rope("k", {BT, kv * hd}, kv);
     // attention: [B*kv, g*T, hd] x [B*kv, hd, C] -> softmax -> x [B*kv, C, hd]
     s += fmt::format("  %q3 : bf16[{},{},{}] = Reshape(%qr, %shape_q) name=\"q3\" opset=14\n", B * kv, g * T, hd);
-    s += node("MatMul", {"q3", "kcache"}, "scores", {B * kv, g * T, C});
-    s += fmt::format("  %p : bf16[{0},{1},{2}] = Softmax(%scores) {{axis=-1}} name=\"softmax\" opset=13\n", B * kv, g * T, C);
-    s += node("MatMul", {"p", "vcache"}, "ctx", {B * kv, g * T, hd});
+    if (flash_) {
+      // fused, SRAM-tiled attention; causal within the chunk: query token t sees keys up to (C - T) + t
+      s += fmt::format("  %ctx : bf16[{0},{1},{2}] = FlashAttention(%q3, %kcache, %vcache) {{causal_offset={3}, "
+                       "rows_per_group={4}}} name=\"attention\" domain=\"seedchip\" opset=1\n",
+                       B * kv, g * T, hd, C - T, T);
+    } else {
+      s += node("MatMul", {"q3", "kcache"}, "scores", {B * kv, g * T, C});
+      s += fmt::format("  %p : bf16[{0},{1},{2}] = Softmax(%scores) {{axis=-1}} name=\"softmax\" opset=13\n", B * kv, g * T, C);
+      s += node("MatMul", {"p", "vcache"}, "ctx", {B * kv, g * T, hd});
+    }
     s += fmt::format("  %ctx2 : bf16[{},{}] = Reshape(%ctx, %shape_o) name=\"ctx2\" opset=14\n", BT, nh * hd);
     s += qa("ctx2", {BT, nh * hd});
     s += node("MatMul", {qn("ctx2"), "wo"}, "o", {BT, H});
@@ -130,7 +137,7 @@ class LayerText {
   const ModelConfig& c_;
   int64_t B, T, C;
   std::string wt_;
-  bool qact_ = false;
+  bool qact_ = false, flash_ = false;
   std::string decls_;
 };
 
@@ -183,8 +190,8 @@ ir::ElemType weight_type(const std::string& precision) {
 }
 
 ir::Graph layer_graph(const ModelConfig& c, int64_t batch, int64_t tokens, int64_t context, ir::ElemType wt,
-                      bool quantized_activations) {
-  LayerText lt(c, batch, tokens, context, std::string(ir::elem_name(wt)), quantized_activations);
+                      bool quantized_activations, bool flash_attention) {
+  LayerText lt(c, batch, tokens, context, std::string(ir::elem_name(wt)), quantized_activations, flash_attention);
   return ir::parse(hoist_consts(lt.build()), c.name + " layer");
 }
 
@@ -229,12 +236,19 @@ int64_t prefill_chunk(const arch::Chip& chip, const LlmOptions& o) {
   return std::clamp<int64_t>(budget / o.batch, 1, std::min<int64_t>(per_seq_cap, o.prompt));
 }
 
+// FlashAttention keeps a sequence's K and V panels for one KV head in an SRAM
+// slot (half a core's SRAM); longer contexts use the unfused kernels.
+bool flash_fits(const ModelConfig& c, const arch::Chip& chip, const LlmOptions& o, int64_t context) {
+  const int64_t kv_bytes = o.precision == "fp8" ? 1 : 2;
+  return 2 * c.head_dim * context * kv_bytes <= static_cast<int64_t>(chip.core.sram_bytes) / 4;
+}
+
 ir::Graph timed_layer(const ModelConfig& c, const arch::Chip& chip, const LlmOptions& o, bool prefill) {
   const ModelConfig sc = shard_config(c, o.chips);
   const bool qact = o.precision == "fp8" || o.precision == "int8";
   const int64_t chunk = prefill_chunk(chip, o);
-  return prefill ? layer_graph(sc, o.batch, chunk, chunk, weight_type(o.precision), qact)
-                 : layer_graph(sc, o.batch, 1, o.prompt + o.generate / 2, weight_type(o.precision), qact);
+  const int64_t ctx = prefill ? chunk : o.prompt + o.generate / 2;
+  return layer_graph(sc, o.batch, prefill ? chunk : 1, ctx, weight_type(o.precision), qact, flash_fits(c, chip, o, ctx));
 }
 
 LlmResult run_llm(const ModelConfig& c, const arch::Chip& chip, const LlmOptions& o) {
@@ -254,6 +268,10 @@ LlmResult run_llm(const ModelConfig& c, const arch::Chip& chip, const LlmOptions
                                    : o.precision == "int8" ? compiler::Precision::int8
                                                            : compiler::Precision::fp32;
   const bool qact = prec != compiler::Precision::fp32;
+  if (qact && !chip.matrix_supports(prec == compiler::Precision::fp8 ? DType::fp8e4m3 : DType::int8))
+    throw std::runtime_error(fmt::format("--precision {}: chip '{}' has no {} matrix support (its matrix dtypes: see "
+                                         "`seedchip chip show {}`)",
+                                         o.precision, chip.name, o.precision, chip.name));
   LlmResult r;
   r.weight_bytes = static_cast<int64_t>(static_cast<double>(c.parameters()) * wbytes);
   const int64_t ctx = o.prompt + o.generate;
@@ -289,9 +307,9 @@ LlmResult run_llm(const ModelConfig& c, const arch::Chip& chip, const LlmOptions
   };
   Timed pre;
   {
-    const Timed first = time_graph(layer_graph(sc, o.batch, chunk, chunk, wt, qact), chip, prec);
+    const Timed first = time_graph(layer_graph(sc, o.batch, chunk, chunk, wt, qact, flash_fits(c, chip, o, chunk)), chip, prec);
     const int64_t last_n = o.prompt - (nchunks - 1) * chunk;
-    const Timed last = nchunks == 1 ? first : time_graph(layer_graph(sc, o.batch, last_n, o.prompt, wt, qact), chip, prec);
+    const Timed last = nchunks == 1 ? first : time_graph(layer_graph(sc, o.batch, last_n, o.prompt, wt, qact, flash_fits(c, chip, o, o.prompt)), chip, prec);
     const double n = static_cast<double>(nchunks);
     auto mix = [&](double a, double b) { return nchunks == 1 ? a : n * (a + b) / 2; };
     pre.seconds = mix(first.seconds, last.seconds) + 2 * (static_cast<double>(nchunks - 1) * allreduce(o.batch * chunk) +
@@ -301,7 +319,8 @@ LlmResult run_llm(const ModelConfig& c, const arch::Chip& chip, const LlmOptions
     pre.hbm_bytes = mix(first.hbm_bytes, last.hbm_bytes);
     pre.instructions = first.instructions + (nchunks > 1 ? last.instructions : 0);
   }
-  Timed dec = time_graph(layer_graph(sc, o.batch, 1, o.prompt + o.generate / 2, wt, qact), chip, prec);
+  Timed dec = time_graph(layer_graph(sc, o.batch, 1, o.prompt + o.generate / 2, wt, qact,
+                                     flash_fits(c, chip, o, o.prompt + o.generate / 2)), chip, prec);
   dec.seconds += 2 * allreduce(o.batch);
   auto head = [&](int64_t tokens) {
     Timed t = time_graph(ir::parse(fmt::format(R"(graph "head" {{

@@ -276,7 +276,8 @@ void Lowering::lower_node(const ir::Node& n) {
   const size_t data_before = prog_.data.size();
   const uint64_t top_before = hbm_top_;
   try {
-    if (lower_elementwise(*this, n) || lower_layout(*this, n) || lower_reduce(*this, n) || lower_matmul(*this, n)) {
+    if (lower_elementwise(*this, n) || lower_layout(*this, n) || lower_reduce(*this, n) || lower_matmul(*this, n) ||
+        lower_attention(*this, n)) {
       placement_.push_back({n.name, n.op, "chip", em_.instructions() - before});
       return;
     }

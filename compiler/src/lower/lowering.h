@@ -112,6 +112,7 @@ bool lower_elementwise(Lowering& L, const ir::Node& n);
 bool lower_layout(Lowering& L, const ir::Node& n);
 bool lower_reduce(Lowering& L, const ir::Node& n);
 bool lower_matmul(Lowering& L, const ir::Node& n);
+bool lower_attention(Lowering& L, const ir::Node& n);
 
 /// Ops that only reinterpret their first input's storage (no code).
 bool is_alias_op(const ir::Node& n);

@@ -42,8 +42,10 @@ ir::ElemType weight_type(const std::string& precision);
 /// sizes and places, not their values.
 /// With `quantized_activations` (fp8, int8) the inputs of the weight GEMMs
 /// are cast to the weights' type so the GEMMs run at that type's rate.
+/// With `flash_attention` the attention is one fused, SRAM-tiled
+/// FlashAttention node (causal within the chunk) instead of two GEMMs and a softmax.
 ir::Graph layer_graph(const ModelConfig& c, int64_t batch, int64_t tokens, int64_t context, ir::ElemType weight_type,
-                      bool quantized_activations = false);
+                      bool quantized_activations = false, bool flash_attention = false);
 
 /// The part of `c` one of `chips` tensor-parallel chips holds: attention
 /// heads, MLP columns and vocabulary divided by `chips`; KV heads divided, or

@@ -1,0 +1,261 @@
+// seedchip — fused attention (FlashAttention-style), domain "seedchip":
+//   out[b] = softmax(scale * q[b] x kt[b] (+ causal mask)) x v[b]
+// q [B, M, D], kt [B, D, C] (keys transposed, as the KV cache keeps them),
+// v [B, C, D]. One tile is a block of query rows of one batch entry with that
+// entry's whole K and V panels in SRAM; the keys are visited in blocks of one
+// array width with an online softmax (running row max m, row sum l, output
+// O rescaled by exp(m_old - m_new)), so the score matrix never goes to HBM.
+// Attributes: scale (default 1/sqrt(D)); causal_offset (default -1: no mask;
+// else row r may see keys j <= (r mod rows_per_group) + causal_offset, and
+// key blocks no row of the tile may see are skipped); rows_per_group (default
+// M: rows are groups of query tokens, e.g. the heads sharing a KV head).
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "lowering.h"
+
+namespace seedchip::compiler {
+
+using isa::Instr;
+using isa::Op;
+using isa::Space;
+
+namespace {
+
+uint64_t align64(uint64_t x) { return (x + 63) / 64 * 64; }
+
+// Batch entry b of a [B, ...] view, without the batch dimension.
+View entry(const View& v, int64_t b) {
+  View r = v;
+  r.addr = static_cast<uint64_t>(static_cast<int64_t>(v.addr) + b * v.strides[0] * v.esize());
+  r.shape.erase(r.shape.begin());
+  r.strides.erase(r.strides.begin());
+  return r;
+}
+
+View col_bcast(const View& c, int64_t R) {
+  View v = c;
+  v.shape = {c.shape[0], R};
+  v.strides = {c.strides[0], 0};
+  return v;
+}
+
+}  // namespace
+
+bool lower_attention(Lowering& L, const ir::Node& n) {
+  if (n.op != "FlashAttention") return false;
+  const auto& chip = L.em().chip();
+  const View q = L.hbm(n.inputs.at(0)), kt = L.hbm(n.inputs.at(1)), v = L.hbm(n.inputs.at(2));
+  const View out = L.hbm(n.outputs.at(0));
+  if (q.shape.size() != 3 || kt.shape.size() != 3 || v.shape.size() != 3)
+    L.fail(n, "FlashAttention takes q [B,M,D], kt [B,D,C] and v [B,C,D]");
+  const int64_t B = q.shape[0], M = q.shape[1], D = q.shape[2], C = kt.shape[2];
+  if (kt.shape[0] != B || kt.shape[1] != D || v.shape[0] != B || v.shape[1] != C || v.shape[2] != D)
+    L.fail(n, fmt::format("FlashAttention shapes disagree: q [{},{},{}], kt [{},{},{}], v [{},{},{}]", B, M, D,
+                          kt.shape[0], kt.shape[1], C, v.shape[0], v.shape[1], v.shape[2]));
+  const double scale = n.attr_float("scale", 1.0 / std::sqrt(static_cast<double>(D)));
+  const int64_t causal = n.attr_int("causal_offset", -1), group = n.attr_int("rows_per_group", M);
+  if (group < 1 || M % group != 0) L.fail(n, "rows_per_group must divide the query rows");
+  // matrix input type: the keys' (fp8 KV caches stay fp8), else what the precision asks
+  DType ct = kt.dtype;
+  if (!chip.matrix_supports(ct) || (ct == DType::fp32 && chip.matrix_supports(DType::bf16) &&
+                                    L.options().precision != Precision::fp32))
+    ct = chip.matrix_supports(DType::bf16) ? DType::bf16 : DType::fp32;
+  if (!chip.matrix_supports(ct)) L.fail(n, fmt::format("chip '{}' cannot multiply {}", chip.name, dtype_name(ct)));
+  const int64_t rows = chip.core.matrix.rows, cols = chip.core.matrix.cols;
+  const int64_t bc = std::min(C, cols);  // keys per block: one array width
+  const int64_t es_q = q.esize(), es_k = kt.esize(), es_v = v.esize(), es_c = dtype_bits(ct) / 8, es_o = out.esize();
+  const bool conv_k = kt.dtype != ct, conv_v = v.dtype != ct, conv_q = q.dtype != ct;
+  const int64_t slot = static_cast<int64_t>(L.em().slot_bytes()) - 64 * 24;
+  const int64_t panel = D * C * (es_k + es_v + (conv_k ? es_c : 0) + (conv_v ? es_c : 0));
+  // per query row: q (+ converted), S and P in fp32, P converted, O fp32, out, masks
+  const int64_t per_row = D * (es_q + (conv_q ? es_c : 0)) + bc * (4 + es_c + (causal >= 0 ? 12 : 0)) + D * (4 + es_o) + 64;
+  int64_t mq = std::min<int64_t>(M, (slot - panel) / per_row);
+  mq = std::min<int64_t>(mq, static_cast<int64_t>(L.em().acc_slot_bytes()) / ((bc + D) * 4));
+  if (mq < 1)
+    L.fail(n, fmt::format("FlashAttention: the K and V panels of {} keys x {} ({} bytes) do not fit in an SRAM slot of "
+                          "{} bytes; split the context",
+                          C, D, panel, slot));
+  mq = (M + (M + mq - 1) / mq - 1) / ((M + mq - 1) / mq);  // equal blocks
+  const int64_t q_tiles = (M + mq - 1) / mq;
+  struct Key {
+    int core = -1;
+    int64_t b = -1;
+  };
+  std::array<Key, 2> slot_kv{};
+  L.em().pipeline(B * q_tiles, [&](int64_t t, int slot_i) {
+    Tile tile;
+    const int64_t b = t / q_tiles, q0 = (t % q_tiles) * mq, mm = std::min(mq, M - q0);
+    uint64_t cur = L.em().slot_base(slot_i);
+    auto buf = [&](DType d, std::vector<int64_t> s) {
+      int64_t e = 1;
+      for (auto x : s) e *= x;
+      View r = View::dense(Space::sram, cur, d, s);
+      cur += align64(static_cast<uint64_t>(e) * dtype_bits(d) / 8);
+      return r;
+    };
+    auto load = [&](const View& dst, const View& src) {
+      auto l = split_instr(Op::load, dst.shape, dst, src, nullptr, nullptr, {0, 0, 0});
+      tile.loads.insert(tile.loads.end(), l.begin(), l.end());
+    };
+    auto& code = tile.compute;
+    auto add = [&](std::vector<Instr> x) { code.insert(code.end(), x.begin(), x.end()); };
+    auto vop = [&](Op o, const View& d, const View& a, const View* bb, const isa::Operand* im = nullptr) {
+      add(split_instr(o, d.shape, d, a, bb, im, {1, 0, 0}));
+    };
+    auto fill = [&](const View& d, const isa::Operand& value) {  // v.copy takes its immediate as operand a
+      auto f = split_instr(Op::v_copy, d.shape, d, d, nullptr, nullptr, {1, 0, 0});
+      for (auto& in : f) in.a = value;
+      add(std::move(f));
+    };
+    auto red = [&](Op o, const View& col, const View& m) {
+      View d = col;
+      d.shape = m.shape;
+      d.strides = {col.strides[0], 0};
+      add(split_instr(o, m.shape, d, m, nullptr, nullptr, {1, 0, 0}, true));
+    };
+    // K and V panels first (same place in every tile of a slot, so a later
+    // tile of the same batch entry on the same core finds them loaded)
+    const View k_s = buf(kt.dtype, {D, C}), v_s = buf(v.dtype, {C, D});
+    const View k_c = conv_k ? buf(ct, {D, C}) : k_s, v_c = conv_v ? buf(ct, {C, D}) : v_s;
+    const Key key{L.em().current_core(), b};
+    const bool fresh = !(slot_kv[static_cast<size_t>(slot_i)].core == key.core && slot_kv[static_cast<size_t>(slot_i)].b == b);
+    if (fresh) {
+      load(k_s, entry(kt, b));
+      load(v_s, entry(v, b));
+      slot_kv[static_cast<size_t>(slot_i)] = key;
+    }
+    const View q_s = buf(q.dtype, {mm, D});
+    load(q_s, entry(q, b).slice(0, q0, mm));
+    const View q_c = conv_q ? buf(ct, {mm, D}) : q_s;
+    if (fresh && conv_k) vop(Op::v_copy, k_c, k_s, nullptr);
+    if (fresh && conv_v) vop(Op::v_copy, v_c, v_s, nullptr);
+    if (conv_q) vop(Op::v_copy, q_c, q_s, nullptr);
+    const View S = buf(DType::fp32, {mm, bc}), Pc = buf(ct, {mm, bc}), O = buf(DType::fp32, {mm, D});
+    const View m = buf(DType::fp32, {mm, 1}), l = buf(DType::fp32, {mm, 1}), mn = buf(DType::fp32, {mm, 1}),
+               al = buf(DType::fp32, {mm, 1});
+    const View o_s = buf(out.dtype, {mm, D});
+    const View acc_s = View::dense(Space::acc, L.em().acc_slot_base(slot_i), DType::fp32, {mm, bc});
+    const View acc_o = View::dense(Space::acc, L.em().acc_slot_base(slot_i) + align64(static_cast<uint64_t>(mm * bc * 4)),
+                                   DType::fp32, {mm, D});
+    // causal bookkeeping: the last key each row may see, relative to the block start
+    View colidx, lim, cond, negbig;
+    int64_t see_min = std::numeric_limits<int64_t>::max(), see_max = -1;
+    if (causal >= 0) {
+      for (int64_t r = q0; r < q0 + mm; ++r) {
+        see_min = std::min(see_min, r % group + causal);
+        see_max = std::max(see_max, r % group + causal);
+      }
+      colidx = buf(DType::int32, {mm, bc});
+      lim = buf(DType::int32, {mm, 1});
+      cond = buf(DType::fp32, {mm, bc});
+      negbig = buf(DType::fp32, {mm, bc});
+      const isa::Operand one = imm(1, true);
+      fill(colidx, one);
+      add(split_instr(Op::v_cumsum, colidx.shape, colidx, colidx, nullptr, nullptr, {1, 0, 0}, true));
+      View limrow = View::dense(Space::sram, lim.addr, DType::int32, {1, mm});  // same bytes as [mm, 1]
+      fill(limrow, one);
+      add(split_instr(Op::v_cumsum, limrow.shape, limrow, limrow, nullptr, nullptr, {1, 0, 0}, true));
+      const isa::Operand first = imm(static_cast<double>(q0 - 1), true), grp = imm(static_cast<double>(group), true),
+                         off = imm(static_cast<double>(causal + 1), true);
+      vop(Op::v_add, limrow, limrow, nullptr, &first);  // r = q0 .. q0 + mm - 1
+      vop(Op::v_mod, limrow, limrow, nullptr, &grp);
+      vop(Op::v_add, limrow, limrow, nullptr, &off);     // keys 1-based below: col + 1 <= r % group + offset + 1
+      const isa::Operand big = imm(-1e30);
+      fill(negbig, big);
+    }
+    const isa::Operand ninf = imm(-1e30), zero = imm(0.0), sc = imm(scale);
+    fill(m, ninf);
+    fill(l, zero);
+    fill(O, zero);
+    for (int64_t j0 = 0; j0 < C; j0 += bc) {
+      if (causal >= 0 && j0 > see_max) break;  // no row of this tile sees these keys
+      const int64_t nb = std::min(bc, C - j0);
+      const View Sb = S.slice(1, 0, nb), Pb = Pc.slice(1, 0, nb), accS = acc_s.slice(1, 0, nb);
+      // S = q x kt[:, j0:j0+nb], K over D in chunks of the array's rows
+      for (int64_t k0 = 0; k0 < D; k0 += rows) {
+        const int64_t kk = std::min(rows, D - k0);
+        Instr w;
+        w.op = Op::mm_ldw;
+        w.rank = 2;
+        w.shape = {static_cast<uint32_t>(kk), static_cast<uint32_t>(nb), 0, 0};
+        w.a = {Space::sram, isa::kLocalCore, ct, 2, k_c.addr + static_cast<uint64_t>((k0 * C + j0) * es_c), {C, 1, 0, 0}};
+        Instr r;
+        r.op = Op::mm_run;
+        r.rank = 3;
+        r.shape = {static_cast<uint32_t>(mm), static_cast<uint32_t>(kk), static_cast<uint32_t>(nb), 0};
+        r.dst = {Space::acc, isa::kLocalCore, DType::fp32, 2, acc_s.addr, {bc, 1, 0, 0}};
+        r.a = {Space::sram, isa::kLocalCore, ct, 2, q_c.addr + static_cast<uint64_t>(k0 * es_c), {D, 1, 0, 0}};
+        r.param[0] = k0 > 0 ? 1 : 0;
+        code.push_back(w);
+        code.push_back(r);
+      }
+      vop(Op::v_mul, Sb, accS, nullptr, &sc);
+      if (causal >= 0 && j0 + nb - 1 > see_min) {  // some rows must not see some of these keys
+        const View ci = colidx.slice(1, 0, nb), cd = cond.slice(1, 0, nb);
+        // key j0 + c (c 0-based) is hidden when c + 1 > lim - j0, i.e. colidx(1-based) + j0 > lim
+        View shifted = ci;
+        const isa::Operand j0i = imm(static_cast<double>(j0), true);
+        View tmp = View::dense(Space::sram, cond.addr, DType::int32, {mm, nb});
+        tmp.strides = cond.strides;
+        vop(Op::v_add, tmp, shifted, nullptr, &j0i);
+        View limb = col_bcast(lim, nb);
+        vop(Op::v_gt, cd, tmp, &limb);
+        View nb_big = negbig.slice(1, 0, nb);
+        vop(Op::v_select, Sb, cd, &nb_big);
+      }
+      // online softmax
+      red(Op::v_rmax, mn, Sb);
+      vop(Op::v_max, mn, mn, &m);
+      vop(Op::v_sub, al, m, &mn);
+      vop(Op::v_exp, al, al, nullptr);
+      View mnb = col_bcast(mn, nb);
+      vop(Op::v_sub, Sb, Sb, &mnb);
+      vop(Op::v_exp, Sb, Sb, nullptr);
+      vop(Op::v_mul, l, l, &al);
+      View rs = m;  // m is replaced by mn below: reuse it for the row sums first
+      red(Op::v_rsum, rs, Sb);
+      vop(Op::v_add, l, l, &rs);
+      vop(Op::v_copy, m, mn, nullptr);
+      View alb = col_bcast(al, D);
+      vop(Op::v_mul, O, O, &alb);
+      vop(Op::v_copy, Pb, Sb, nullptr);
+      // O += P x v[j0:j0+nb, :], contracting the keys in chunks of the array's rows
+      for (int64_t k0 = 0; k0 < nb; k0 += rows) {
+        const int64_t kk = std::min(rows, nb - k0);
+        for (int64_t d0 = 0; d0 < D; d0 += cols) {
+          const int64_t dd = std::min(cols, D - d0);
+          Instr w;
+          w.op = Op::mm_ldw;
+          w.rank = 2;
+          w.shape = {static_cast<uint32_t>(kk), static_cast<uint32_t>(dd), 0, 0};
+          w.a = {Space::sram, isa::kLocalCore, ct, 2, v_c.addr + static_cast<uint64_t>(((j0 + k0) * D + d0) * es_c),
+                 {D, 1, 0, 0}};
+          Instr r;
+          r.op = Op::mm_run;
+          r.rank = 3;
+          r.shape = {static_cast<uint32_t>(mm), static_cast<uint32_t>(kk), static_cast<uint32_t>(dd), 0};
+          r.dst = {Space::acc, isa::kLocalCore, DType::fp32, 2, acc_o.addr + static_cast<uint64_t>(d0 * 4), {D, 1, 0, 0}};
+          r.a = {Space::sram, isa::kLocalCore, ct, 2, Pc.addr + static_cast<uint64_t>(k0 * es_c), {bc, 1, 0, 0}};
+          r.param[0] = k0 > 0 ? 1 : 0;
+          code.push_back(w);
+          code.push_back(r);
+        }
+      }
+      vop(Op::v_add, O, O, &acc_o);
+    }
+    vop(Op::v_recip, l, l, nullptr);
+    View lb = col_bcast(l, D);
+    vop(Op::v_mul, o_s, O, &lb);
+    auto st = split_instr(Op::store, {mm, D}, entry(out, b).slice(0, q0, mm), o_s, nullptr, nullptr,
+                          {0, 0, 0});
+    tile.stores = std::move(st);
+    return tile;
+  });
+  return true;
+}
+
+}  // namespace seedchip::compiler
