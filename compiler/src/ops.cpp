@@ -23,7 +23,7 @@ const std::vector<std::string>& supported_ops() {
         "LayerNormalization", "LogSoftmax", "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceMax",
         "ReduceMean", "ReduceMin", "ReduceProd", "ReduceSum", "ReduceSumSquare", "RMSNormalization", "Softmax",
         // matrix
-        "AveragePool", "Conv", "ConvTranspose", "FlashAttention", "Gemm", "MatMul", "MatMulInteger", "MaxPool",
+        "AveragePool", "Conv", "ConvTranspose", "FlashAttention", "Gemm", "MatMul", "MatMulInt4", "MatMulInteger", "MaxPool",
         // rewritten by the canonicalize pass
         "ConvInteger", "Einsum", "QLinearConv", "QLinearMatMul", "Resize", "Upsample",
         // folded at compile time

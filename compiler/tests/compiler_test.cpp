@@ -375,3 +375,34 @@ TEST(Compiler, FlashAttentionOverSeveralQueryTilesReusesItsPanels) {
   for (size_t i = 0; i < want.size(); ++i)
     ASSERT_NEAR(y.get(static_cast<int64_t>(i)), want[i], 1e-4 * (1 + std::fabs(want[i]))) << i;
 }
+
+TEST(Compiler, MatMulInt4IsWeightOnlyQuantisation) {
+  // y = bf16(A) x (int4 nibbles of B, low nibble = even column) x scale[n]
+  ir::Graph g = ir::parse(R"(graph "g" {
+  input %a : f32[5,300]
+  input %b : u8[300,70]
+  input %s : f32[140]
+  %y : f32[5,140] = MatMulInt4(%a, %b, %s) name="w4" domain="seedchip" opset=1
+  output %y
+})", "w4.ir");
+  auto a = rnd(ir::ElemType::f32, {5, 300}, 41), b = rnd(ir::ElemType::u8, {300, 70}, 42, 0, 256),
+       s = rnd(ir::ElemType::f32, {140}, 43, 0.01, 0.1);
+  auto m = compiler::compile(g, v1(), {});
+  auto y = runtime::run_model(m, v1(), {a, b, s})[0];
+  auto nib = [&](int64_t k, int64_t n) {
+    const int64_t byte = b.get_int(k * 70 + n / 2);
+    const int64_t v = n % 2 ? (byte >> 4) & 15 : byte & 15;
+    return static_cast<double>(v >= 8 ? v - 16 : v);
+  };
+  for (int64_t i = 0; i < 5; ++i)
+    for (int64_t n = 0; n < 140; ++n) {
+      double acc = 0;
+      for (int64_t k = 0; k < 300; ++k) {
+        ir::HostTensor t(ir::ElemType::bf16, {1});
+        t.set(0, a.get(i * 300 + k));
+        acc += t.get(0) * nib(k, n);
+      }
+      const double want = acc * s.get(n);
+      ASSERT_NEAR(y.get(i * 140 + n), want, 1e-5 * (1 + std::fabs(want))) << i << "," << n;
+    }
+}

@@ -28,11 +28,11 @@ class LayerText {
     input("x", "bf16", {BT, H});
     input("ln1", "bf16", {H});
     input("ln2", "bf16", {H});
-    input("wqkv", wt_, {H, (nh + 2 * kv) * hd});
-    input("wo", wt_, {nh * hd, H});
-    if (c_.gated_mlp) input("wgu", wt_, {H, 2 * I});
-    else input("wup", wt_, {H, I});
-    input("wdown", wt_, {I, H});
+    weight("wqkv", H, (nh + 2 * kv) * hd);
+    weight("wo", nh * hd, H);
+    if (c_.gated_mlp) weight("wgu", H, 2 * I);
+    else weight("wup", H, I);
+    weight("wdown", I, H);
     input("rope", "bf16", {T, hd});
     // KV cache laid out per (sequence, kv head): K transposed [hd, C], V [C, hd]
     const std::string kvt = qact_ && wt_ == "f8e4m3" ? "f8e4m3" : "bf16";  // fp8: the KV cache is fp8 too
@@ -43,7 +43,7 @@ class LayerText {
                      BT, nh * hd);
     s += norm("x", "ln1", "a", {BT, H});
     s += qa("a", {BT, H});
-    s += node("MatMul", {qn("a"), "wqkv"}, "qkv", {BT, (nh + 2 * kv) * hd});
+    s += wmm(qn("a"), "wqkv", "qkv", {BT, (nh + 2 * kv) * hd});
     s += fmt::format("  %q : bf16[{0},{1}], %k : bf16[{0},{2}], %v : bf16[{0},{2}] = Split(%qkv) "
                      "{{axis=1, split=ints[{1},{2},{2}]}} name=\"split\" opset=11\n",
                      BT, nh * hd, kv * hd);
@@ -64,21 +64,21 @@ class LayerText {
     }
     s += fmt::format("  %ctx2 : bf16[{},{}] = Reshape(%ctx, %shape_o) name=\"ctx2\" opset=14\n", BT, nh * hd);
     s += qa("ctx2", {BT, nh * hd});
-    s += node("MatMul", {qn("ctx2"), "wo"}, "o", {BT, H});
+    s += wmm(qn("ctx2"), "wo", "o", {BT, H});
     s += node("Add", {"x", "o"}, "r1", {BT, H});
     s += norm("r1", "ln2", "b", {BT, H});
     if (c_.gated_mlp) {
       s += qa("b", {BT, H});
-      s += node("MatMul", {qn("b"), "wgu"}, "gu", {BT, 2 * I});
+      s += wmm(qn("b"), "wgu", "gu", {BT, 2 * I});
       // SiLU(gate) * up in one pass over the GEMM output (seedchip's fused SwiGLU)
       s += fmt::format("  %h : bf16[{},{}] = SwiGLU(%gu) name=\"swiglu\" domain=\"seedchip\" opset=1\n", BT, I);
     } else {
       s += qa("b", {BT, H});
-      s += node("MatMul", {qn("b"), "wup"}, "u", {BT, I});
+      s += wmm(qn("b"), "wup", "u", {BT, I});
       s += fmt::format("  %h : bf16[{},{}] = Gelu(%u) name=\"gelu\" domain=\"seedchip\" opset=1\n", BT, I);
     }
     s += qa("h", {BT, I});
-    s += node("MatMul", {qn("h"), "wdown"}, "m", {BT, H});
+    s += wmm(qn("h"), "wdown", "m", {BT, H});
     s += node("Add", {"r1", "m"}, "y", {BT, H});
     s += "  output %y\n}\n";
     return s;
@@ -125,6 +125,18 @@ class LayerText {
     return s;
   }
 
+  // A weight matrix [k, n]: int4 (w4a16) is packed two per byte with a
+  // per-column fp32 scale; other types are stored as they are.
+  void weight(const std::string& name, int64_t k, int64_t n) {
+    if (wt_ != "w4") return input(name, wt_, {k, n});
+    input(name, "u8", {k, n / 2});
+    input(name + "_s", "f32", {n});
+  }
+  std::string wmm(const std::string& x, const std::string& w, const std::string& out, const std::vector<int64_t>& d) {
+    if (wt_ != "w4") return node("MatMul", {x, w}, out, d);
+    return fmt::format("  %{0} : bf16[{1}] = MatMulInt4(%{2}, %{3}, %{3}_s) name=\"{0}\" domain=\"seedchip\" opset=1\n", out,
+                       dims(d), x, w);
+  }
   // A weight GEMM's activation input: cast to the weights' type when the
   // activations are quantised too (fp8/int8: the producer's epilogue does it).
   std::string qa(const std::string& x, const std::vector<int64_t>& d) {
@@ -186,12 +198,15 @@ ir::ElemType weight_type(const std::string& precision) {
   if (precision == "bf16") return ir::ElemType::bf16;
   if (precision == "fp8" || precision == "w8a16") return ir::ElemType::f8e4m3;
   if (precision == "int8") return ir::ElemType::i8;
-  throw std::runtime_error(fmt::format("--precision '{}': expected fp32, bf16, fp8, int8 or w8a16", precision));
+  if (precision == "w4a16") return ir::ElemType::u8;  // int4 packed two per byte
+  throw std::runtime_error(fmt::format("--precision '{}': expected fp32, bf16, fp8, int8, w8a16 or w4a16", precision));
 }
 
 ir::Graph layer_graph(const ModelConfig& c, int64_t batch, int64_t tokens, int64_t context, ir::ElemType wt,
                       bool quantized_activations, bool flash_attention) {
-  LayerText lt(c, batch, tokens, context, std::string(ir::elem_name(wt)), quantized_activations, flash_attention);
+  // w4a16 weights are passed as u8 (packed int4)
+  LayerText lt(c, batch, tokens, context, wt == ir::ElemType::u8 ? std::string("w4") : std::string(ir::elem_name(wt)),
+               quantized_activations, flash_attention);
   return ir::parse(hoist_consts(lt.build()), c.name + " layer");
 }
 
@@ -263,7 +278,7 @@ LlmResult run_llm(const ModelConfig& c, const arch::Chip& chip, const LlmOptions
                                          chip.interconnect.topology, chip.name, chip.interconnect.max_chips));
   const ModelConfig sc = shard_config(c, N);
   const ir::ElemType wt = weight_type(o.precision);
-  const double wbytes = ir::elem_size(wt);
+  const double wbytes = wt == ir::ElemType::u8 ? 0.5 : ir::elem_size(wt);
   const compiler::Precision prec = o.precision == "fp8"    ? compiler::Precision::fp8
                                    : o.precision == "int8" ? compiler::Precision::int8
                                                            : compiler::Precision::fp32;
@@ -329,7 +344,8 @@ LlmResult run_llm(const ModelConfig& c, const arch::Chip& chip, const LlmOptions
   %y : bf16[{0},{2}] = MatMul(%x, %w) name="lm_head" opset=13
   output %y
 }})",
-                                               tokens, c.hidden, sc.vocab, ir::elem_name(wt),
+                                               tokens, c.hidden, sc.vocab,
+                                               wt == ir::ElemType::u8 ? "bf16" : ir::elem_name(wt),  // w4a16: LM head in bf16
                                                qact ? ir::elem_name(wt) : "bf16"),
                                    "head"),
                          chip, prec);

@@ -144,3 +144,22 @@ TEST(TensorParallel, Llama405bFitsOnEightChips) {
   EXPECT_GT(r.output_tokens_per_s, 0);
   EXPECT_GT(r.max_batch, 16);
 }
+
+TEST(Timing, WeightOnlyInt4HalvesWeightBytesAndSpeedsUpDecode) {
+  const auto chip = arch::find_chip("nvidia-h100-sxm");
+  const auto c = llm::find_model("llama-2-7b");
+  llm::LlmOptions o;
+  o.prompt = 256;
+  o.generate = 64;
+  o.precision = "fp8";
+  const auto r8 = llm::run_llm(c, chip, o);
+  o.precision = "w4a16";
+  const auto r4 = llm::run_llm(c, chip, o);
+  o.precision = "bf16";
+  const auto r16 = llm::run_llm(c, chip, o);
+  EXPECT_NEAR(static_cast<double>(r4.weight_bytes), 0.5 * static_cast<double>(r8.weight_bytes), 1e6);
+  EXPECT_LT(r4.tpot_s, r16.tpot_s);  // a batch-1 decode step is bound by the weights it streams
+  EXPECT_LT(r4.tpot_s, r8.tpot_s);
+  o.precision = "w3a16";
+  EXPECT_THROW(llm::run_llm(c, chip, o), std::runtime_error);
+}

@@ -254,7 +254,7 @@ struct FunctionalSim::Impl {
     cs.wn = n;
     cs.w_loaded = true;
     const bool integer = dtype_is_int(in.a.dtype);
-    if (integer) cs.wi.assign(static_cast<size_t>(k) * n, 0);
+    if (integer) cs.wi.assign(static_cast<size_t>(k) * n, 0), cs.wf.clear();
     else cs.wf.assign(static_cast<size_t>(k) * n, 0.f);
     for (uint32_t i = 0; i < k; ++i)
       for (uint32_t j = 0; j < n; ++j) {
@@ -284,7 +284,7 @@ struct FunctionalSim::Impl {
     bool ok;
     if (integer) ok = (at == DType::int8 || at == DType::uint8) && dtype_is_int(wt) && wt != DType::int32;
     else if (fp8(at)) ok = fp8(wt);
-    else ok = at == wt;
+    else ok = at == wt || (at == DType::bf16 && wt == DType::int4);  // weight-only int4: nibbles widened on load
     if (!ok)
       fail(core, in, idx,
            fmt::format("input dtype {} cannot multiply weights of dtype {}", dtype_name(at), dtype_name(wt)));
@@ -317,6 +317,10 @@ struct FunctionalSim::Impl {
         }
       }
       return;
+    }
+    if (wt == DType::int4 && cs.wf.size() != cs.wi.size()) {  // int4 weights against bf16 inputs: exact as floats
+      cs.wf.resize(cs.wi.size());
+      for (size_t i = 0; i < cs.wi.size(); ++i) cs.wf[i] = static_cast<float>(cs.wi[i]);
     }
     std::vector<float> arow(k), psum(n);
     // fp32 products are inexact and bf16 products can leave fp32's normal

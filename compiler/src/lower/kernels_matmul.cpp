@@ -71,8 +71,11 @@ void emit_gemm(Lowering& L, const ir::Node& n, const Gemm& G) {
   const bool integer = dtype_is_int(G.ct);
   const DType acc_t = integer ? DType::int32 : DType::fp32;
   const View a0 = G.A(0), b0 = G.B(0), o0 = G.out(0);
-  const bool conv_a = a0.dtype != G.ct, conv_b = b0.dtype != G.ct;
-  const int64_t es_a = a0.esize(), es_b = b0.esize(), es_c = dtype_bits(G.ct) / 8, es_o = o0.esize();
+  // int4 weights go to the array as they are (it widens them, against int8 or
+  // bf16 inputs); the DMA moves their bytes.
+  const bool b_int4 = b0.dtype == DType::int4;
+  const bool conv_a = a0.dtype != G.ct, conv_b = !b_int4 && b0.dtype != G.ct;
+  const int64_t es_a = a0.esize(), es_b = std::max<int64_t>(1, b0.esize()), es_c = dtype_bits(G.ct) / 8, es_o = o0.esize();
   const int64_t slot = static_cast<int64_t>(L.em().slot_bytes()) - 64 * 10;
   const int64_t acc_rows = static_cast<int64_t>(L.em().acc_slot_bytes()) / (std::min(G.N, cols) * 4);
   // Plan 1, all of K per tile: choose nt, then mt, so that A, B (and converted
@@ -176,6 +179,17 @@ void emit_gemm(Lowering& L, const ir::Node& n, const Gemm& G) {
       tile.loads.insert(tile.loads.end(), la.begin(), la.end());
       slot_a[si] = akey;
     }
+    if (!(slot_b[si] == bkey) && b_int4) {  // two nibbles per byte: [kl, nn / 2] bytes
+      View src = Bv;
+      src.dtype = DType::uint8;
+      src.addr = static_cast<uint64_t>(static_cast<int64_t>(b0.addr) + (kb * G.N + n0) / 2);
+      src.shape = {kl, nn / 2};
+      src.strides = {G.N / 2, 1};
+      auto lb = split_instr(Op::load, {kl, nn / 2}, View::dense(Space::sram, b_s.addr, DType::uint8, {kl, nn / 2}), src,
+                            nullptr, nullptr, {0, 0, 0});
+      tile.loads.insert(tile.loads.end(), lb.begin(), lb.end());
+      slot_b[si] = bkey;
+    }
     if (!(slot_b[si] == bkey)) {
       auto lb = split_instr(Op::load, {kl, nn}, b_s, Bv, nullptr, nullptr, {0, 0, 0});
       tile.loads.insert(tile.loads.end(), lb.begin(), lb.end());
@@ -236,8 +250,8 @@ void emit_gemm(Lowering& L, const ir::Node& n, const Gemm& G) {
         w.op = Op::mm_ldw;
         w.rank = 2;
         w.shape = {static_cast<uint32_t>(kk), static_cast<uint32_t>(nb), 0, 0};
-        w.a = {Space::sram, isa::kLocalCore, b_c.dtype, 2, b_c.addr + static_cast<uint64_t>((k0 * nn + n0b) * es_c),
-               {nn, 1, 0, 0}};
+        w.a = {Space::sram, isa::kLocalCore, b_c.dtype, 2,
+               b_c.addr + static_cast<uint64_t>((k0 * nn + n0b) * dtype_bits(b_c.dtype) / 8), {nn, 1, 0, 0}};
         Instr r;
         r.op = Op::mm_run;
         r.rank = 3;
@@ -434,6 +448,33 @@ bool lower_matmul(Lowering& L, const ir::Node& n) {
       const View bias = L.hbm(n.inputs[2]);
       G.bias = View::dense(Space::hbm, bias.addr, bias.dtype, {N});
       G.act = n.attr_str("activation", "");
+    }
+    emit_gemm(L, n, G);
+    return true;
+  }
+
+  if (op == "MatMulInt4") {  // seedchip domain: A [.., K] x int4 weights packed two per byte in B [K, N/2] (u8), x scales[N]
+    View a = L.hbm(n.inputs[0]);
+    const View bp = L.hbm(n.inputs[1]);
+    const View out = L.hbm(ov);
+    if (bp.shape.size() != 2 || bp.dtype != DType::uint8) L.fail(n, "B must be packed uint8 [K, N/2]");
+    const int64_t K = bp.shape[0], N = 2 * bp.shape[1];
+    if (a.shape.back() != K || out.shape.back() != N) L.fail(n, "A [.., K], B [K, N/2] and the output [.., N] disagree");
+    if (!L.em().chip().matrix_supports(DType::bf16) || !L.em().chip().matrix_supports(DType::int8))
+      L.fail(n, fmt::format("chip '{}' has no bf16 x int4 matrix path", L.em().chip().name));
+    Gemm G;
+    G.M = a.elements() / K, G.K = K, G.N = N;
+    a = dense2(a, {G.M, K});
+    const View b4 = View::dense(Space::hbm, bp.addr, DType::int4, {K, N});
+    const View o2 = dense2(out, {G.M, N});
+    G.ct = DType::bf16;
+    G.A = [=](int64_t) { return a; };
+    G.B = [=](int64_t) { return b4; };
+    G.out = [=](int64_t) { return o2; };
+    if (n.inputs.size() > 2 && n.inputs[2] >= 0) {
+      const View sc = L.hbm(n.inputs[2]);
+      if (sc.elements() != N || sc.dtype != DType::fp32) L.fail(n, "scales must be fp32 [N]");
+      G.colscale = View::dense(Space::hbm, sc.addr, DType::fp32, {N});
     }
     emit_gemm(L, n, G);
     return true;

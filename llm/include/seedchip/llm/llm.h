@@ -17,7 +17,8 @@ namespace seedchip::llm {
 struct LlmOptions {
   int64_t chips = 1, batch = 1, prompt = 128, generate = 128;
   /// fp32, bf16, fp8 (weights, GEMM inputs and KV cache), int8 (weights and
-  /// GEMM inputs; KV cache bf16), w8a16 (fp8 weights, bf16 activations)
+  /// GEMM inputs; KV cache bf16), w8a16 (fp8 weights, bf16 activations),
+  /// w4a16 (int4 weights with per-column scales against bf16 activations; LM head bf16)
   std::string precision = "bf16";
 };
 
@@ -33,7 +34,8 @@ struct LlmResult {
 };
 
 /// Weight element type of a --precision name (fp32, bf16; fp8, int8 and
-/// w8a16 store one byte per weight); throws naming the flag otherwise.
+/// w8a16 store one byte per weight; w4a16 is u8 holding two int4 weights);
+/// throws naming the flag otherwise.
 ir::ElemType weight_type(const std::string& precision);
 
 /// IR of one decoder layer over `tokens` new tokens per sequence attending to
