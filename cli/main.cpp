@@ -165,7 +165,9 @@ int main(int argc, char** argv) {
   llm_cmd->add_option("--batch", la.opt.batch, "Sequences per batch (timing)")->capture_default_str();
   llm_cmd->add_option("--prompt-len", la.opt.prompt, "Prompt tokens (timing)")->capture_default_str();
   llm_cmd->add_option("--gen-len", la.opt.generate, "Generated tokens (timing)")->capture_default_str();
-  llm_cmd->add_option("--precision", la.opt.precision, "fp32, bf16, fp8, int8 or w8a16")->capture_default_str();
+  llm_cmd->add_option("--precision", la.opt.precision, "fp32, bf16, fp8, int8, w8a16 or w4a16")->capture_default_str();
+  llm_cmd->add_option("--kv-page", la.opt.kv_page, "Tokens per KV-cache page (the cache is a page pool; 0 = contiguous)")
+      ->capture_default_str();
   llm_cmd->add_option("--mode", la.mode, "timing, functional (generate on the functional simulator) or both")->capture_default_str();
   llm_cmd->add_option("--prompt-ids", la.prompt_ids, "Prompt token ids, comma- or space-separated (functional)");
   llm_cmd->add_option("--generate", la.generate, "Tokens to generate greedily (functional)")->capture_default_str();

@@ -311,7 +311,7 @@ TEST(Compiler, BroadcastOperandsAreReadCompactly) {
 
 // softmax(scale * q x kt + mask) x v in double precision
 std::vector<double> attention_ref(const ir::HostTensor& q, const ir::HostTensor& kt, const ir::HostTensor& v, int64_t causal,
-                                  int64_t group) {
+                                  int64_t group, int64_t context = -1) {
   const int64_t B = q.shape[0], M = q.shape[1], D = q.shape[2], C = kt.shape[2];
   std::vector<double> out(static_cast<size_t>(B * M * D));
   for (int64_t b = 0; b < B; ++b)
@@ -321,7 +321,8 @@ std::vector<double> attention_ref(const ir::HostTensor& q, const ir::HostTensor&
       for (int64_t j = 0; j < C; ++j) {
         double acc = 0;
         for (int64_t d = 0; d < D; ++d) acc += q.get((b * M + r) * D + d) * kt.get((b * D + d) * C + j);
-        s[static_cast<size_t>(j)] = causal >= 0 && j > r % group + causal ? -1e300 : acc / std::sqrt(static_cast<double>(D));
+        const bool hidden = (causal >= 0 && j > r % group + causal) || (context >= 0 && j >= context);
+        s[static_cast<size_t>(j)] = hidden ? -1e300 : acc / std::sqrt(static_cast<double>(D));
         mx = std::max(mx, s[static_cast<size_t>(j)]);
       }
       double sum = 0;
@@ -405,4 +406,43 @@ TEST(Compiler, MatMulInt4IsWeightOnlyQuantisation) {
       const double want = acc * s.get(n);
       ASSERT_NEAR(y.get(i * 140 + n), want, 1e-5 * (1 + std::fabs(want))) << i << "," << n;
     }
+}
+
+TEST(Compiler, PagedFlashAttentionGathersPagesThroughTheTable) {
+  // KV pages of 128 keys in a shared pool; each entry's table lists its pages
+  const int64_t B = 2, M = 6, D = 64, page = 128, pages = 3, P = 8, C = pages * page;
+  const std::vector<std::vector<int64_t>> tables = {{5, 1, 7}, {0, 6, 2}};
+  auto q = rnd(ir::ElemType::f32, {B, M, D}, 51), kp = rnd(ir::ElemType::f32, {P, D, page}, 52),
+       vp = rnd(ir::ElemType::f32, {P, page, D}, 53);
+  ir::HostTensor tab(ir::ElemType::i32, {B, pages});
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t j = 0; j < pages; ++j) tab.set_int(b * pages + j, tables[b][j]);
+  // the same keys and values laid out contiguously, for the reference
+  ir::HostTensor kt(ir::ElemType::f32, {B, D, C}), v(ir::ElemType::f32, {B, C, D});
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t d = 0; d < D; ++d) {
+        const int64_t pg = tables[b][c / page], t = c % page;
+        kt.set((b * D + d) * C + c, kp.get((pg * D + d) * page + t));
+        v.set((b * C + c) * D + d, vp.get((pg * page + t) * D + d));
+      }
+  for (const auto& [attrs, causal, context] : {std::tuple{std::string("causal_offset=297, rows_per_group=3, context=300"), int64_t{297}, int64_t{300}},
+                                               std::tuple{std::string("context=250"), int64_t{-1}, int64_t{250}}}) {
+    SCOPED_TRACE(attrs);
+    ir::Graph g = ir::parse(fmt::format(R"(graph "g" {{
+  input %q : f32[2,6,64]
+  input %k : f32[8,64,128]
+  input %v : f32[8,128,64]
+  input %t : i32[2,3]
+  %o : f32[2,6,64] = FlashAttention(%q, %k, %v, %t) {{{}}} name="attn" domain="seedchip" opset=1
+  output %o
+}})",
+                                        attrs),
+                            "paged.ir");
+    auto m = compiler::compile(g, v1(), {});
+    auto y = runtime::run_model(m, v1(), {q, kp, vp, tab})[0];
+    const auto want = attention_ref(q, kt, v, causal, 3, context);
+    for (size_t i = 0; i < want.size(); ++i)
+      ASSERT_NEAR(y.get(static_cast<int64_t>(i)), want[i], 1e-4 * (1 + std::fabs(want[i]))) << i;
+  }
 }

@@ -17,8 +17,8 @@ namespace {
 // Builds IR text for one decoder layer.
 class LayerText {
  public:
-  LayerText(const ModelConfig& c, int64_t b, int64_t t, int64_t ctx, std::string wt, bool qact, bool flash)
-      : c_(c), B(b), T(t), C(ctx), wt_(std::move(wt)), qact_(qact), flash_(flash) {}
+  LayerText(const ModelConfig& c, int64_t b, int64_t t, int64_t ctx, std::string wt, bool qact, bool flash, int64_t page)
+      : c_(c), B(b), T(t), C(ctx), page_(page), wt_(std::move(wt)), qact_(qact), flash_(flash) {}
 
   std::string build() {
     const int64_t H = c_.hidden, hd = c_.head_dim, nh = c_.heads, kv = c_.kv_heads, g = nh / kv;
@@ -36,8 +36,17 @@ class LayerText {
     input("rope", "bf16", {T, hd});
     // KV cache laid out per (sequence, kv head): K transposed [hd, C], V [C, hd]
     const std::string kvt = qact_ && wt_ == "f8e4m3" ? "f8e4m3" : "bf16";  // fp8: the KV cache is fp8 too
-    input("kcache", kvt, {B * kv, hd, C});
-    input("vcache", kvt, {B * kv, C, hd});
+    const int64_t pages = page_ > 0 ? (C + page_ - 1) / page_ : 0;
+    if (flash_ && page_ > 0) {
+      // KV cache as a pool of fixed-size pages (one per sequence, KV head and
+      // page of keys) and a page table per sequence and KV head
+      input("kcache", kvt, {B * kv * pages, hd, page_});
+      input("vcache", kvt, {B * kv * pages, page_, hd});
+      input("pages", "i32", {B * kv, pages});
+    } else {
+      input("kcache", kvt, {B * kv, hd, C});
+      input("vcache", kvt, {B * kv, C, hd});
+    }
     s += decls_;
     s += fmt::format("  const %shape_q : i64[3] = [{},{},{}]\n  const %shape_o : i64[2] = [{},{}]\n", B * kv, g * T, hd,
                      BT, nh * hd);
@@ -54,9 +63,9 @@ class LayerText {
     s += fmt::format("  %q3 : bf16[{},{},{}] = Reshape(%qr, %shape_q) name=\"q3\" opset=14\n", B * kv, g * T, hd);
     if (flash_) {
       // fused, SRAM-tiled attention; causal within the chunk: query token t sees keys up to (C - T) + t
-      s += fmt::format("  %ctx : bf16[{0},{1},{2}] = FlashAttention(%q3, %kcache, %vcache) {{causal_offset={3}, "
-                       "rows_per_group={4}}} name=\"attention\" domain=\"seedchip\" opset=1\n",
-                       B * kv, g * T, hd, C - T, T);
+      s += fmt::format("  %ctx : bf16[{0},{1},{2}] = FlashAttention(%q3, %kcache, %vcache{5}) {{causal_offset={3}, "
+                       "rows_per_group={4}, context={6}}} name=\"attention\" domain=\"seedchip\" opset=1\n",
+                       B * kv, g * T, hd, C - T, T, page_ > 0 ? ", %pages" : "", C);
     } else {
       s += node("MatMul", {"q3", "kcache"}, "scores", {B * kv, g * T, C});
       s += fmt::format("  %p : bf16[{0},{1},{2}] = Softmax(%scores) {{axis=-1}} name=\"softmax\" opset=13\n", B * kv, g * T, C);
@@ -147,7 +156,7 @@ class LayerText {
   std::string qn(const std::string& x) const { return qact_ ? x + "_q" : x; }
 
   const ModelConfig& c_;
-  int64_t B, T, C;
+  int64_t B, T, C, page_ = 0;
   std::string wt_;
   bool qact_ = false, flash_ = false;
   std::string decls_;
@@ -203,10 +212,10 @@ ir::ElemType weight_type(const std::string& precision) {
 }
 
 ir::Graph layer_graph(const ModelConfig& c, int64_t batch, int64_t tokens, int64_t context, ir::ElemType wt,
-                      bool quantized_activations, bool flash_attention) {
+                      bool quantized_activations, bool flash_attention, int64_t kv_page) {
   // w4a16 weights are passed as u8 (packed int4)
   LayerText lt(c, batch, tokens, context, wt == ir::ElemType::u8 ? std::string("w4") : std::string(ir::elem_name(wt)),
-               quantized_activations, flash_attention);
+               quantized_activations, flash_attention, kv_page);
   return ir::parse(hoist_consts(lt.build()), c.name + " layer");
 }
 
@@ -263,12 +272,16 @@ ir::Graph timed_layer(const ModelConfig& c, const arch::Chip& chip, const LlmOpt
   const bool qact = o.precision == "fp8" || o.precision == "int8";
   const int64_t chunk = prefill_chunk(chip, o);
   const int64_t ctx = prefill ? chunk : o.prompt + o.generate / 2;
-  return layer_graph(sc, o.batch, prefill ? chunk : 1, ctx, weight_type(o.precision), qact, flash_fits(c, chip, o, ctx));
+  return layer_graph(sc, o.batch, prefill ? chunk : 1, ctx, weight_type(o.precision), qact, flash_fits(c, chip, o, ctx), o.kv_page);
 }
 
 LlmResult run_llm(const ModelConfig& c, const arch::Chip& chip, const LlmOptions& o) {
   if (o.batch < 1 || o.prompt < 1 || o.generate < 1)
     throw std::runtime_error("--batch, --prompt-len and --gen-len must be positive");
+  if (o.kv_page < 0 || o.kv_page > static_cast<int64_t>(chip.core.matrix.cols))
+    throw std::runtime_error(fmt::format("--kv-page {}: a KV page holds 1 to {} tokens (the array width of '{}'), or 0 "
+                                         "for contiguous caches",
+                                         o.kv_page, chip.core.matrix.cols, chip.name));
   const int64_t N = o.chips;
   if (N > 1 && chip.interconnect.topology.empty())
     throw std::runtime_error(fmt::format(
@@ -290,7 +303,9 @@ LlmResult run_llm(const ModelConfig& c, const arch::Chip& chip, const LlmOptions
   LlmResult r;
   r.weight_bytes = static_cast<int64_t>(static_cast<double>(c.parameters()) * wbytes);
   const int64_t ctx = o.prompt + o.generate;
-  const int64_t kv_per_seq_chip = sc.kv_bytes_per_token(o.precision == "fp8" ? 1 : 2) * ctx;
+  // the KV cache is allocated in whole pages of kv_page tokens per sequence
+  const int64_t ctx_alloc = o.kv_page > 0 ? (ctx + o.kv_page - 1) / o.kv_page * o.kv_page : ctx;
+  const int64_t kv_per_seq_chip = sc.kv_bytes_per_token(o.precision == "fp8" ? 1 : 2) * ctx_alloc;
   r.kv_cache_bytes = kv_per_seq_chip * N * o.batch;
   const int64_t hbm_chip = static_cast<int64_t>(chip.memory.capacity_bytes);
   const int64_t w_chip = (r.weight_bytes + N - 1) / N;
@@ -322,9 +337,9 @@ LlmResult run_llm(const ModelConfig& c, const arch::Chip& chip, const LlmOptions
   };
   Timed pre;
   {
-    const Timed first = time_graph(layer_graph(sc, o.batch, chunk, chunk, wt, qact, flash_fits(c, chip, o, chunk)), chip, prec);
+    const Timed first = time_graph(layer_graph(sc, o.batch, chunk, chunk, wt, qact, flash_fits(c, chip, o, chunk), o.kv_page), chip, prec);
     const int64_t last_n = o.prompt - (nchunks - 1) * chunk;
-    const Timed last = nchunks == 1 ? first : time_graph(layer_graph(sc, o.batch, last_n, o.prompt, wt, qact, flash_fits(c, chip, o, o.prompt)), chip, prec);
+    const Timed last = nchunks == 1 ? first : time_graph(layer_graph(sc, o.batch, last_n, o.prompt, wt, qact, flash_fits(c, chip, o, o.prompt), o.kv_page), chip, prec);
     const double n = static_cast<double>(nchunks);
     auto mix = [&](double a, double b) { return nchunks == 1 ? a : n * (a + b) / 2; };
     pre.seconds = mix(first.seconds, last.seconds) + 2 * (static_cast<double>(nchunks - 1) * allreduce(o.batch * chunk) +
@@ -335,7 +350,7 @@ LlmResult run_llm(const ModelConfig& c, const arch::Chip& chip, const LlmOptions
     pre.instructions = first.instructions + (nchunks > 1 ? last.instructions : 0);
   }
   Timed dec = time_graph(layer_graph(sc, o.batch, 1, o.prompt + o.generate / 2, wt, qact,
-                                     flash_fits(c, chip, o, o.prompt + o.generate / 2)), chip, prec);
+                                     flash_fits(c, chip, o, o.prompt + o.generate / 2), o.kv_page), chip, prec);
   dec.seconds += 2 * allreduce(o.batch);
   auto head = [&](int64_t tokens) {
     Timed t = time_graph(ir::parse(fmt::format(R"(graph "head" {{

@@ -163,3 +163,27 @@ TEST(Timing, WeightOnlyInt4HalvesWeightBytesAndSpeedsUpDecode) {
   o.precision = "w3a16";
   EXPECT_THROW(llm::run_llm(c, chip, o), std::runtime_error);
 }
+
+TEST(Timing, KvCacheIsAllocatedInWholePages) {
+  const auto chip = arch::find_chip("seedchip-v1");
+  const auto c = llm::find_model("llama-2-7b");
+  llm::LlmOptions o;
+  o.batch = 4;
+  o.prompt = 300;
+  o.generate = 10;  // 310 tokens: two pages of 256 per sequence
+  const auto paged = llm::run_llm(c, chip, o);
+  EXPECT_EQ(paged.kv_cache_bytes, 4 * c.kv_bytes_per_token(2) * 512);
+  o.kv_page = 0;
+  const auto flat = llm::run_llm(c, chip, o);
+  EXPECT_EQ(flat.kv_cache_bytes, 4 * c.kv_bytes_per_token(2) * 310);
+  EXPECT_GE(flat.max_batch, paged.max_batch);
+  // the paged layer reads its KV through a page table
+  const auto g = llm::timed_layer(c, chip, [] {
+    llm::LlmOptions p;
+    p.prompt = 1000;
+    return p;
+  }(), false);
+  EXPECT_GE(g.find_value("pages"), 0);
+  o.kv_page = 1000;  // more than the array width
+  EXPECT_THROW(llm::run_llm(c, chip, o), std::runtime_error);
+}

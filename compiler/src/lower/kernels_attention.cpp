@@ -9,6 +9,14 @@
 // else row r may see keys j <= (r mod rows_per_group) + causal_offset, and
 // key blocks no row of the tile may see are skipped); rows_per_group (default
 // M: rows are groups of query tokens, e.g. the heads sharing a KV head).
+//
+// Paged form (a 4th input): kt and v are pools of fixed-size pages,
+// kt [P, D, page] and v [P, page, D], and table [B, n] (int32) lists the
+// pages of each batch entry in order; page = the array width or less. The
+// panels are gathered page by page (load.gather), so a KV cache can live in
+// HBM as a pool of blocks shared by sequences of any length. Attribute
+// `context` (default n x page) says how many keys are valid; later ones are
+// masked.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -50,14 +58,32 @@ bool lower_attention(Lowering& L, const ir::Node& n) {
   const auto& chip = L.em().chip();
   const View q = L.hbm(n.inputs.at(0)), kt = L.hbm(n.inputs.at(1)), v = L.hbm(n.inputs.at(2));
   const View out = L.hbm(n.outputs.at(0));
+  const bool paged = n.inputs.size() > 3 && n.inputs[3] >= 0;
   if (q.shape.size() != 3 || kt.shape.size() != 3 || v.shape.size() != 3)
-    L.fail(n, "FlashAttention takes q [B,M,D], kt [B,D,C] and v [B,C,D]");
-  const int64_t B = q.shape[0], M = q.shape[1], D = q.shape[2], C = kt.shape[2];
-  if (kt.shape[0] != B || kt.shape[1] != D || v.shape[0] != B || v.shape[1] != C || v.shape[2] != D)
+    L.fail(n, "FlashAttention takes q [B,M,D], kt [B,D,C] and v [B,C,D] (paged: pools [P,D,page], [P,page,D] and a table [B,n])");
+  const int64_t B = q.shape[0], M = q.shape[1], D = q.shape[2];
+  View table;
+  int64_t page = 0, npages = 0, C = kt.shape[2];
+  if (paged) {
+    table = L.hbm(n.inputs[3]);
+    page = kt.shape[2];
+    if (table.shape.size() != 2 || table.shape[0] != B || table.dtype != DType::int32)
+      L.fail(n, "the page table must be int32 [B, pages]");
+    npages = table.shape[1];
+    C = npages * page;
+    if (kt.shape[1] != D || v.shape[0] != kt.shape[0] || v.shape[1] != page || v.shape[2] != D)
+      L.fail(n, fmt::format("FlashAttention page pools disagree: kt [{},{},{}], v [{},{},{}]", kt.shape[0], kt.shape[1],
+                            kt.shape[2], v.shape[0], v.shape[1], v.shape[2]));
+    if (page > chip.core.matrix.cols) L.fail(n, "a page may hold at most one array width of keys");
+  } else if (kt.shape[0] != B || kt.shape[1] != D || v.shape[0] != B || v.shape[1] != C || v.shape[2] != D) {
     L.fail(n, fmt::format("FlashAttention shapes disagree: q [{},{},{}], kt [{},{},{}], v [{},{},{}]", B, M, D,
                           kt.shape[0], kt.shape[1], C, v.shape[0], v.shape[1], v.shape[2]));
+  }
+  const int64_t context = n.attr_int("context", C);
+  if (context < 1 || context > C) L.fail(n, fmt::format("context {} outside [1, {}]", context, C));
   const double scale = n.attr_float("scale", 1.0 / std::sqrt(static_cast<double>(D)));
   const int64_t causal = n.attr_int("causal_offset", -1), group = n.attr_int("rows_per_group", M);
+  const bool masked = causal >= 0 || context < C;
   if (group < 1 || M % group != 0) L.fail(n, "rows_per_group must divide the query rows");
   // matrix input type: the keys' (fp8 KV caches stay fp8), else what the precision asks
   DType ct = kt.dtype;
@@ -66,13 +92,13 @@ bool lower_attention(Lowering& L, const ir::Node& n) {
     ct = chip.matrix_supports(DType::bf16) ? DType::bf16 : DType::fp32;
   if (!chip.matrix_supports(ct)) L.fail(n, fmt::format("chip '{}' cannot multiply {}", chip.name, dtype_name(ct)));
   const int64_t rows = chip.core.matrix.rows, cols = chip.core.matrix.cols;
-  const int64_t bc = std::min(C, cols);  // keys per block: one array width
+  const int64_t bc = paged ? page : std::min(C, cols);  // keys per block: one array width (or one page)
   const int64_t es_q = q.esize(), es_k = kt.esize(), es_v = v.esize(), es_c = dtype_bits(ct) / 8, es_o = out.esize();
   const bool conv_k = kt.dtype != ct, conv_v = v.dtype != ct, conv_q = q.dtype != ct;
   const int64_t slot = static_cast<int64_t>(L.em().slot_bytes()) - 64 * 24;
   const int64_t panel = D * C * (es_k + es_v + (conv_k ? es_c : 0) + (conv_v ? es_c : 0));
   // per query row: q (+ converted), S and P in fp32, P converted, O fp32, out, masks
-  const int64_t per_row = D * (es_q + (conv_q ? es_c : 0)) + bc * (4 + es_c + (causal >= 0 ? 12 : 0)) + D * (4 + es_o) + 64;
+  const int64_t per_row = D * (es_q + (conv_q ? es_c : 0)) + bc * (4 + es_c + (masked ? 12 : 0)) + D * (4 + es_o) + 64;
   int64_t mq = std::min<int64_t>(M, (slot - panel) / per_row);
   mq = std::min<int64_t>(mq, static_cast<int64_t>(L.em().acc_slot_bytes()) / ((bc + D) * 4));
   if (mq < 1)
@@ -123,7 +149,22 @@ bool lower_attention(Lowering& L, const ir::Node& n) {
     const View k_c = conv_k ? buf(ct, {D, C}) : k_s, v_c = conv_v ? buf(ct, {C, D}) : v_s;
     const Key key{L.em().current_core(), b};
     const bool fresh = !(slot_kv[static_cast<size_t>(slot_i)].core == key.core && slot_kv[static_cast<size_t>(slot_i)].b == b);
-    if (fresh) {
+    if (fresh && paged) {
+      // the entry's page numbers, then its pages gathered into [pages, D*page] and [pages, page*D]
+      const View idx = buf(DType::int32, {npages});
+      load(idx, entry(table, b));
+      for (const auto& [pool, dst] : {std::pair{kt, k_s}, std::pair{v, v_s}}) {
+        Instr g;
+        g.op = Op::load_gather;
+        g.rank = 2;
+        g.shape = {static_cast<uint32_t>(npages), static_cast<uint32_t>(D * page), 0, 0};
+        g.dst = {Space::sram, isa::kLocalCore, pool.dtype, 2, dst.addr, {D * page, 1, 0, 0}};
+        g.a = {Space::hbm, isa::kLocalCore, pool.dtype, 2, pool.addr, {D * page, 1, 0, 0}};
+        g.b = {Space::sram, isa::kLocalCore, DType::int32, 1, idx.addr, {1, 0, 0, 0}};
+        tile.loads.push_back(g);
+      }
+      slot_kv[static_cast<size_t>(slot_i)] = key;
+    } else if (fresh) {
       load(k_s, entry(kt, b));
       load(v_s, entry(v, b));
       slot_kv[static_cast<size_t>(slot_i)] = key;
@@ -144,10 +185,11 @@ bool lower_attention(Lowering& L, const ir::Node& n) {
     // causal bookkeeping: the last key each row may see, relative to the block start
     View colidx, lim, cond, negbig;
     int64_t see_min = std::numeric_limits<int64_t>::max(), see_max = -1;
-    if (causal >= 0) {
+    if (masked) {
       for (int64_t r = q0; r < q0 + mm; ++r) {
-        see_min = std::min(see_min, r % group + causal);
-        see_max = std::max(see_max, r % group + causal);
+        const int64_t last = std::min(causal >= 0 ? r % group + causal : C - 1, context - 1);
+        see_min = std::min(see_min, last);
+        see_max = std::max(see_max, last);
       }
       colidx = buf(DType::int32, {mm, bc});
       lim = buf(DType::int32, {mm, 1});
@@ -161,9 +203,16 @@ bool lower_attention(Lowering& L, const ir::Node& n) {
       add(split_instr(Op::v_cumsum, limrow.shape, limrow, limrow, nullptr, nullptr, {1, 0, 0}, true));
       const isa::Operand first = imm(static_cast<double>(q0 - 1), true), grp = imm(static_cast<double>(group), true),
                          off = imm(static_cast<double>(causal + 1), true);
-      vop(Op::v_add, limrow, limrow, nullptr, &first);  // r = q0 .. q0 + mm - 1
-      vop(Op::v_mod, limrow, limrow, nullptr, &grp);
-      vop(Op::v_add, limrow, limrow, nullptr, &off);     // keys 1-based below: col + 1 <= r % group + offset + 1
+      if (causal >= 0) {
+        vop(Op::v_add, limrow, limrow, nullptr, &first);  // r = q0 .. q0 + mm - 1
+        vop(Op::v_mod, limrow, limrow, nullptr, &grp);
+        vop(Op::v_add, limrow, limrow, nullptr, &off);     // keys 1-based below: col + 1 <= r % group + offset + 1
+      }
+      if (context < C) {
+        const isa::Operand ctx = imm(static_cast<double>(context), true);
+        if (causal >= 0) vop(Op::v_min, limrow, limrow, nullptr, &ctx);
+        else fill(limrow, ctx);
+      }
       const isa::Operand big = imm(-1e30);
       fill(negbig, big);
     }
@@ -172,7 +221,7 @@ bool lower_attention(Lowering& L, const ir::Node& n) {
     fill(l, zero);
     fill(O, zero);
     for (int64_t j0 = 0; j0 < C; j0 += bc) {
-      if (causal >= 0 && j0 > see_max) break;  // no row of this tile sees these keys
+      if (masked && j0 > see_max) break;  // no row of this tile sees these keys
       const int64_t nb = std::min(bc, C - j0);
       const View Sb = S.slice(1, 0, nb), Pb = Pc.slice(1, 0, nb), accS = acc_s.slice(1, 0, nb);
       // S = q x kt[:, j0:j0+nb], K over D in chunks of the array's rows
@@ -182,7 +231,9 @@ bool lower_attention(Lowering& L, const ir::Node& n) {
         w.op = Op::mm_ldw;
         w.rank = 2;
         w.shape = {static_cast<uint32_t>(kk), static_cast<uint32_t>(nb), 0, 0};
-        w.a = {Space::sram, isa::kLocalCore, ct, 2, k_c.addr + static_cast<uint64_t>((k0 * C + j0) * es_c), {C, 1, 0, 0}};
+        // contiguous panel [D, C]: row stride C; gathered pages [pages][D][page]: page j0/page, row stride page
+        const int64_t koff = paged ? (j0 / page) * D * page + k0 * page : k0 * C + j0;
+        w.a = {Space::sram, isa::kLocalCore, ct, 2, k_c.addr + static_cast<uint64_t>(koff * es_c), {paged ? page : C, 1, 0, 0}};
         Instr r;
         r.op = Op::mm_run;
         r.rank = 3;
@@ -194,7 +245,7 @@ bool lower_attention(Lowering& L, const ir::Node& n) {
         code.push_back(r);
       }
       vop(Op::v_mul, Sb, accS, nullptr, &sc);
-      if (causal >= 0 && j0 + nb - 1 > see_min) {  // some rows must not see some of these keys
+      if (masked && j0 + nb - 1 > see_min) {  // some rows must not see some of these keys
         const View ci = colidx.slice(1, 0, nb), cd = cond.slice(1, 0, nb);
         // key j0 + c (c 0-based) is hidden when c + 1 > lim - j0, i.e. colidx(1-based) + j0 > lim
         View shifted = ci;

@@ -16,6 +16,10 @@ namespace seedchip::llm {
 /// Inference settings.
 struct LlmOptions {
   int64_t chips = 1, batch = 1, prompt = 128, generate = 128;
+  /// Tokens per KV-cache page: the cache is a pool of fixed-size pages read
+  /// through a page table (at most the array width; 0 = one contiguous
+  /// buffer per sequence).
+  int64_t kv_page = 256;
   /// fp32, bf16, fp8 (weights, GEMM inputs and KV cache), int8 (weights and
   /// GEMM inputs; KV cache bf16), w8a16 (fp8 weights, bf16 activations),
   /// w4a16 (int4 weights with per-column scales against bf16 activations; LM head bf16)
@@ -46,8 +50,10 @@ ir::ElemType weight_type(const std::string& precision);
 /// are cast to the weights' type so the GEMMs run at that type's rate.
 /// With `flash_attention` the attention is one fused, SRAM-tiled
 /// FlashAttention node (causal within the chunk) instead of two GEMMs and a softmax.
+/// With `kv_page` > 0 (and FlashAttention) the KV cache inputs are page
+/// pools with a page table.
 ir::Graph layer_graph(const ModelConfig& c, int64_t batch, int64_t tokens, int64_t context, ir::ElemType weight_type,
-                      bool quantized_activations = false, bool flash_attention = false);
+                      bool quantized_activations = false, bool flash_attention = false, int64_t kv_page = 0);
 
 /// The part of `c` one of `chips` tensor-parallel chips holds: attention
 /// heads, MLP columns and vocabulary divided by `chips`; KV heads divided, or
