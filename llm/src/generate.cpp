@@ -3,6 +3,7 @@
 #include "seedchip/llm/generate.h"
 
 #include <cmath>
+#include <numbers>
 #include <limits>
 #include <memory>
 #include <stdexcept>
@@ -108,10 +109,11 @@ class Builder {
   std::map<const HostTensor*, int> shared_;
 };
 
-void require_llama_family(const ModelConfig& c) {
-  if (c.family != "llama" && c.family != "mistral" && c.family != "qwen2")
+void require_functional_family(const ModelConfig& c) {
+  if (c.family != "llama" && c.family != "mistral" && c.family != "qwen2" && c.family != "gpt2")
     throw std::runtime_error(fmt::format(
-        "{}: functional generation supports the llama, mistral and qwen2 families (model_type '{}' is timing-only so far)",
+        "{}: functional generation supports the llama, mistral, qwen2 and gpt2 families (model_type '{}' is timing-only "
+        "so far)",
         c.name, c.family));
 }
 
@@ -143,6 +145,55 @@ int64_t argmax_row(const HostTensor& t, int64_t row, bool* tie = nullptr) {
   return best;
 }
 
+// Columns [c0, c0 + n) of a row-major [rows, cols] matrix.
+std::vector<float> columns(const std::vector<float>& m, int64_t rows, int64_t cols, int64_t c0, int64_t n) {
+  std::vector<float> out(static_cast<size_t>(rows * n));
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < n; ++j) out[static_cast<size_t>(r * n + j)] = m[static_cast<size_t>(r * cols + c0 + j)];
+  return out;
+}
+
+ModelWeights load_gpt2(const ModelConfig& c, const Checkpoint& ck, ElemType type) {
+  const std::string pre = ck.contains("transformer.wte.weight") ? "transformer." : "";
+  ModelWeights w;
+  w.type = type;
+  auto raw = [&](const std::string& name) { return ck.file_of(name).read_f32(name); };
+  auto read = [&](const std::string& name, bool transpose) {
+    const auto& info = ck.file_of(name).info(name);
+    return to_tensor(raw(name), info.shape, type, transpose);
+  };
+  const int64_t H = c.hidden;
+  w.embed = read(pre + "wte.weight", false);
+  w.pos_embed = read(pre + "wpe.weight", false);
+  w.final_norm = read(pre + "ln_f.weight", false);
+  w.final_norm_b = read(pre + "ln_f.bias", false);
+  w.lm_head = ck.contains("lm_head.weight") ? read("lm_head.weight", true) : read(pre + "wte.weight", true);
+  for (int64_t l = 0; l < c.layers; ++l) {
+    const std::string p = fmt::format("{}h.{}.", pre, l);
+    ModelWeights::Layer L;
+    L.ln1 = read(p + "ln_1.weight", false);
+    L.ln1_b = read(p + "ln_1.bias", false);
+    L.ln2 = read(p + "ln_2.weight", false);
+    L.ln2_b = read(p + "ln_2.bias", false);
+    // Conv1D weights are already [in, out]; c_attn holds q, k and v side by side
+    const auto qkv = raw(p + "attn.c_attn.weight"), qkv_b = raw(p + "attn.c_attn.bias");
+    L.wq = to_tensor(columns(qkv, H, 3 * H, 0, H), {H, H}, type, false);
+    L.wk = to_tensor(columns(qkv, H, 3 * H, H, H), {H, H}, type, false);
+    L.wv = to_tensor(columns(qkv, H, 3 * H, 2 * H, H), {H, H}, type, false);
+    L.bq = to_tensor(columns(qkv_b, 1, 3 * H, 0, H), {H}, type, false);
+    L.bk = to_tensor(columns(qkv_b, 1, 3 * H, H, H), {H}, type, false);
+    L.bv = to_tensor(columns(qkv_b, 1, 3 * H, 2 * H, H), {H}, type, false);
+    L.wo = read(p + "attn.c_proj.weight", false);
+    L.bo = read(p + "attn.c_proj.bias", false);
+    L.wup = read(p + "mlp.c_fc.weight", false);
+    L.bup = read(p + "mlp.c_fc.bias", false);
+    L.wdown = read(p + "mlp.c_proj.weight", false);
+    L.bdown = read(p + "mlp.c_proj.bias", false);
+    w.layers.push_back(std::move(L));
+  }
+  return w;
+}
+
 struct StepRunner {
   const ModelConfig& c;
   const ModelWeights& w;
@@ -164,9 +215,11 @@ struct StepRunner {
       idt.set_int(i, ids[static_cast<size_t>(i)]);
     }
     in.push_back(std::move(idt));
-    auto [cs, sn] = rope_tables(c, past, T, w.type);
-    in.push_back(std::move(cs));
-    in.push_back(std::move(sn));
+    if (c.family != "gpt2") {  // GPT-2 has learned positions, in the graph
+      auto [cs, sn] = rope_tables(c, past, T, w.type);
+      in.push_back(std::move(cs));
+      in.push_back(std::move(sn));
+    }
     if (T > 1) {
       HostTensor mask(ElemType::f32, {T, past + T});
       for (int64_t i = 0; i < T; ++i)
@@ -203,8 +256,9 @@ compiler::Precision graph_precision(const std::string& p, ElemType& type) {
 }  // namespace
 
 ModelWeights load_weights(const ModelConfig& c, const Checkpoint& ck, ElemType type) {
-  require_llama_family(c);
+  require_functional_family(c);
   check_weights(c, ck);
+  if (c.family == "gpt2") return load_gpt2(c, ck, type);
   ModelWeights w;
   w.type = type;
   auto read = [&](const std::string& name, bool transpose) {
@@ -254,8 +308,89 @@ std::pair<HostTensor, HostTensor> rope_tables(const ModelConfig& c, int64_t past
   return {cs, sn};
 }
 
+namespace {
+
+// GPT2LMHeadModel, eager: LayerNorm, learned positions, fused-bias Conv1D
+// projections, scores divided by sqrt(head_dim) in the type, softmax,
+// gelu_new as HF writes it (each op rounded), tied LM head.
+ir::Graph gpt2_step_graph(const ModelConfig& c, const ModelWeights& w, int64_t past, int64_t T, bool all_logits) {
+  const ElemType dt = w.type;
+  const int64_t H = c.hidden, hd = c.head_dim, nh = c.heads, S = past + T;
+  Builder b(fmt::format("{} step past={} tokens={}", c.name, past, T));
+  const int ids = b.input("ids", ElemType::i64, {T});
+  const int mask = T > 1 ? b.input("mask", ElemType::f32, {T, S}) : -1;
+  std::vector<int> past_kv;
+  if (past > 0)
+    for (int64_t l = 0; l < c.layers; ++l) {
+      past_kv.push_back(b.input(fmt::format("past_k.{}", l), dt, {nh, past, hd}));
+      past_kv.push_back(b.input(fmt::format("past_v.{}", l), dt, {nh, past, hd}));
+    }
+  HostTensor pos(ElemType::i64, {T});
+  for (int64_t t = 0; t < T; ++t) pos.set_int(t, past + t);
+  int x = b.ew("Add", b.node("Gather", {b.weight("wte", w.embed), ids}, dt, {T, H}, {{"axis", int64_t{0}}}),
+               b.node("Gather", {b.weight("wpe", w.pos_embed), b.constant("positions", std::move(pos))}, dt, {T, H},
+                      {{"axis", int64_t{0}}}));
+  auto layernorm = [&](int v, const HostTensor& g, const HostTensor& bias, const std::string& name) {
+    return b.node("LayerNormalization", {v, b.weight(name, g), b.weight(name + ".b", bias)}, dt, b.shape(v),
+                  {{"axis", int64_t{-1}}, {"epsilon", c.norm_eps}}, 17);
+  };
+  auto linear = [&](int v, const HostTensor& wt, const HostTensor& bias, const std::string& name) {
+    return b.ew("Add", b.matmul(v, b.weight(name, wt)), b.weight(name + ".b", bias));
+  };
+  // scalar ops in fp32, as PyTorch applies a Python float to a bf16 tensor
+  auto fscale = [&](int v, double k) {
+    return b.cast(b.ew("Mul", b.cast(v, ElemType::f32), b.scalar(ElemType::f32, k)), dt);
+  };
+  std::vector<int> present;
+  for (int64_t l = 0; l < c.layers; ++l) {
+    const auto& L = w.layers[static_cast<size_t>(l)];
+    const std::string p = fmt::format("l{}.", l);
+    const int h = layernorm(x, L.ln1, L.ln1_b, p + "ln1");
+    auto heads = [&](int v) { return b.transpose(b.reshape(v, {T, nh, hd}), {1, 0, 2}); };  // [nh, T, hd]
+    const int q = heads(linear(h, L.wq, L.bq, p + "wq"));
+    int k = heads(linear(h, L.wk, L.bk, p + "wk")), v = heads(linear(h, L.wv, L.bv, p + "wv"));
+    if (past > 0) {
+      k = b.node("Concat", {past_kv[static_cast<size_t>(2 * l)], k}, dt, {nh, S, hd}, {{"axis", int64_t{1}}});
+      v = b.node("Concat", {past_kv[static_cast<size_t>(2 * l + 1)], v}, dt, {nh, S, hd}, {{"axis", int64_t{1}}});
+    }
+    present.push_back(k);
+    present.push_back(v);
+    // scores / sqrt(hd) with the divisor in the type (torch.full([], hd ** 0.5, dtype))
+    int sc = b.ew("Div", b.matmul(q, b.transpose(k, {0, 2, 1})), b.scalar(dt, std::sqrt(static_cast<double>(hd))));
+    sc = b.cast(sc, ElemType::f32);
+    if (mask >= 0) sc = b.ew("Add", sc, mask);
+    const int pr = b.cast(b.node("Softmax", {sc}, ElemType::f32, b.shape(sc), {{"axis", int64_t{-1}}}), dt);
+    const int ctx = b.reshape(b.transpose(b.matmul(pr, v), {1, 0, 2}), {T, H});
+    x = b.ew("Add", x, linear(ctx, L.wo, L.bo, p + "wo"));
+    const int u = linear(layernorm(x, L.ln2, L.ln2_b, p + "ln2"), L.wup, L.bup, p + "fc");
+    // gelu_new: 0.5 * u * (1 + tanh(sqrt(2/pi) * (u + 0.044715 * pow(u, 3))))
+    const int cube = b.ew("Mul", b.ew("Mul", u, u), u);  // torch.pow(u, 3.0) is u * u * u, rounded after each multiply
+    const int inner = fscale(b.ew("Add", u, fscale(cube, 0.044715)), std::sqrt(2.0 / std::numbers::pi));
+    const int t = b.ew("Add", b.unary("Tanh", inner), b.scalar(dt, 1.0));
+    const int g = b.ew("Mul", fscale(u, 0.5), t);
+    x = b.ew("Add", x, linear(g, L.wdown, L.bdown, p + "proj"));
+  }
+  if (!all_logits && T > 1) {
+    HostTensor last(ElemType::i64, {1});
+    last.set_int(0, T - 1);
+    x = b.node("Gather", {x, b.constant("last", std::move(last))}, dt, {1, H}, {{"axis", int64_t{0}}});
+  }
+  const int logits = b.matmul(layernorm(x, w.final_norm, w.final_norm_b, "ln_f"), b.weight("lm_head", w.lm_head));
+  b.g.outputs.push_back(logits);
+  b.g.values[logits].name = "logits";
+  for (size_t i = 0; i < present.size(); ++i) {
+    b.g.outputs.push_back(present[i]);
+    b.g.values[present[i]].name = fmt::format("present_{}.{}", i % 2 ? 'v' : 'k', i / 2);
+  }
+  b.g.verify();
+  return std::move(b.g);
+}
+
+}  // namespace
+
 ir::Graph step_graph(const ModelConfig& c, const ModelWeights& w, int64_t past, int64_t T, bool all_logits) {
-  require_llama_family(c);
+  require_functional_family(c);
+  if (c.family == "gpt2") return gpt2_step_graph(c, w, past, T, all_logits);
   const ElemType dt = w.type;
   const bool low = dt != ElemType::f32;
   const int64_t H = c.hidden, hd = c.head_dim, nh = c.heads, kv = c.kv_heads, g = nh / kv, S = past + T;

@@ -13,6 +13,7 @@ usage: make_tiny_llama.py OUT_DIR [--hidden 64 --layers 2 --heads 4 --kv-heads 2
 """
 import argparse
 import json
+import math
 import os
 import struct
 
@@ -111,6 +112,70 @@ class TinyLlama:
         return out, ties
 
 
+class TinyGPT2:
+    """GPT2LMHeadModel's eager forward pass (transformers' modeling_gpt2)."""
+
+    def __init__(self, cfg, weights, dtype):
+        self.c = cfg
+        self.w = {k: v.to(dtype) for k, v in weights.items()}
+        self.dtype = dtype
+
+    def forward(self, ids, cache):
+        c, w = self.c, self.w
+        H, nh = c["n_embd"], c["n_head"]
+        hd, T = H // nh, len(ids)
+        past = 0 if not cache else cache[0][0].shape[1]
+        ln = lambda x, p: F.layer_norm(x, (H,), w[p + ".weight"], w[p + ".bias"], c["layer_norm_epsilon"])
+        conv1d = lambda x, p: torch.addmm(w[p + ".bias"], x, w[p + ".weight"])
+        x = w["wte.weight"][torch.tensor(ids)] + w["wpe.weight"][torch.arange(past, past + T)]
+        visible = torch.ones(T, past + T, dtype=torch.bool).tril(past)
+        new_cache = []
+        for l in range(c["n_layer"]):
+            p = f"h.{l}."
+            q, k, v = conv1d(ln(x, p + "ln_1"), p + "attn.c_attn").split(H, dim=1)
+            q, k, v = (t.view(T, nh, hd).transpose(0, 1) for t in (q, k, v))
+            if cache:
+                k = torch.cat((cache[l][0], k), dim=1)
+                v = torch.cat((cache[l][1], v), dim=1)
+            new_cache.append((k, v))
+            s = torch.matmul(q, k.transpose(-1, -2))
+            s = s / torch.full([], v.size(-1) ** 0.5, dtype=s.dtype)
+            s = torch.where(visible, s, torch.finfo(s.dtype).min)
+            pr = F.softmax(s, dim=-1).type(v.dtype)
+            o = torch.matmul(pr, v).transpose(0, 1).reshape(T, H)
+            x = x + conv1d(o, p + "attn.c_proj")
+            u = conv1d(ln(x, p + "ln_2"), p + "mlp.c_fc")
+            g = 0.5 * u * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (u + 0.044715 * torch.pow(u, 3.0))))
+            x = x + conv1d(g, p + "mlp.c_proj")
+        return F.linear(ln(x, "ln_f"), w["wte.weight"]), new_cache
+
+    generate = TinyLlama.generate
+
+
+def gpt2_model(a):
+    """A tiny GPT-2: config and weights (LayerNorm, learned positions, Conv1D [in, out] weights, tied head)."""
+    H, I, V = a.hidden, a.intermediate, a.vocab
+    cfg = {"architectures": ["GPT2LMHeadModel"], "model_type": "gpt2", "n_embd": H, "n_layer": a.layers,
+           "n_head": a.heads, "n_inner": I, "vocab_size": V, "n_positions": 256, "layer_norm_epsilon": 1e-5,
+           "activation_function": "gelu_new", "tie_word_embeddings": True}
+    # a tied head reads the residual stream back through the embeddings: keep the
+    # embeddings small next to the blocks' output, or every token predicts itself
+    std = 1.0 / H ** 0.5
+    w = {"wte.weight": 0.3 * torch.randn(V, H), "wpe.weight": 0.1 * torch.randn(256, H)}
+    for l in range(a.layers):
+        p = f"h.{l}."
+        for n in ("ln_1", "ln_2"):
+            w[p + n + ".weight"] = 1 + 0.1 * torch.randn(H)
+            w[p + n + ".bias"] = 0.1 * torch.randn(H)
+        for n, shape in (("attn.c_attn", (H, 3 * H)), ("attn.c_proj", (H, H)), ("mlp.c_fc", (H, I)),
+                         ("mlp.c_proj", (I, H))):
+            w[p + n + ".weight"] = std * 2 * torch.randn(shape)
+            w[p + n + ".bias"] = 0.1 * torch.randn(shape[1])
+    w["ln_f.weight"] = 1 + 0.1 * torch.randn(H)
+    w["ln_f.bias"] = 0.1 * torch.randn(H)
+    return cfg, w, TinyGPT2
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
@@ -120,7 +185,7 @@ def main():
     ap.add_argument("--kv-heads", type=int, default=2)
     ap.add_argument("--intermediate", type=int, default=160)
     ap.add_argument("--vocab", type=int, default=320)
-    ap.add_argument("--family", default="llama", choices=["llama", "mistral", "qwen2"])
+    ap.add_argument("--family", default="llama", choices=["llama", "mistral", "qwen2", "gpt2"])
     ap.add_argument("--tied", action="store_true")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--prompt-len", type=int, default=7)
@@ -129,6 +194,27 @@ def main():
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     torch.manual_seed(a.seed)
+    if a.family == "gpt2":
+        cfg, w, Model = gpt2_model(a)
+    else:
+        cfg, w, Model = llama_model(a)
+    if a.checkpoint_dtype == "bf16":
+        w = {k: v.to(torch.bfloat16) for k, v in w.items()}
+    write_safetensors(os.path.join(a.out, "model.safetensors"), w)
+    with open(os.path.join(a.out, "config.json"), "w") as f:
+        json.dump(cfg, f, indent=1)
+    prompt = torch.randint(0, a.vocab, (a.prompt_len,), generator=torch.Generator().manual_seed(a.seed + 1)).tolist()
+    ref = {"prompt_ids": prompt}
+    for name, dt in (("fp32", torch.float32), ("bf16", torch.bfloat16)):
+        ref[name], ref[name + "_tied_steps"] = Model(cfg, {k: v.float() for k, v in w.items()}, dt).generate(
+            prompt, a.generate)
+    with open(os.path.join(a.out, "reference.json"), "w") as f:
+        json.dump(ref, f)
+    print(json.dumps(ref))
+
+
+def llama_model(a):
+    """A tiny Llama/Mistral/Qwen2: config and weights (HF names, [out, in] linear weights)."""
     H, I, V, hd = a.hidden, a.intermediate, a.vocab, a.hidden // a.heads
     cfg = {"architectures": ["LlamaForCausalLM"], "model_type": a.family, "hidden_size": H,
            "intermediate_size": I, "num_hidden_layers": a.layers, "num_attention_heads": a.heads,
@@ -153,19 +239,7 @@ def main():
     w["model.norm.weight"] = 1 + 0.1 * torch.randn(H)
     if not a.tied:
         w["lm_head.weight"] = std * 4 * torch.randn(V, H)
-    if a.checkpoint_dtype == "bf16":
-        w = {k: v.to(torch.bfloat16) for k, v in w.items()}
-    write_safetensors(os.path.join(a.out, "model.safetensors"), w)
-    with open(os.path.join(a.out, "config.json"), "w") as f:
-        json.dump(cfg, f, indent=1)
-    prompt = torch.randint(0, V, (a.prompt_len,), generator=torch.Generator().manual_seed(a.seed + 1)).tolist()
-    ref = {"prompt_ids": prompt}
-    for name, dt in (("fp32", torch.float32), ("bf16", torch.bfloat16)):
-        ref[name], ref[name + "_tied_steps"] = TinyLlama(cfg, {k: v.float() for k, v in w.items()}, dt).generate(
-            prompt, a.generate)
-    with open(os.path.join(a.out, "reference.json"), "w") as f:
-        json.dump(ref, f)
-    print(json.dumps(ref))
+    return cfg, w, TinyLlama
 
 
 if __name__ == "__main__":

@@ -15,14 +15,15 @@
 
 namespace seedchip::llm {
 
-/// Weights of a Llama-family model (llama, mistral, qwen2) read from a
-/// checkpoint into host tensors of the model's compute type (f32 or bf16),
-/// linear layers transposed to [in, out] for the graph's MatMuls.
+/// Weights of a Llama-family (llama, mistral, qwen2) or GPT-2 model read
+/// from a checkpoint into host tensors of the model's compute type (f32 or
+/// bf16), linear layers as [in, out] for the graph's MatMuls (GPT-2's fused
+/// c_attn split into q, k, v). Empty tensors are absent (biases, wgate).
 struct ModelWeights {
   ir::ElemType type = ir::ElemType::f32;
-  ir::HostTensor embed, final_norm, lm_head;
+  ir::HostTensor embed, pos_embed, final_norm, final_norm_b, lm_head;
   struct Layer {
-    ir::HostTensor ln1, ln2, wq, wk, wv, wo, bq, bk, bv, wgate, wup, wdown;
+    ir::HostTensor ln1, ln1_b, ln2, ln2_b, wq, wk, wv, wo, bq, bk, bv, bo, wgate, wup, bup, wdown, bdown;
   };
   std::vector<Layer> layers;
 };
@@ -32,13 +33,14 @@ struct ModelWeights {
 ModelWeights load_weights(const ModelConfig& c, const Checkpoint& ckpt, ir::ElemType type);
 
 /// The graph of one step: `tokens` new tokens (ids input [1, tokens]) after
-/// `past` cached positions. Inputs: ids [tokens] (i64), cos/sin [tokens, 1, head_dim],
+/// `past` cached positions. Inputs: ids [tokens] (i64), cos/sin [tokens, 1, head_dim] (not for GPT-2),
 /// causal mask [tokens, past + tokens] (f32, additive), then past_k.L /
 /// past_v.L [kv_heads, past, head_dim] per layer when past > 0. Outputs:
 /// logits [tokens or 1, vocab] (all positions when `all_logits`, else the
 /// last), then present_k.L / present_v.L [kv_heads, past + tokens, head_dim].
-/// Arithmetic mirrors Hugging Face's eager Llama in the weights' type: norms
-/// and softmax in fp32, everything else rounded to the type after each op.
+/// Arithmetic mirrors Hugging Face's eager Llama (or GPT2LMHeadModel) in the
+/// weights' type: norms and softmax in fp32, everything else rounded to the
+/// type after each op.
 ir::Graph step_graph(const ModelConfig& c, const ModelWeights& w, int64_t past, int64_t tokens, bool all_logits);
 
 /// Functional generation settings.
