@@ -110,10 +110,11 @@ class Builder {
 };
 
 void require_functional_family(const ModelConfig& c) {
-  if (c.family != "llama" && c.family != "mistral" && c.family != "qwen2" && c.family != "gpt2")
+  if (c.family != "llama" && c.family != "mistral" && c.family != "qwen2" && c.family != "mixtral" &&
+      c.family != "gpt2")
     throw std::runtime_error(fmt::format(
-        "{}: functional generation supports the llama, mistral, qwen2 and gpt2 families (model_type '{}' is timing-only "
-        "so far)",
+        "{}: functional generation supports the llama, mistral, qwen2, mixtral and gpt2 families (model_type '{}' is "
+        "timing-only so far)",
         c.name, c.family));
 }
 
@@ -284,9 +285,17 @@ ModelWeights load_weights(const ModelConfig& c, const Checkpoint& ck, ElemType t
       L.bk = read(p + "self_attn.k_proj.bias", false);
       L.bv = read(p + "self_attn.v_proj.bias", false);
     }
-    L.wgate = read(p + "mlp.gate_proj.weight", true);
-    L.wup = read(p + "mlp.up_proj.weight", true);
-    L.wdown = read(p + "mlp.down_proj.weight", true);
+    if (c.experts > 0) {
+      L.router = read(p + "block_sparse_moe.gate.weight", true);
+      for (int64_t e = 0; e < c.experts; ++e) {
+        const std::string x = fmt::format("{}block_sparse_moe.experts.{}.", p, e);
+        L.experts.push_back({read(x + "w1.weight", true), read(x + "w3.weight", true), read(x + "w2.weight", true)});
+      }
+    } else {
+      L.wgate = read(p + "mlp.gate_proj.weight", true);
+      L.wup = read(p + "mlp.up_proj.weight", true);
+      L.wdown = read(p + "mlp.down_proj.weight", true);
+    }
     w.layers.push_back(std::move(L));
   }
   return w;
@@ -459,10 +468,44 @@ ir::Graph step_graph(const ModelConfig& c, const ModelWeights& w, int64_t past, 
     const int h2 = rmsnorm(x, L.ln2, p + "ln2");
     // SiLU as x / (1 + exp(-x)), each step rounded to the type: what PyTorch's
     // CPU kernel does for bf16 (Debian 12's torch 1.13; checked element by element)
-    const int gate = b.matmul(h2, b.weight(p + "wgate", L.wgate));
-    const int act = b.ew("Div", gate, b.ew("Add", b.unary("Exp", b.unary("Neg", gate)), one));
-    const int up = b.matmul(h2, b.weight(p + "wup", L.wup));
-    x = b.ew("Add", x, b.matmul(b.ew("Mul", act, up), b.weight(p + "wdown", L.wdown)));
+    auto swiglu = [&](int in, const HostTensor& wg, const HostTensor& wu, const HostTensor& wd, const std::string& n) {
+      const int gate = b.matmul(in, b.weight(n + "wgate", wg));
+      const int act = b.ew("Div", gate, b.ew("Add", b.unary("Exp", b.unary("Neg", gate)), one));
+      const int up = b.matmul(in, b.weight(n + "wup", wu));
+      return b.matmul(b.ew("Mul", act, up), b.weight(n + "wdown", wd));
+    };
+    if (L.experts.empty()) {
+      x = b.ew("Add", x, swiglu(h2, L.wgate, L.wup, L.wdown, p));
+    } else {
+      // Mixtral's sparse MoE, computed densely: router softmax in fp32, the
+      // top-k probabilities renormalised (others 0), every expert's output
+      // weighted and summed in expert order as HF's index_add does
+      const int64_t E = c.experts;
+      const int probs = b.node("Softmax", {b.cast(b.matmul(h2, b.weight(p + "router", L.router)), ElemType::f32)},
+                               ElemType::f32, {T, E}, {{"axis", int64_t{-1}}});
+      int rest = probs, kth = -1;
+      const int ninf = b.scalar(ElemType::f32, -1.0);  // below any probability
+      for (int64_t top = 0; top < c.experts_per_token; ++top) {  // the top-th largest probability per token
+        kth = b.node("ReduceMax", {rest}, ElemType::f32, {T, 1}, {{"axes", std::vector<int64_t>{-1}}, {"keepdims", int64_t{1}}});
+        const int hit = b.node("Equal", {rest, kth}, ElemType::boolean, {T, E});
+        rest = b.node("Where", {hit, ninf, rest}, ElemType::f32, {T, E}, {}, 16);
+      }
+      const int keep = b.node("GreaterOrEqual", {probs, kth}, ElemType::boolean, {T, E}, {}, 16);
+      const int sel = b.node("Where", {keep, probs, b.scalar(ElemType::f32, 0.0)}, ElemType::f32, {T, E}, {}, 16);
+      const int sum = b.node("ReduceSum", {sel, b.ints({-1})}, ElemType::f32, {T, 1}, {{"keepdims", int64_t{1}}});
+      const int route = b.cast(b.ew("Div", sel, sum), dt);  // [T, E] in the type
+      int moe = -1;
+      for (int64_t e = 0; e < E; ++e) {
+        const auto& X = L.experts[static_cast<size_t>(e)];
+        HostTensor col(ElemType::i64, {1});
+        col.set_int(0, e);
+        const int we = b.node("Gather", {route, b.constant(fmt::format("{}e{}", p, e), std::move(col))}, dt, {T, 1},
+                              {{"axis", int64_t{1}}});
+        const int ye = b.ew("Mul", swiglu(h2, X.wgate, X.wup, X.wdown, fmt::format("{}x{}.", p, e)), we);
+        moe = moe < 0 ? ye : b.ew("Add", moe, ye);
+      }
+      x = b.ew("Add", x, moe);
+    }
   }
   if (!all_logits && T > 1) {
     HostTensor last(ElemType::i64, {1});

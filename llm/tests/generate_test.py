@@ -23,6 +23,7 @@ MODELS = [
     ("qwen2_bias_tied", ["--seed", "3", "--family", "qwen2", "--tied", "--layers", "3"]),
     ("mha_one_token_prompt", ["--seed", "5", "--hidden", "48", "--heads", "3", "--kv-heads", "3", "--layers", "1",
                               "--vocab", "1000", "--prompt-len", "1"]),
+    ("mixtral_moe", ["--seed", "1", "--family", "mixtral", "--experts", "4", "--top-k", "2"]),
     ("gpt2", ["--seed", "7", "--family", "gpt2", "--hidden", "64", "--heads", "4", "--layers", "2",
               "--intermediate", "256", "--vocab", "300"]),
 ]
@@ -148,15 +149,16 @@ class BadInput(unittest.TestCase):
                          says="mlp.gate_proj.weight")
         self.assertIn("model.safetensors", err)
 
-    def test_functional_refuses_mixtral_family(self):
+    def test_dense_checkpoint_for_a_moe_config(self):
         c = os.path.join(WORK, "mixtral_config.json")
         with open(self.cfg) as f:
             cfg = json.load(f)
         cfg.update({"model_type": "mixtral", "num_local_experts": 4, "num_experts_per_tok": 2})
         with open(c, "w") as f:
             json.dump(cfg, f)
-        self.fails("--model", c, "--weights", self.w, "--prompt-ids", "1", "--mode", "functional",
-                   says="model.safetensors")
+        err = self.fails("--model", c, "--weights", self.w, "--prompt-ids", "1", "--mode", "functional",
+                         says="model.safetensors")
+        self.assertIn("block_sparse_moe", err)
 
     def test_checkpoint_of_another_family(self):
         self.fails("--model", "gpt2", "--weights", self.w, "--prompt-ids", "1", "--mode", "functional",

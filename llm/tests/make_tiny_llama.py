@@ -93,11 +93,33 @@ class TinyLlama:
             o = torch.matmul(pr, vr).transpose(0, 1).reshape(T, nh * hd)
             x = x + F.linear(o, w[p + "self_attn.o_proj.weight"])
             h = self.rmsnorm(x, w[p + "post_attention_layernorm.weight"])
+            if "num_local_experts" in c:
+                x = x + self.moe(h, p + "block_sparse_moe.")
+                continue
             m = F.silu(F.linear(h, w[p + "mlp.gate_proj.weight"])) * F.linear(h, w[p + "mlp.up_proj.weight"])
             x = x + F.linear(m, w[p + "mlp.down_proj.weight"])
         x = self.rmsnorm(x, w["model.norm.weight"])
         head = w["model.embed_tokens.weight"] if c["tie_word_embeddings"] else w["lm_head.weight"]
         return F.linear(x, head), new_cache
+
+    def moe(self, h, p):
+        """MixtralSparseMoeBlock: top-k experts per token, weights renormalised, index_add in expert order."""
+        w, E, k = self.w, self.c["num_local_experts"], self.c["num_experts_per_tok"]
+        rw = F.softmax(F.linear(h, w[p + "gate.weight"]), dim=1, dtype=torch.float)
+        rw, sel = torch.topk(rw, k, dim=-1)
+        rw /= rw.sum(dim=-1, keepdim=True)
+        rw = rw.to(h.dtype)
+        out = torch.zeros_like(h)
+        mask = F.one_hot(sel, num_classes=E).permute(2, 1, 0)
+        for e in range(E):
+            idx, top_x = torch.where(mask[e])
+            if top_x.numel() == 0:
+                continue
+            x = p + f"experts.{e}."
+            he = h[top_x]
+            y = F.linear(F.silu(F.linear(he, w[x + "w1.weight"])) * F.linear(he, w[x + "w3.weight"]), w[x + "w2.weight"])
+            out.index_add_(0, top_x, (rw[top_x, idx, None] * y).to(h.dtype))
+        return out
 
     def generate(self, prompt, n):
         """Greedy ids, and the steps whose two largest logits tie."""
@@ -185,7 +207,9 @@ def main():
     ap.add_argument("--kv-heads", type=int, default=2)
     ap.add_argument("--intermediate", type=int, default=160)
     ap.add_argument("--vocab", type=int, default=320)
-    ap.add_argument("--family", default="llama", choices=["llama", "mistral", "qwen2", "gpt2"])
+    ap.add_argument("--family", default="llama", choices=["llama", "mistral", "qwen2", "mixtral", "gpt2"])
+    ap.add_argument("--experts", type=int, default=4, help="mixtral: experts per layer")
+    ap.add_argument("--top-k", type=int, default=2, help="mixtral: experts per token")
     ap.add_argument("--tied", action="store_true")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--prompt-len", type=int, default=7)
@@ -220,6 +244,9 @@ def llama_model(a):
            "intermediate_size": I, "num_hidden_layers": a.layers, "num_attention_heads": a.heads,
            "num_key_value_heads": a.kv_heads, "vocab_size": V, "max_position_embeddings": 256,
            "rms_norm_eps": 1e-5, "rope_theta": 10000.0, "hidden_act": "silu", "tie_word_embeddings": a.tied}
+    if a.family == "mixtral":
+        cfg.update({"architectures": ["MixtralForCausalLM"], "num_local_experts": a.experts,
+                    "num_experts_per_tok": a.top_k})
     # Weights at HF's init scale (normal, std 0.02) make near-uniform logits; a
     # larger scale gives the tiny model decisive (and still varied) predictions.
     std = 0.5 / H ** 0.5
@@ -233,6 +260,14 @@ def llama_model(a):
             w[p + f"self_attn.{n}.weight"] = std * 2 * torch.randn(shape)
             if a.family == "qwen2" and n != "o_proj":
                 w[p + f"self_attn.{n}.bias"] = 0.1 * torch.randn(shape[0])
+        if a.family == "mixtral":
+            w[p + "block_sparse_moe.gate.weight"] = std * 4 * torch.randn(a.experts, H)
+            for e in range(a.experts):
+                x = p + f"block_sparse_moe.experts.{e}."
+                w[x + "w1.weight"] = std * 2 * torch.randn(I, H)
+                w[x + "w2.weight"] = std * 2 * torch.randn(H, I)
+                w[x + "w3.weight"] = std * 2 * torch.randn(I, H)
+            continue
         w[p + "mlp.gate_proj.weight"] = std * 2 * torch.randn(I, H)
         w[p + "mlp.up_proj.weight"] = std * 2 * torch.randn(I, H)
         w[p + "mlp.down_proj.weight"] = std * 2 * torch.randn(H, I)

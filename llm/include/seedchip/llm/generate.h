@@ -15,15 +15,20 @@
 
 namespace seedchip::llm {
 
-/// Weights of a Llama-family (llama, mistral, qwen2) or GPT-2 model read
+/// Weights of a Llama-family (llama, mistral, qwen2, mixtral) or GPT-2 model read
 /// from a checkpoint into host tensors of the model's compute type (f32 or
 /// bf16), linear layers as [in, out] for the graph's MatMuls (GPT-2's fused
 /// c_attn split into q, k, v). Empty tensors are absent (biases, wgate).
 struct ModelWeights {
   ir::ElemType type = ir::ElemType::f32;
   ir::HostTensor embed, pos_embed, final_norm, final_norm_b, lm_head;
+  struct Expert {
+    ir::HostTensor wgate, wup, wdown;
+  };
   struct Layer {
     ir::HostTensor ln1, ln1_b, ln2, ln2_b, wq, wk, wv, wo, bq, bk, bv, bo, wgate, wup, bup, wdown, bdown;
+    ir::HostTensor router;         ///< mixture of experts: [hidden, experts]
+    std::vector<Expert> experts;   ///< mixture of experts (Mixtral's w1, w3, w2)
   };
   std::vector<Layer> layers;
 };
