@@ -446,3 +446,28 @@ TEST(Compiler, PagedFlashAttentionGathersPagesThroughTheTable) {
       ASSERT_NEAR(y.get(static_cast<int64_t>(i)), want[i], 1e-4 * (1 + std::fabs(want[i]))) << i;
   }
 }
+
+TEST(Compiler, FlashAttentionOnlineSoftmaxOverLongContexts) {
+  // 5000 keys: a block of query rows cannot keep all its scores in the
+  // accumulator, so the keys are visited block by block with the online
+  // softmax (running max and sum, output rescaled)
+  for (int64_t causal : {-1, 4900}) {
+    SCOPED_TRACE(causal);
+    ir::Graph g = ir::parse(fmt::format(R"(graph "g" {{
+  input %q : f32[1,100,64]
+  input %k : f32[1,64,5000]
+  input %v : f32[1,5000,64]
+  %o : f32[1,100,64] = FlashAttention(%q, %k, %v) {{causal_offset={}}} name="attn" domain="seedchip" opset=1
+  output %o
+}})",
+                                        causal),
+                            "long.ir");
+    auto q = rnd(ir::ElemType::f32, {1, 100, 64}, 61), k = rnd(ir::ElemType::f32, {1, 64, 5000}, 62),
+         v = rnd(ir::ElemType::f32, {1, 5000, 64}, 63);
+    auto m = compiler::compile(g, v1(), {});
+    auto y = runtime::run_model(m, v1(), {q, k, v})[0];
+    const auto want = attention_ref(q, k, v, causal, 100);
+    for (size_t i = 0; i < want.size(); ++i)
+      ASSERT_NEAR(y.get(static_cast<int64_t>(i)), want[i], 1e-4 * (1 + std::fabs(want[i]))) << i;
+  }
+}

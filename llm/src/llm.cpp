@@ -36,8 +36,12 @@ class LayerText {
     input("rope", "bf16", {T, hd});
     // KV cache laid out per (sequence, kv head): K transposed [hd, C], V [C, hd]
     const std::string kvt = qact_ && wt_ == "f8e4m3" ? "f8e4m3" : "bf16";  // fp8: the KV cache is fp8 too
-    const int64_t pages = page_ > 0 ? (C + page_ - 1) / page_ : 0;
-    if (flash_ && page_ > 0) {
+    // decode steps read the page pool; a prefill chunk attends over its
+    // sequence's keys staged contiguously (as inference stacks' context phase
+    // reads the fresh K and V), so pages narrower than the array cost it nothing
+    paged_ = flash_ && page_ > 0 && T == 1;
+    const int64_t pages = paged_ ? (C + page_ - 1) / page_ : 0;
+    if (paged_) {
       // KV cache as a pool of fixed-size pages (one per sequence, KV head and
       // page of keys) and a page table per sequence and KV head
       input("kcache", kvt, {B * kv * pages, hd, page_});
@@ -65,7 +69,7 @@ class LayerText {
       // fused, SRAM-tiled attention; causal within the chunk: query token t sees keys up to (C - T) + t
       s += fmt::format("  %ctx : bf16[{0},{1},{2}] = FlashAttention(%q3, %kcache, %vcache{5}) {{causal_offset={3}, "
                        "rows_per_group={4}, context={6}}} name=\"attention\" domain=\"seedchip\" opset=1\n",
-                       B * kv, g * T, hd, C - T, T, page_ > 0 ? ", %pages" : "", C);
+                       B * kv, g * T, hd, C - T, T, paged_ ? ", %pages" : "", C);
     } else {
       s += node("MatMul", {"q3", "kcache"}, "scores", {B * kv, g * T, C});
       s += fmt::format("  %p : bf16[{0},{1},{2}] = Softmax(%scores) {{axis=-1}} name=\"softmax\" opset=13\n", B * kv, g * T, C);
@@ -158,7 +162,7 @@ class LayerText {
   const ModelConfig& c_;
   int64_t B, T, C, page_ = 0;
   std::string wt_;
-  bool qact_ = false, flash_ = false;
+  bool qact_ = false, flash_ = false, paged_ = false;
   std::string decls_;
 };
 

@@ -189,10 +189,13 @@ void interpret(ValidationRow& r) {
   const bool latency = r.kind == ValidationRow::Kind::ttft || r.kind == ValidationRow::Kind::tpot;
   if (latency && unit != "ms" && unit != "s") return refuse(fmt::format("unit '{}': expected ms or s", r.unit));
   if (!latency && unit.find("tok/s") == std::string::npos) return refuse(fmt::format("unit '{}': expected tok/s", r.unit));
+  // the measured stack's KV-cache block: TensorRT-LLM's paged cache defaults to 64 tokens per block
+  if (sw.find("tensorrt") != std::string::npos) r.options.kv_page = 64;
   r.expressible = true;
-  r.command = fmt::format("seedchip llm --model {} --chip {} --chips {} --precision {} --batch {} --prompt-len {} --gen-len {}",
-                          r.model, r.chip, r.options.chips, r.options.precision, r.options.batch, r.options.prompt,
-                          r.options.generate);
+  r.command = fmt::format(
+      "seedchip llm --model {} --chip {} --chips {} --precision {} --batch {} --prompt-len {} --gen-len {} --kv-page {}",
+      r.model, r.chip, r.options.chips, r.options.precision, r.options.batch, r.options.prompt, r.options.generate,
+      r.options.kv_page);
 }
 
 void predict(ValidationRow& r) {

@@ -11,8 +11,9 @@
 // M: rows are groups of query tokens, e.g. the heads sharing a KV head).
 //
 // Paged form (a 4th input): kt and v are pools of fixed-size pages,
-// kt [P, D, page] and v [P, page, D], and table [B, n] (int32) lists the
-// pages of each batch entry in order; page = the array width or less. The
+// kt [P, D, page] (keys transposed within a page) and v [P, page, D], and
+// table [B, n] (int32) lists the pages of each batch entry in order; a page
+// holds at most one array width of keys, and a key block is one page. The
 // panels are gathered page by page (load.gather), so a KV cache can live in
 // HBM as a pool of blocks shared by sequences of any length. Attribute
 // `context` (default n x page) says how many keys are valid; later ones are
@@ -60,7 +61,7 @@ bool lower_attention(Lowering& L, const ir::Node& n) {
   const View out = L.hbm(n.outputs.at(0));
   const bool paged = n.inputs.size() > 3 && n.inputs[3] >= 0;
   if (q.shape.size() != 3 || kt.shape.size() != 3 || v.shape.size() != 3)
-    L.fail(n, "FlashAttention takes q [B,M,D], kt [B,D,C] and v [B,C,D] (paged: pools [P,D,page], [P,page,D] and a table [B,n])");
+    L.fail(n, "FlashAttention takes q [B,M,D], kt [B,D,C] and v [B,C,D] (paged: pools kt [P,D,page], v [P,page,D] and a table [B,n])");
   const int64_t B = q.shape[0], M = q.shape[1], D = q.shape[2];
   View table;
   int64_t page = 0, npages = 0, C = kt.shape[2];
@@ -74,7 +75,6 @@ bool lower_attention(Lowering& L, const ir::Node& n) {
     if (kt.shape[1] != D || v.shape[0] != kt.shape[0] || v.shape[1] != page || v.shape[2] != D)
       L.fail(n, fmt::format("FlashAttention page pools disagree: kt [{},{},{}], v [{},{},{}]", kt.shape[0], kt.shape[1],
                             kt.shape[2], v.shape[0], v.shape[1], v.shape[2]));
-    if (page > chip.core.matrix.cols) L.fail(n, "a page may hold at most one array width of keys");
   } else if (kt.shape[0] != B || kt.shape[1] != D || v.shape[0] != B || v.shape[1] != C || v.shape[2] != D) {
     L.fail(n, fmt::format("FlashAttention shapes disagree: q [{},{},{}], kt [{},{},{}], v [{},{},{}]", B, M, D,
                           kt.shape[0], kt.shape[1], C, v.shape[0], v.shape[1], v.shape[2]));
@@ -92,15 +92,24 @@ bool lower_attention(Lowering& L, const ir::Node& n) {
     ct = chip.matrix_supports(DType::bf16) ? DType::bf16 : DType::fp32;
   if (!chip.matrix_supports(ct)) L.fail(n, fmt::format("chip '{}' cannot multiply {}", chip.name, dtype_name(ct)));
   const int64_t rows = chip.core.matrix.rows, cols = chip.core.matrix.cols;
-  const int64_t bc = paged ? page : std::min(C, cols);  // keys per block: one array width (or one page)
+  const int64_t bc = paged ? page : std::min(C, cols);  // keys per block: one array width, or one page
+  if (paged && page > cols) L.fail(n, "a page may hold at most one array width of keys");
   const int64_t es_q = q.esize(), es_k = kt.esize(), es_v = v.esize(), es_c = dtype_bits(ct) / 8, es_o = out.esize();
   const bool conv_k = kt.dtype != ct, conv_v = v.dtype != ct, conv_q = q.dtype != ct;
   const int64_t slot = static_cast<int64_t>(L.em().slot_bytes()) - 64 * 24;
   const int64_t panel = D * C * (es_k + es_v + (conv_k ? es_c : 0) + (conv_v ? es_c : 0));
   // per query row: q (+ converted), S and P in fp32, P converted, O fp32, out, masks
-  const int64_t per_row = D * (es_q + (conv_q ? es_c : 0)) + bc * (4 + es_c + (masked ? 12 : 0)) + D * (4 + es_o) + 64;
-  int64_t mq = std::min<int64_t>(M, (slot - panel) / per_row);
-  mq = std::min<int64_t>(mq, static_cast<int64_t>(L.em().acc_slot_bytes()) / ((bc + D) * 4));
+  auto per_row = [&](int64_t w) { return D * (es_q + (conv_q ? es_c : 0)) + w * (4 + es_c + (masked ? 12 : 0)) + D * (4 + es_o) + 64; };
+  auto rows_for = [&](int64_t w) {
+    return std::min<int64_t>({M, (slot - panel) / per_row(w), static_cast<int64_t>(L.em().acc_slot_bytes()) / ((w + D) * 4)});
+  };
+  // Whole rows: when a block of query rows can hold all its scores in the
+  // accumulator, the key blocks' GEMMs run back to back, one softmax follows
+  // and the P x V GEMMs accumulate in the array: no per-block rescaling chain
+  // (decode steps, whose few query rows would otherwise wait on it per block).
+  const bool whole = rows_for(C) >= std::min<int64_t>(M, 64);
+  const int64_t sw = whole ? C : bc;  // columns of the score buffers
+  int64_t mq = rows_for(sw);
   if (mq < 1)
     L.fail(n, fmt::format("FlashAttention: the K and V panels of {} keys x {} ({} bytes) do not fit in an SRAM slot of "
                           "{} bytes; split the context",
@@ -175,12 +184,12 @@ bool lower_attention(Lowering& L, const ir::Node& n) {
     if (fresh && conv_k) vop(Op::v_copy, k_c, k_s, nullptr);
     if (fresh && conv_v) vop(Op::v_copy, v_c, v_s, nullptr);
     if (conv_q) vop(Op::v_copy, q_c, q_s, nullptr);
-    const View S = buf(DType::fp32, {mm, bc}), Pc = buf(ct, {mm, bc}), O = buf(DType::fp32, {mm, D});
+    const View S = buf(DType::fp32, {mm, sw}), Pc = buf(ct, {mm, sw}), O = buf(DType::fp32, {mm, D});
     const View m = buf(DType::fp32, {mm, 1}), l = buf(DType::fp32, {mm, 1}), mn = buf(DType::fp32, {mm, 1}),
                al = buf(DType::fp32, {mm, 1});
     const View o_s = buf(out.dtype, {mm, D});
-    const View acc_s = View::dense(Space::acc, L.em().acc_slot_base(slot_i), DType::fp32, {mm, bc});
-    const View acc_o = View::dense(Space::acc, L.em().acc_slot_base(slot_i) + align64(static_cast<uint64_t>(mm * bc * 4)),
+    const View acc_s = View::dense(Space::acc, L.em().acc_slot_base(slot_i), DType::fp32, {mm, sw});
+    const View acc_o = View::dense(Space::acc, L.em().acc_slot_base(slot_i) + align64(static_cast<uint64_t>(mm * sw * 4)),
                                    DType::fp32, {mm, D});
     // causal bookkeeping: the last key each row may see, relative to the block start
     View colidx, lim, cond, negbig;
@@ -191,10 +200,10 @@ bool lower_attention(Lowering& L, const ir::Node& n) {
         see_min = std::min(see_min, last);
         see_max = std::max(see_max, last);
       }
-      colidx = buf(DType::int32, {mm, bc});
+      colidx = buf(DType::int32, {mm, sw});
       lim = buf(DType::int32, {mm, 1});
-      cond = buf(DType::fp32, {mm, bc});
-      negbig = buf(DType::fp32, {mm, bc});
+      cond = buf(DType::fp32, {mm, sw});
+      negbig = buf(DType::fp32, {mm, sw});
       const isa::Operand one = imm(1, true);
       fill(colidx, one);
       add(split_instr(Op::v_cumsum, colidx.shape, colidx, colidx, nullptr, nullptr, {1, 0, 0}, true));
@@ -217,90 +226,159 @@ bool lower_attention(Lowering& L, const ir::Node& n) {
       fill(negbig, big);
     }
     const isa::Operand ninf = imm(-1e30), zero = imm(0.0), sc = imm(scale);
-    fill(m, ninf);
-    fill(l, zero);
-    fill(O, zero);
-    for (int64_t j0 = 0; j0 < C; j0 += bc) {
-      if (masked && j0 > see_max) break;  // no row of this tile sees these keys
-      const int64_t nb = std::min(bc, C - j0);
-      const View Sb = S.slice(1, 0, nb), Pb = Pc.slice(1, 0, nb), accS = acc_s.slice(1, 0, nb);
-      // S = q x kt[:, j0:j0+nb], K over D in chunks of the array's rows
-      for (int64_t k0 = 0; k0 < D; k0 += rows) {
-        const int64_t kk = std::min(rows, D - k0);
-        Instr w;
-        w.op = Op::mm_ldw;
-        w.rank = 2;
-        w.shape = {static_cast<uint32_t>(kk), static_cast<uint32_t>(nb), 0, 0};
-        // contiguous panel [D, C]: row stride C; gathered pages [pages][D][page]: page j0/page, row stride page
-        const int64_t koff = paged ? (j0 / page) * D * page + k0 * page : k0 * C + j0;
-        w.a = {Space::sram, isa::kLocalCore, ct, 2, k_c.addr + static_cast<uint64_t>(koff * es_c), {paged ? page : C, 1, 0, 0}};
-        Instr r;
-        r.op = Op::mm_run;
-        r.rank = 3;
-        r.shape = {static_cast<uint32_t>(mm), static_cast<uint32_t>(kk), static_cast<uint32_t>(nb), 0};
-        r.dst = {Space::acc, isa::kLocalCore, DType::fp32, 2, acc_s.addr, {bc, 1, 0, 0}};
-        r.a = {Space::sram, isa::kLocalCore, ct, 2, q_c.addr + static_cast<uint64_t>(k0 * es_c), {D, 1, 0, 0}};
-        r.param[0] = k0 > 0 ? 1 : 0;
-        code.push_back(w);
-        code.push_back(r);
+    auto ldw_k = [&](int64_t j0, int64_t nb, int64_t k0, int64_t kk) {
+      Instr w;
+      w.op = Op::mm_ldw;
+      w.rank = 2;
+      w.shape = {static_cast<uint32_t>(kk), static_cast<uint32_t>(nb), 0, 0};
+      // contiguous panel [D, C]: row stride C; gathered pages [pages][D][page]: page j0/page, row stride page
+      const int64_t koff = paged ? (j0 / page) * D * page + k0 * page : k0 * C + j0;
+      w.a = {Space::sram, isa::kLocalCore, ct, 2, k_c.addr + static_cast<uint64_t>(koff * es_c), {paged ? page : C, 1, 0, 0}};
+      return w;
+    };
+    if (whole) {
+      // keys any row of the tile may see, in whole blocks
+      const int64_t last = masked ? std::min<int64_t>(C, see_max + 1) : C;
+      const int64_t cv = std::min<int64_t>(C, (last + bc - 1) / bc * bc);
+      for (int64_t j0 = 0; j0 < cv; j0 += bc) {  // S = q x kt, block by block into adjacent accumulator columns
+        const int64_t nb = std::min(bc, C - j0);
+        for (int64_t k0 = 0; k0 < D; k0 += rows) {
+          const int64_t kk = std::min(rows, D - k0);
+          Instr r;
+          r.op = Op::mm_run;
+          r.rank = 3;
+          r.shape = {static_cast<uint32_t>(mm), static_cast<uint32_t>(kk), static_cast<uint32_t>(nb), 0};
+          r.dst = {Space::acc, isa::kLocalCore, DType::fp32, 2, acc_s.addr + static_cast<uint64_t>(j0 * 4), {sw, 1, 0, 0}};
+          r.a = {Space::sram, isa::kLocalCore, ct, 2, q_c.addr + static_cast<uint64_t>(k0 * es_c), {D, 1, 0, 0}};
+          r.param[0] = k0 > 0 ? 1 : 0;
+          code.push_back(ldw_k(j0, nb, k0, kk));
+          code.push_back(r);
+        }
       }
-      vop(Op::v_mul, Sb, accS, nullptr, &sc);
-      if (masked && j0 + nb - 1 > see_min) {  // some rows must not see some of these keys
-        const View ci = colidx.slice(1, 0, nb), cd = cond.slice(1, 0, nb);
-        // key j0 + c (c 0-based) is hidden when c + 1 > lim - j0, i.e. colidx(1-based) + j0 > lim
-        View shifted = ci;
-        const isa::Operand j0i = imm(static_cast<double>(j0), true);
-        View tmp = View::dense(Space::sram, cond.addr, DType::int32, {mm, nb});
-        tmp.strides = cond.strides;
-        vop(Op::v_add, tmp, shifted, nullptr, &j0i);
-        View limb = col_bcast(lim, nb);
-        vop(Op::v_gt, cd, tmp, &limb);
-        View nb_big = negbig.slice(1, 0, nb);
-        vop(Op::v_select, Sb, cd, &nb_big);
+      const View Sv = S.slice(1, 0, cv), Pv = Pc.slice(1, 0, cv), accv = acc_s.slice(1, 0, cv);
+      vop(Op::v_mul, Sv, accv, nullptr, &sc);
+      if (masked && cv - 1 > see_min) {  // key c (1-based colidx) is hidden when colidx > lim
+        const View cd = cond.slice(1, 0, cv), ci = colidx.slice(1, 0, cv), nbig = negbig.slice(1, 0, cv);
+        View limb = col_bcast(lim, cv);
+        vop(Op::v_gt, cd, ci, &limb);
+        vop(Op::v_select, Sv, cd, &nbig);
       }
-      // online softmax
-      red(Op::v_rmax, mn, Sb);
-      vop(Op::v_max, mn, mn, &m);
-      vop(Op::v_sub, al, m, &mn);
-      vop(Op::v_exp, al, al, nullptr);
-      View mnb = col_bcast(mn, nb);
-      vop(Op::v_sub, Sb, Sb, &mnb);
-      vop(Op::v_exp, Sb, Sb, nullptr);
-      vop(Op::v_mul, l, l, &al);
-      View rs = m;  // m is replaced by mn below: reuse it for the row sums first
-      red(Op::v_rsum, rs, Sb);
-      vop(Op::v_add, l, l, &rs);
-      vop(Op::v_copy, m, mn, nullptr);
-      View alb = col_bcast(al, D);
-      vop(Op::v_mul, O, O, &alb);
-      vop(Op::v_copy, Pb, Sb, nullptr);
-      // O += P x v[j0:j0+nb, :], contracting the keys in chunks of the array's rows
-      for (int64_t k0 = 0; k0 < nb; k0 += rows) {
-        const int64_t kk = std::min(rows, nb - k0);
+      red(Op::v_rmax, m, Sv);
+      View mb = col_bcast(m, cv);
+      vop(Op::v_sub, Sv, Sv, &mb);
+      vop(Op::v_exp, Sv, Sv, nullptr);
+      red(Op::v_rsum, l, Sv);
+      vop(Op::v_copy, Pv, Sv, nullptr);
+      // O = P x v, the keys contracted in chunks of the array's rows, accumulating in the array
+      for (int64_t j0 = 0; j0 < cv; j0 += rows) {
+        const int64_t kk = std::min(rows, cv - j0);
         for (int64_t d0 = 0; d0 < D; d0 += cols) {
           const int64_t dd = std::min(cols, D - d0);
           Instr w;
           w.op = Op::mm_ldw;
           w.rank = 2;
           w.shape = {static_cast<uint32_t>(kk), static_cast<uint32_t>(dd), 0, 0};
-          w.a = {Space::sram, isa::kLocalCore, ct, 2, v_c.addr + static_cast<uint64_t>(((j0 + k0) * D + d0) * es_c),
-                 {D, 1, 0, 0}};
+          w.a = {Space::sram, isa::kLocalCore, ct, 2, v_c.addr + static_cast<uint64_t>((j0 * D + d0) * es_c), {D, 1, 0, 0}};
           Instr r;
           r.op = Op::mm_run;
           r.rank = 3;
           r.shape = {static_cast<uint32_t>(mm), static_cast<uint32_t>(kk), static_cast<uint32_t>(dd), 0};
           r.dst = {Space::acc, isa::kLocalCore, DType::fp32, 2, acc_o.addr + static_cast<uint64_t>(d0 * 4), {D, 1, 0, 0}};
-          r.a = {Space::sram, isa::kLocalCore, ct, 2, Pc.addr + static_cast<uint64_t>(k0 * es_c), {bc, 1, 0, 0}};
-          r.param[0] = k0 > 0 ? 1 : 0;
+          r.a = {Space::sram, isa::kLocalCore, ct, 2, Pc.addr + static_cast<uint64_t>(j0 * es_c), {sw, 1, 0, 0}};
+          r.param[0] = j0 > 0 ? 1 : 0;
           code.push_back(w);
           code.push_back(r);
         }
       }
-      vop(Op::v_add, O, O, &acc_o);
+      vop(Op::v_recip, l, l, nullptr);
+      View lb = col_bcast(l, D);
+      vop(Op::v_mul, o_s, acc_o, &lb);
+    } else {
+      fill(m, ninf);
+      fill(l, zero);
+      fill(O, zero);
+      for (int64_t j0 = 0; j0 < C; j0 += bc) {
+        if (masked && j0 > see_max) break;  // no row of this tile sees these keys
+        const int64_t nb = std::min(bc, C - j0);
+        const View Sb = S.slice(1, 0, nb), Pb = Pc.slice(1, 0, nb), accS = acc_s.slice(1, 0, nb);
+        // S = q x kt[:, j0:j0+nb], K over D in chunks of the array's rows
+        for (int64_t k0 = 0; k0 < D; k0 += rows) {
+          const int64_t kk = std::min(rows, D - k0);
+          Instr w;
+          w.op = Op::mm_ldw;
+          w.rank = 2;
+          w.shape = {static_cast<uint32_t>(kk), static_cast<uint32_t>(nb), 0, 0};
+          const int64_t koff = paged ? (j0 / page) * D * page + k0 * page : k0 * C + j0;  // as in ldw_k
+          w.a = {Space::sram, isa::kLocalCore, ct, 2, k_c.addr + static_cast<uint64_t>(koff * es_c),
+                 {paged ? page : C, 1, 0, 0}};
+          Instr r;
+          r.op = Op::mm_run;
+          r.rank = 3;
+          r.shape = {static_cast<uint32_t>(mm), static_cast<uint32_t>(kk), static_cast<uint32_t>(nb), 0};
+          r.dst = {Space::acc, isa::kLocalCore, DType::fp32, 2, acc_s.addr, {sw, 1, 0, 0}};
+          r.a = {Space::sram, isa::kLocalCore, ct, 2, q_c.addr + static_cast<uint64_t>(k0 * es_c), {D, 1, 0, 0}};
+          r.param[0] = k0 > 0 ? 1 : 0;
+          code.push_back(w);
+          code.push_back(r);
+        }
+        vop(Op::v_mul, Sb, accS, nullptr, &sc);
+        if (masked && j0 + nb - 1 > see_min) {  // some rows must not see some of these keys
+          const View ci = colidx.slice(1, 0, nb), cd = cond.slice(1, 0, nb);
+          // key j0 + c (c 0-based) is hidden when c + 1 > lim - j0, i.e. colidx(1-based) + j0 > lim
+          View shifted = ci;
+          const isa::Operand j0i = imm(static_cast<double>(j0), true);
+          View tmp = View::dense(Space::sram, cond.addr, DType::int32, {mm, nb});
+          tmp.strides = cond.strides;
+          vop(Op::v_add, tmp, shifted, nullptr, &j0i);
+          View limb = col_bcast(lim, nb);
+          vop(Op::v_gt, cd, tmp, &limb);
+          View nb_big = negbig.slice(1, 0, nb);
+          vop(Op::v_select, Sb, cd, &nb_big);
+        }
+        // online softmax
+        red(Op::v_rmax, mn, Sb);
+        vop(Op::v_max, mn, mn, &m);
+        vop(Op::v_sub, al, m, &mn);
+        vop(Op::v_exp, al, al, nullptr);
+        View mnb = col_bcast(mn, nb);
+        vop(Op::v_sub, Sb, Sb, &mnb);
+        vop(Op::v_exp, Sb, Sb, nullptr);
+        vop(Op::v_mul, l, l, &al);
+        View rs = m;  // m is replaced by mn below: reuse it for the row sums first
+        red(Op::v_rsum, rs, Sb);
+        vop(Op::v_add, l, l, &rs);
+        vop(Op::v_copy, m, mn, nullptr);
+        View alb = col_bcast(al, D);
+        vop(Op::v_mul, O, O, &alb);
+        vop(Op::v_copy, Pb, Sb, nullptr);
+        // O += P x v[j0:j0+nb, :], contracting the keys in chunks of the array's rows
+        for (int64_t k0 = 0; k0 < nb; k0 += rows) {
+          const int64_t kk = std::min(rows, nb - k0);
+          for (int64_t d0 = 0; d0 < D; d0 += cols) {
+            const int64_t dd = std::min(cols, D - d0);
+            Instr w;
+            w.op = Op::mm_ldw;
+            w.rank = 2;
+            w.shape = {static_cast<uint32_t>(kk), static_cast<uint32_t>(dd), 0, 0};
+            w.a = {Space::sram, isa::kLocalCore, ct, 2, v_c.addr + static_cast<uint64_t>(((j0 + k0) * D + d0) * es_c),
+                   {D, 1, 0, 0}};
+            Instr r;
+            r.op = Op::mm_run;
+            r.rank = 3;
+            r.shape = {static_cast<uint32_t>(mm), static_cast<uint32_t>(kk), static_cast<uint32_t>(dd), 0};
+            r.dst = {Space::acc, isa::kLocalCore, DType::fp32, 2, acc_o.addr + static_cast<uint64_t>(d0 * 4), {D, 1, 0, 0}};
+            r.a = {Space::sram, isa::kLocalCore, ct, 2, Pc.addr + static_cast<uint64_t>(k0 * es_c), {sw, 1, 0, 0}};
+            r.param[0] = k0 > 0 ? 1 : 0;
+            code.push_back(w);
+            code.push_back(r);
+          }
+        }
+        vop(Op::v_add, O, O, &acc_o);
+      }
+      vop(Op::v_recip, l, l, nullptr);
+      View lb = col_bcast(l, D);
+      vop(Op::v_mul, o_s, O, &lb);
     }
-    vop(Op::v_recip, l, l, nullptr);
-    View lb = col_bcast(l, D);
-    vop(Op::v_mul, o_s, O, &lb);
     auto st = split_instr(Op::store, {mm, D}, entry(out, b).slice(0, q0, mm), o_s, nullptr, nullptr,
                           {0, 0, 0});
     tile.stores = std::move(st);
