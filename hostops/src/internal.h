@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "seedchip/hostops/hostops.h"
+#include "seedchip/ir/raw.h"
 
 namespace seedchip::hostops::detail {
 
@@ -95,18 +96,8 @@ inline bool is_float(ElemType t) { return ir::elem_is_float(t); }
 /// Bytes per element.
 inline size_t esize(ElemType t) { return static_cast<size_t>(ir::elem_size(t)); }
 
-/// Reads a T from unaligned bytes.
-template <typename T>
-T rd(const uint8_t* p) {
-  T v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-/// Writes a T to unaligned bytes.
-template <typename T>
-void wr(uint8_t* p, T v) {
-  std::memcpy(p, &v, sizeof v);
-}
+using ir::raw::rd;  // unaligned HostTensor reads and writes (seedchip/ir/raw.h)
+using ir::raw::wr;
 
 /// Element i as an exact integer (u64 as its bit pattern, floats truncated, bool 0/1).
 int64_t ld_i(const HostTensor& t, int64_t i);

@@ -1,5 +1,6 @@
 // seedchip — graph IR: values, nodes, host tensors, text form.
 #include "seedchip/ir/graph.h"
+#include "seedchip/ir/raw.h"
 
 #include <algorithm>
 #include <bit>
@@ -36,16 +37,8 @@ constexpr ElemInfo kElems[] = {
 
 const ElemInfo& info(ElemType t) { return kElems[static_cast<int>(t)]; }
 
-template <typename T>
-T rd(const uint8_t* p) {
-  T v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-template <typename T>
-void wr(uint8_t* p, T v) {
-  std::memcpy(p, &v, sizeof v);
-}
+using raw::rd;
+using raw::wr;
 
 bool simple_name(std::string_view s) {
   if (s.empty()) return false;

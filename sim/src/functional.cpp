@@ -1,5 +1,6 @@
 // seedchip — functional simulator: engines, memories, semaphores, barriers.
 #include "seedchip/sim/functional.h"
+#include "deadlock.h"
 
 #include <sys/mman.h>
 
@@ -485,9 +486,7 @@ struct FunctionalSim::Impl {
         if (cs.queue[e].empty()) continue;
         const uint32_t idx = cs.queue[e].front();
         const Instr& in = (*cs.code)[idx];
-        parts.push_back(fmt::format("core {} {} #{} ({}) waits on semaphore {} (count 0)", c,
-                                    isa::engine_name(static_cast<Engine>(e)), idx,
-                                    isa::op_info(in.op)->mnemonic, in.wait));
+        parts.push_back(detail::waits_on_semaphore(c, static_cast<Engine>(e), idx, in));
       }
       if (cs.pc < cs.code->size()) {
         const Instr& in = (*cs.code)[cs.pc];
@@ -514,9 +513,7 @@ struct FunctionalSim::Impl {
         parts.push_back(fmt::format("core {} control {}", c, what));
       }
     }
-    std::string msg = "deadlock: no engine can make progress: ";
-    for (size_t i = 0; i < parts.size(); ++i) msg += (i ? "; " : "") + parts[i];
-    throw SimError(msg);
+    detail::throw_deadlock(parts);
   }
 
   RunStats run() {

@@ -16,6 +16,7 @@
 //           cycles on the array, results pipeline_cycles later
 //   vector  ceil(elements / lanes) x per-op cycles, results latency later
 #include "seedchip/sim/timing.h"
+#include "deadlock.h"
 
 #include <algorithm>
 #include <cmath>
@@ -245,16 +246,13 @@ class TimingSim {
         if (cs.eng[e].q.empty()) continue;
         const uint32_t idx = cs.eng[e].q.front().idx;
         const Instr& in = (*cs.code)[idx];
-        parts.push_back(fmt::format("core {} {} #{} ({}) waits on semaphore {} (count 0)", c,
-                                    isa::engine_name(static_cast<Engine>(e)), idx, isa::op_info(in.op)->mnemonic, in.wait));
+        parts.push_back(detail::waits_on_semaphore(c, static_cast<Engine>(e), idx, in));
       }
       if (cs.pc < cs.code->size())
         parts.push_back(fmt::format("core {} control blocked at #{} ({})", c, cs.pc,
                                     isa::op_info((*cs.code)[cs.pc].op)->mnemonic));
     }
-    std::string msg = "deadlock: no engine can make progress: ";
-    for (size_t i = 0; i < parts.size(); ++i) msg += (i ? "; " : "") + parts[i];
-    throw SimError(msg);
+    detail::throw_deadlock(parts);
   }
 
   void count(uint32_t c, Engine e, size_t idx, uint64_t start, uint64_t end, uint64_t busy, uint64_t hbm) {
