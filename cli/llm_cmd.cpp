@@ -1,6 +1,7 @@
 // seedchip — `seedchip llm` (docs/llm.md).
 #include "llm_cmd.h"
 
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -12,6 +13,7 @@
 #include "seedchip/ir/graph.h"
 #include "seedchip/llm/generate.h"
 #include "seedchip/llm/safetensors.h"
+#include "seedchip/llm/validate.h"
 
 namespace seedchip::cli {
 
@@ -121,13 +123,6 @@ int cmd_llm(LlmArgs a) {
   return 0;
 }
 
-}  // namespace seedchip::cli
-
-#include <cmath>
-
-#include "seedchip/llm/validate.h"
-
-namespace seedchip::cli {
 
 int cmd_validate(const std::string& csv, bool check, double max_mae, double max_error, bool json) {
   std::string text, source = "builtin:calibration.csv";

@@ -17,11 +17,8 @@ struct LlmArgs {
   llm::LlmOptions opt;
 };
 
+/// `seedchip llm`: timing and/or functional generation; prints text or one JSON object.
 int cmd_llm(LlmArgs a);
-
-}  // namespace seedchip::cli
-
-namespace seedchip::cli {
 
 /// `seedchip validate [--csv FILE] [--check] [--json]`: predicted vs measured
 /// for each expressible row, then the mean absolute error. With `check`,

@@ -440,6 +440,43 @@ class Timing(CliCase):
         with open(path, "wb") as f:
             f.write(struct.pack("<Q", len(h)) + h + data)
 
+    def test_validate_reports_rows_and_refuses_bad_files(self):
+        r = run("validate", "--json", timeout=300)
+        self.assert_ok(r)
+        out = json.loads(r.stdout)
+        predicted = [row for row in out["rows"] if row["expressible"]]
+        self.assertGreaterEqual(len(predicted), 10)
+        for row in predicted:
+            self.assertAlmostEqual(row["error"], (row["predicted"] - row["measured"]) / row["measured"], places=9)
+            self.assertIn("seedchip", row["command"])
+        self.assertTrue(all(row["why_not"] for row in out["rows"] if not row["expressible"]))
+        self.assertLessEqual(out["mean_abs_error"], 0.15)
+        csv = self.path("cal.csv")
+        with open(csv, "w") as f:
+            f.write("id,hardware,software,workload,metric,value,unit,source\n"
+                    "X1,1x H100 SXM,TensorRT-LLM fp8,Llama-7B batch 1 prompt 128,first-token latency,fast,ms,s\n")
+        self.assert_clean_error(run("validate", "--csv", csv), "cal.csv:2: field 'value' is 'fast'")
+        self.assert_clean_error(run("validate", "--csv", self.path("missing.csv")), "missing.csv")
+        # a row predicted 10x off fails --check
+        with open(csv, "w") as f:
+            f.write("id,hardware,software,workload,metric,value,unit,source\n"
+                    "X1,1x H100 SXM,TensorRT-LLM fp8,Llama-7B batch 1 prompt 128,first-token latency,70,ms,s\n")
+        self.assertEqual(run("validate", "--csv", csv, "--check").returncode, 1)
+        self.assert_ok(run("validate", "--csv", csv))
+
+    def test_llm_tensor_parallel_errors(self):
+        self.assert_clean_error(run("llm", "--model", "llama-2-7b", "--chip", "tpu-v1", "--chips", "2"),
+                                "no chip-to-chip links")
+        self.assert_clean_error(run("llm", "--model", "llama-2-7b", "--chips", "16"), "at most 8 chips")
+        self.assert_clean_error(run("llm", "--model", "llama-2-70b", "--chips", "3"), "64 heads")
+        self.assert_clean_error(run("llm", "--model", "llama-2-7b", "--chip", "nvidia-a100-sxm", "--precision", "fp8"),
+                                "no fp8 matrix support")
+        self.assert_clean_error(run("llm", "--model", "llama-2-7b", "--precision", "w3a16"), "w4a16")
+        r = run("llm", "--model", "llama-2-70b", "--chips", "8", "--batch", "64", "--prompt-len", "2048",
+                "--precision", "fp8", "--json", timeout=120)
+        self.assert_ok(r)
+        self.assertEqual(json.loads(r.stdout)["chips"], 8)
+
     def test_llm_weights_checked_against_config(self):
         cfg = {"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4,
                "num_key_value_heads": 2, "intermediate_size": 128, "vocab_size": 100}
