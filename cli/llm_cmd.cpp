@@ -19,9 +19,10 @@ namespace seedchip::cli {
 
 namespace {
 
-std::vector<int64_t> parse_ids(const std::string& s) {
+std::vector<int64_t> parse_ids(const std::vector<std::string>& args) {
   std::vector<int64_t> ids;
-  std::string tok;
+  std::string tok, s;
+  for (const auto& a : args) s += a + " ";
   std::stringstream ss(s);
   while (ss >> tok) {
     std::stringstream parts(tok);

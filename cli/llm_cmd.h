@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "seedchip/llm/llm.h"
 
@@ -11,7 +12,7 @@ namespace seedchip::cli {
 struct LlmArgs {
   std::string model, chip = "seedchip-v1", weights, dump_layer, dump_prefill;
   std::string mode = "timing";  ///< timing, functional or both
-  std::string prompt_ids;       ///< comma- or space-separated token ids
+  std::vector<std::string> prompt_ids;  ///< token ids: separate arguments and/or comma- or space-separated lists
   int64_t generate = 32;        ///< tokens to generate functionally
   bool json = false;
   llm::LlmOptions opt;

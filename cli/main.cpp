@@ -169,7 +169,7 @@ int main(int argc, char** argv) {
   llm_cmd->add_option("--kv-page", la.opt.kv_page, "Tokens per KV-cache page (the cache is a page pool; 0 = contiguous)")
       ->capture_default_str();
   llm_cmd->add_option("--mode", la.mode, "timing, functional (generate on the functional simulator) or both")->capture_default_str();
-  llm_cmd->add_option("--prompt-ids", la.prompt_ids, "Prompt token ids, comma- or space-separated (functional)");
+  llm_cmd->add_option("--prompt-ids", la.prompt_ids, "Prompt token ids: 1,2,3 or 1 2 3 (functional)");
   llm_cmd->add_option("--generate", la.generate, "Tokens to generate greedily (functional)")->capture_default_str();
   llm_cmd->add_flag("--json", la.json, "Print one JSON object");
   llm_cmd->add_option("--weights", la.weights,

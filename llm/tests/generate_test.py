@@ -96,6 +96,13 @@ class Generation(unittest.TestCase):
                     self.assertLessEqual(out["top1_agreement"], 1.0)
                     self.assertEqual(len(out["generated_ids"]), len(ref["fp32"]))
 
+    def test_prompt_ids_as_separate_arguments(self):
+        d, ref = make(*MODELS[0])
+        p = seedchip("--model", os.path.join(d, "config.json"), "--weights", os.path.join(d, "model.safetensors"),
+                     "--prompt-ids", *ref["prompt_ids"], "--generate", 4, "--mode", "functional", "--json")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(json.loads(p.stdout)["generated_ids"], ref["fp32"][:4])
+
     def test_mode_both_reports_timing_and_ids(self):
         d, ref = make(*MODELS[0])
         out = generate(d, ref, "bf16", mode="both")
