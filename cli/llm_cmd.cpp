@@ -68,7 +68,9 @@ int cmd_llm(LlmArgs a) {
     g.prompt = parse_ids(a.prompt_ids);
     g.generate = a.generate;
     g.precision = a.opt.precision;
-    const auto r = llm::generate(cfg, *ckpt, chip, g);
+    // one read of the checkpoint serves the run and, for fp8/int8, the fp32 reference (both take f32 weights)
+    const auto weights = llm::load_weights(cfg, *ckpt, llm::generation_weight_type(g.precision));
+    const auto r = llm::generate(cfg, weights, chip, g);
     out["generated_ids"] = r.ids;
     out["prompt_ids"] = g.prompt;
     out["functional_steps"] = r.steps;
@@ -78,10 +80,10 @@ int cmd_llm(LlmArgs a) {
       // top-1 agreement: the quantised model's prediction at each position of the fp32 run's sequence
       llm::GenerateOptions f = g;
       f.precision = "fp32";
-      const auto ref = llm::generate(cfg, *ckpt, chip, f);
+      const auto ref = llm::generate(cfg, weights, chip, f);
       std::vector<int64_t> seq = g.prompt;
       seq.insert(seq.end(), ref.ids.begin(), ref.ids.end());
-      const auto top = llm::teacher_forced_top1(cfg, *ckpt, chip, g.precision, seq, g.generate);
+      const auto top = llm::teacher_forced_top1(cfg, weights, chip, g.precision, seq, g.generate);
       int64_t agree = 0;
       for (size_t i = 0; i < top.size(); ++i) agree += top[i] == ref.ids[i];
       out["fp32_generated_ids"] = ref.ids;

@@ -72,6 +72,37 @@ class Builder {
     return node_n(op, std::move(in), {{t, std::move(s)}}, std::move(attrs), opset)[0];
   }
   const Shape& shape(int v) const { return g.values[v].shape; }
+
+  // Step-graph plumbing shared by the model families.
+  // past_k.L / past_v.L inputs [heads, past, hd] for each layer (none when past = 0).
+  std::vector<int> past_kv(int64_t layers, ElemType t, int64_t heads, int64_t past, int64_t hd) {
+    std::vector<int> v;
+    if (past > 0)
+      for (int64_t l = 0; l < layers; ++l) {
+        v.push_back(input(fmt::format("past_k.{}", l), t, {heads, past, hd}));
+        v.push_back(input(fmt::format("past_v.{}", l), t, {heads, past, hd}));
+      }
+    return v;
+  }
+  // The last row of x [T, H] (the one that predicts the next token).
+  int last_row(int x) {
+    const int64_t T = shape(x)[0];
+    if (T == 1) return x;
+    HostTensor last(ElemType::i64, {1});
+    last.set_int(0, T - 1);
+    return node("Gather", {x, constant("last", std::move(last))}, type(x), {1, shape(x)[1]}, {{"axis", int64_t{0}}});
+  }
+  // Outputs: logits, then present_k.L / present_v.L; the graph, checked.
+  ir::Graph finish(int logits, const std::vector<int>& present) {
+    g.outputs.push_back(logits);
+    g.values[logits].name = "logits";
+    for (size_t i = 0; i < present.size(); ++i) {
+      g.outputs.push_back(present[i]);
+      g.values[present[i]].name = fmt::format("present_{}.{}", i % 2 ? 'v' : 'k', i / 2);
+    }
+    g.verify();
+    return std::move(g);
+  }
   ElemType type(int v) const { return g.values[v].type; }
 
   // Elementwise op with the left operand's type and the broadcast shape.
@@ -246,15 +277,24 @@ struct StepRunner {
   }
 };
 
-compiler::Precision graph_precision(const std::string& p, ElemType& type) {
-  type = p == "bf16" ? ElemType::bf16 : ElemType::f32;
-  if (p == "fp32" || p == "bf16") return compiler::Precision::fp32;  // a bf16 graph computes in bf16 as written
+// The compile precision of a generation precision, after checking that the
+// weights were loaded in the type it needs.
+compiler::Precision graph_precision(const std::string& p, const ModelWeights& w) {
+  if (w.type != generation_weight_type(p))
+    throw std::runtime_error(fmt::format("--precision {} generates from {} weights, not {}", p,
+                                         ir::elem_name(generation_weight_type(p)), ir::elem_name(w.type)));
   if (p == "fp8") return compiler::Precision::fp8;
   if (p == "int8") return compiler::Precision::int8;
-  throw std::runtime_error(fmt::format("--precision '{}': functional generation runs fp32, bf16, fp8 or int8", p));
+  return compiler::Precision::fp32;  // fp32, and bf16, whose graph computes in bf16 as written
 }
 
 }  // namespace
+
+ElemType generation_weight_type(const std::string& p) {
+  if (p == "bf16") return ElemType::bf16;
+  if (p == "fp32" || p == "fp8" || p == "int8") return ElemType::f32;  // fp8/int8: the compiler quantises
+  throw std::runtime_error(fmt::format("--precision '{}': functional generation runs fp32, bf16, fp8 or int8", p));
+}
 
 ModelWeights load_weights(const ModelConfig& c, const Checkpoint& ck, ElemType type) {
   require_functional_family(c);
@@ -328,12 +368,7 @@ ir::Graph gpt2_step_graph(const ModelConfig& c, const ModelWeights& w, int64_t p
   Builder b(fmt::format("{} step past={} tokens={}", c.name, past, T));
   const int ids = b.input("ids", ElemType::i64, {T});
   const int mask = T > 1 ? b.input("mask", ElemType::f32, {T, S}) : -1;
-  std::vector<int> past_kv;
-  if (past > 0)
-    for (int64_t l = 0; l < c.layers; ++l) {
-      past_kv.push_back(b.input(fmt::format("past_k.{}", l), dt, {nh, past, hd}));
-      past_kv.push_back(b.input(fmt::format("past_v.{}", l), dt, {nh, past, hd}));
-    }
+  const std::vector<int> past_kv = b.past_kv(c.layers, dt, nh, past, hd);
   HostTensor pos(ElemType::i64, {T});
   for (int64_t t = 0; t < T; ++t) pos.set_int(t, past + t);
   int x = b.ew("Add", b.node("Gather", {b.weight("wte", w.embed), ids}, dt, {T, H}, {{"axis", int64_t{0}}}),
@@ -379,20 +414,8 @@ ir::Graph gpt2_step_graph(const ModelConfig& c, const ModelWeights& w, int64_t p
     const int g = b.ew("Mul", fscale(u, 0.5), t);
     x = b.ew("Add", x, linear(g, L.wdown, L.bdown, p + "proj"));
   }
-  if (!all_logits && T > 1) {
-    HostTensor last(ElemType::i64, {1});
-    last.set_int(0, T - 1);
-    x = b.node("Gather", {x, b.constant("last", std::move(last))}, dt, {1, H}, {{"axis", int64_t{0}}});
-  }
-  const int logits = b.matmul(layernorm(x, w.final_norm, w.final_norm_b, "ln_f"), b.weight("lm_head", w.lm_head));
-  b.g.outputs.push_back(logits);
-  b.g.values[logits].name = "logits";
-  for (size_t i = 0; i < present.size(); ++i) {
-    b.g.outputs.push_back(present[i]);
-    b.g.values[present[i]].name = fmt::format("present_{}.{}", i % 2 ? 'v' : 'k', i / 2);
-  }
-  b.g.verify();
-  return std::move(b.g);
+  if (!all_logits) x = b.last_row(x);
+  return b.finish(b.matmul(layernorm(x, w.final_norm, w.final_norm_b, "ln_f"), b.weight("lm_head", w.lm_head)), present);
 }
 
 }  // namespace
@@ -408,12 +431,7 @@ ir::Graph step_graph(const ModelConfig& c, const ModelWeights& w, int64_t past, 
   const int cosv = b.input("cos", dt, {T, 1, hd});
   const int sinv = b.input("sin", dt, {T, 1, hd});
   const int mask = T > 1 ? b.input("mask", ElemType::f32, {T, S}) : -1;
-  std::vector<int> past_kv;
-  if (past > 0)
-    for (int64_t l = 0; l < c.layers; ++l) {
-      past_kv.push_back(b.input(fmt::format("past_k.{}", l), dt, {kv, past, hd}));
-      past_kv.push_back(b.input(fmt::format("past_v.{}", l), dt, {kv, past, hd}));
-    }
+  const std::vector<int> past_kv = b.past_kv(c.layers, dt, kv, past, hd);
   const int eps = b.scalar(ElemType::f32, c.norm_eps);
   const int one = b.scalar(dt, 1.0);
   // RMSNorm as Hugging Face writes it: fp32 x * rsqrt(mean(x^2) + eps), back to the type, times the weight.
@@ -507,32 +525,21 @@ ir::Graph step_graph(const ModelConfig& c, const ModelWeights& w, int64_t past, 
       x = b.ew("Add", x, moe);
     }
   }
-  if (!all_logits && T > 1) {
-    HostTensor last(ElemType::i64, {1});
-    last.set_int(0, T - 1);
-    x = b.node("Gather", {x, b.constant("last", std::move(last))}, dt, {1, H}, {{"axis", int64_t{0}}});
-  }
-  const int logits = b.matmul(rmsnorm(x, w.final_norm, "norm"), b.weight("lm_head", w.lm_head));
-  b.g.outputs.push_back(logits);
-  b.g.values[logits].name = "logits";
-  for (size_t i = 0; i < present.size(); ++i) {
-    b.g.outputs.push_back(present[i]);
-    b.g.values[present[i]].name = fmt::format("present_{}.{}", i % 2 ? 'v' : 'k', i / 2);
-  }
-  b.g.verify();
-  return std::move(b.g);
+  if (!all_logits) x = b.last_row(x);
+  return b.finish(b.matmul(rmsnorm(x, w.final_norm, "norm"), b.weight("lm_head", w.lm_head)), present);
 }
 
 GenerateResult generate(const ModelConfig& c, const Checkpoint& ck, const arch::Chip& chip, const GenerateOptions& o) {
+  return generate(c, load_weights(c, ck, generation_weight_type(o.precision)), chip, o);
+}
+
+GenerateResult generate(const ModelConfig& c, const ModelWeights& w, const arch::Chip& chip, const GenerateOptions& o) {
   if (o.prompt.empty()) throw std::runtime_error("--prompt-ids: at least one token id is needed");
   if (o.generate < 1) throw std::runtime_error("--generate must be positive");
   if (static_cast<int64_t>(o.prompt.size()) + o.generate > c.max_positions)
     throw std::runtime_error(fmt::format("prompt ({}) + generate ({}) exceeds {}'s max_position_embeddings ({})",
                                          o.prompt.size(), o.generate, c.name, c.max_positions));
-  ElemType type;
-  const auto prec = graph_precision(o.precision, type);
-  const ModelWeights w = load_weights(c, ck, type);
-  StepRunner run{c, w, chip, prec};
+  StepRunner run{c, w, chip, graph_precision(o.precision, w)};
   GenerateResult r;
   std::vector<HostTensor> kv;
   std::vector<int64_t> ids = o.prompt;
@@ -554,12 +561,14 @@ GenerateResult generate(const ModelConfig& c, const Checkpoint& ck, const arch::
 
 std::vector<int64_t> teacher_forced_top1(const ModelConfig& c, const Checkpoint& ck, const arch::Chip& chip,
                                          const std::string& precision, const std::vector<int64_t>& ids, int64_t count) {
+  return teacher_forced_top1(c, load_weights(c, ck, generation_weight_type(precision)), chip, precision, ids, count);
+}
+
+std::vector<int64_t> teacher_forced_top1(const ModelConfig& c, const ModelWeights& w, const arch::Chip& chip,
+                                         const std::string& precision, const std::vector<int64_t>& ids, int64_t count) {
   const int64_t n = static_cast<int64_t>(ids.size());
   if (count < 1 || count >= n) throw std::runtime_error("teacher_forced_top1: count must be in [1, ids - 1]");
-  ElemType type;
-  const auto prec = graph_precision(precision, type);
-  const ModelWeights w = load_weights(c, ck, type);
-  StepRunner run{c, w, chip, prec};
+  StepRunner run{c, w, chip, graph_precision(precision, w)};
   const auto out = run.run(ids, 0, {}, true);
   std::vector<int64_t> top;
   for (int64_t i = n - 1 - count; i < n - 1; ++i) top.push_back(argmax_row(out[0], i));

@@ -264,19 +264,34 @@ int64_t prefill_chunk(const arch::Chip& chip, const LlmOptions& o) {
   return std::clamp<int64_t>(budget / o.batch, 1, std::min<int64_t>(per_seq_cap, o.prompt));
 }
 
+// Bytes per KV-cache element: fp8 keeps its cache in fp8, the rest in bf16.
+int64_t kv_elem_bytes(const LlmOptions& o) { return o.precision == "fp8" ? 1 : 2; }
+
+// The compiler precision of the timing graphs: fp8 and int8 quantise the GEMM
+// inputs; the others run their graphs' types as written.
+compiler::Precision compile_precision(const LlmOptions& o) {
+  if (o.precision == "fp8") return compiler::Precision::fp8;
+  if (o.precision == "int8") return compiler::Precision::int8;
+  return compiler::Precision::fp32;
+}
+
 // FlashAttention keeps a sequence's K and V panels for one KV head in an SRAM
 // slot (half a core's SRAM); longer contexts use the unfused kernels.
 bool flash_fits(const ModelConfig& c, const arch::Chip& chip, const LlmOptions& o, int64_t context) {
-  const int64_t kv_bytes = o.precision == "fp8" ? 1 : 2;
-  return 2 * c.head_dim * context * kv_bytes <= static_cast<int64_t>(chip.core.sram_bytes) / 4;
+  return 2 * c.head_dim * context * kv_elem_bytes(o) <= static_cast<int64_t>(chip.core.sram_bytes) / 4;
+}
+
+// One chip's layer (shard `sc` of `c`) for `tokens` new tokens after `context` positions.
+ir::Graph shard_layer(const ModelConfig& c, const ModelConfig& sc, const arch::Chip& chip, const LlmOptions& o,
+                      int64_t tokens, int64_t context) {
+  return layer_graph(sc, o.batch, tokens, context, weight_type(o.precision),
+                     compile_precision(o) != compiler::Precision::fp32, flash_fits(c, chip, o, context), o.kv_page);
 }
 
 ir::Graph timed_layer(const ModelConfig& c, const arch::Chip& chip, const LlmOptions& o, bool prefill) {
-  const ModelConfig sc = shard_config(c, o.chips);
-  const bool qact = o.precision == "fp8" || o.precision == "int8";
   const int64_t chunk = prefill_chunk(chip, o);
-  const int64_t ctx = prefill ? chunk : o.prompt + o.generate / 2;
-  return layer_graph(sc, o.batch, prefill ? chunk : 1, ctx, weight_type(o.precision), qact, flash_fits(c, chip, o, ctx), o.kv_page);
+  return prefill ? shard_layer(c, shard_config(c, o.chips), chip, o, chunk, chunk)
+                 : shard_layer(c, shard_config(c, o.chips), chip, o, 1, o.prompt + o.generate / 2);
 }
 
 LlmResult run_llm(const ModelConfig& c, const arch::Chip& chip, const LlmOptions& o) {
@@ -296,9 +311,7 @@ LlmResult run_llm(const ModelConfig& c, const arch::Chip& chip, const LlmOptions
   const ModelConfig sc = shard_config(c, N);
   const ir::ElemType wt = weight_type(o.precision);
   const double wbytes = wt == ir::ElemType::u8 ? 0.5 : ir::elem_size(wt);
-  const compiler::Precision prec = o.precision == "fp8"    ? compiler::Precision::fp8
-                                   : o.precision == "int8" ? compiler::Precision::int8
-                                                           : compiler::Precision::fp32;
+  const compiler::Precision prec = compile_precision(o);
   const bool qact = prec != compiler::Precision::fp32;
   if (qact && !chip.matrix_supports(prec == compiler::Precision::fp8 ? DType::fp8e4m3 : DType::int8))
     throw std::runtime_error(fmt::format("--precision {}: chip '{}' has no {} matrix support (its matrix dtypes: see "
@@ -309,7 +322,7 @@ LlmResult run_llm(const ModelConfig& c, const arch::Chip& chip, const LlmOptions
   const int64_t ctx = o.prompt + o.generate;
   // the KV cache is allocated in whole pages of kv_page tokens per sequence
   const int64_t ctx_alloc = o.kv_page > 0 ? (ctx + o.kv_page - 1) / o.kv_page * o.kv_page : ctx;
-  const int64_t kv_per_seq_chip = sc.kv_bytes_per_token(o.precision == "fp8" ? 1 : 2) * ctx_alloc;
+  const int64_t kv_per_seq_chip = sc.kv_bytes_per_token(kv_elem_bytes(o)) * ctx_alloc;
   r.kv_cache_bytes = kv_per_seq_chip * N * o.batch;
   const int64_t hbm_chip = static_cast<int64_t>(chip.memory.capacity_bytes);
   const int64_t w_chip = (r.weight_bytes + N - 1) / N;
@@ -341,9 +354,9 @@ LlmResult run_llm(const ModelConfig& c, const arch::Chip& chip, const LlmOptions
   };
   Timed pre;
   {
-    const Timed first = time_graph(layer_graph(sc, o.batch, chunk, chunk, wt, qact, flash_fits(c, chip, o, chunk), o.kv_page), chip, prec);
+    const Timed first = time_graph(shard_layer(c, sc, chip, o, chunk, chunk), chip, prec);
     const int64_t last_n = o.prompt - (nchunks - 1) * chunk;
-    const Timed last = nchunks == 1 ? first : time_graph(layer_graph(sc, o.batch, last_n, o.prompt, wt, qact, flash_fits(c, chip, o, o.prompt), o.kv_page), chip, prec);
+    const Timed last = nchunks == 1 ? first : time_graph(shard_layer(c, sc, chip, o, last_n, o.prompt), chip, prec);
     const double n = static_cast<double>(nchunks);
     auto mix = [&](double a, double b) { return nchunks == 1 ? a : n * (a + b) / 2; };
     pre.seconds = mix(first.seconds, last.seconds) + 2 * (static_cast<double>(nchunks - 1) * allreduce(o.batch * chunk) +
@@ -353,8 +366,7 @@ LlmResult run_llm(const ModelConfig& c, const arch::Chip& chip, const LlmOptions
     pre.hbm_bytes = mix(first.hbm_bytes, last.hbm_bytes);
     pre.instructions = first.instructions + (nchunks > 1 ? last.instructions : 0);
   }
-  Timed dec = time_graph(layer_graph(sc, o.batch, 1, o.prompt + o.generate / 2, wt, qact,
-                                     flash_fits(c, chip, o, o.prompt + o.generate / 2), o.kv_page), chip, prec);
+  Timed dec = time_graph(shard_layer(c, sc, chip, o, 1, o.prompt + o.generate / 2), chip, prec);
   dec.seconds += 2 * allreduce(o.batch);
   auto head = [&](int64_t tokens) {
     Timed t = time_graph(ir::parse(fmt::format(R"(graph "head" {{

@@ -134,13 +134,8 @@ class TinyLlama:
         return out, ties
 
 
-class TinyGPT2:
-    """GPT2LMHeadModel's eager forward pass (transformers' modeling_gpt2)."""
-
-    def __init__(self, cfg, weights, dtype):
-        self.c = cfg
-        self.w = {k: v.to(dtype) for k, v in weights.items()}
-        self.dtype = dtype
+class TinyGPT2(TinyLlama):
+    """GPT2LMHeadModel's eager forward pass (transformers' modeling_gpt2); weights and generate() as TinyLlama."""
 
     def forward(self, ids, cache):
         c, w = self.c, self.w
@@ -170,8 +165,6 @@ class TinyGPT2:
             g = 0.5 * u * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (u + 0.044715 * torch.pow(u, 3.0))))
             x = x + conv1d(g, p + "mlp.c_proj")
         return F.linear(ln(x, "ln_f"), w["wte.weight"]), new_cache
-
-    generate = TinyLlama.generate
 
 
 def gpt2_model(a):

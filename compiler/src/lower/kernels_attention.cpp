@@ -34,8 +34,6 @@ using isa::Space;
 
 namespace {
 
-uint64_t align64(uint64_t x) { return (x + 63) / 64 * 64; }
-
 // Batch entry b of a [B, ...] view, without the batch dimension.
 View entry(const View& v, int64_t b) {
   View r = v;
@@ -43,13 +41,6 @@ View entry(const View& v, int64_t b) {
   r.shape.erase(r.shape.begin());
   r.strides.erase(r.strides.begin());
   return r;
-}
-
-View col_bcast(const View& c, int64_t R) {
-  View v = c;
-  v.shape = {c.shape[0], R};
-  v.strides = {c.strides[0], 0};
-  return v;
 }
 
 }  // namespace
@@ -226,72 +217,51 @@ bool lower_attention(Lowering& L, const ir::Node& n) {
       fill(negbig, big);
     }
     const isa::Operand ninf = imm(-1e30), zero = imm(0.0), sc = imm(scale);
-    auto ldw_k = [&](int64_t j0, int64_t nb, int64_t k0, int64_t kk) {
-      Instr w;
-      w.op = Op::mm_ldw;
-      w.rank = 2;
-      w.shape = {static_cast<uint32_t>(kk), static_cast<uint32_t>(nb), 0, 0};
-      // contiguous panel [D, C]: row stride C; gathered pages [pages][D][page]: page j0/page, row stride page
-      const int64_t koff = paged ? (j0 / page) * D * page + k0 * page : k0 * C + j0;
-      w.a = {Space::sram, isa::kLocalCore, ct, 2, k_c.addr + static_cast<uint64_t>(koff * es_c), {paged ? page : C, 1, 0, 0}};
-      return w;
+    // S[:, col:col+nb] = q x kt[:, j0:j0+nb] in the accumulator, D contracted in chunks of the array's rows
+    auto scores = [&](int64_t j0, int64_t nb, int64_t col) {
+      for (int64_t k0 = 0; k0 < D; k0 += rows) {
+        const int64_t kk = std::min(rows, D - k0);
+        // contiguous panel [D, C]: row stride C; gathered pages [pages][D][page]: page j0/page, row stride page
+        const int64_t koff = paged ? (j0 / page) * D * page + k0 * page : k0 * C + j0;
+        code.push_back(mm_ldw(ct, k_c.addr + static_cast<uint64_t>(koff * es_c), kk, nb, paged ? page : C));
+        code.push_back(mm_run(ct, q_c.addr + static_cast<uint64_t>(k0 * es_c), D, DType::fp32,
+                              acc_s.addr + static_cast<uint64_t>(col * 4), sw, mm, kk, nb, k0 > 0));
+      }
     };
-    if (whole) {
-      // keys any row of the tile may see, in whole blocks
-      const int64_t last = masked ? std::min<int64_t>(C, see_max + 1) : C;
-      const int64_t cv = std::min<int64_t>(C, (last + bc - 1) / bc * bc);
-      for (int64_t j0 = 0; j0 < cv; j0 += bc) {  // S = q x kt, block by block into adjacent accumulator columns
-        const int64_t nb = std::min(bc, C - j0);
-        for (int64_t k0 = 0; k0 < D; k0 += rows) {
-          const int64_t kk = std::min(rows, D - k0);
-          Instr r;
-          r.op = Op::mm_run;
-          r.rank = 3;
-          r.shape = {static_cast<uint32_t>(mm), static_cast<uint32_t>(kk), static_cast<uint32_t>(nb), 0};
-          r.dst = {Space::acc, isa::kLocalCore, DType::fp32, 2, acc_s.addr + static_cast<uint64_t>(j0 * 4), {sw, 1, 0, 0}};
-          r.a = {Space::sram, isa::kLocalCore, ct, 2, q_c.addr + static_cast<uint64_t>(k0 * es_c), {D, 1, 0, 0}};
-          r.param[0] = k0 > 0 ? 1 : 0;
-          code.push_back(ldw_k(j0, nb, k0, kk));
-          code.push_back(r);
+    // acc_o = P[:, col:col+nk] x v[key0:key0+nk, :], the keys contracted in chunks of the array's rows
+    auto p_times_v = [&](int64_t key0, int64_t nk, int64_t col) {
+      for (int64_t k0 = 0; k0 < nk; k0 += rows) {
+        const int64_t kk = std::min(rows, nk - k0);
+        for (int64_t d0 = 0; d0 < D; d0 += cols) {
+          const int64_t dd = std::min(cols, D - d0);
+          code.push_back(mm_ldw(ct, v_c.addr + static_cast<uint64_t>(((key0 + k0) * D + d0) * es_c), kk, dd, D));
+          code.push_back(mm_run(ct, Pc.addr + static_cast<uint64_t>((col + k0) * es_c), sw, DType::fp32,
+                                acc_o.addr + static_cast<uint64_t>(d0 * 4), D, mm, kk, dd, k0 > 0));
         }
       }
+    };
+    if (whole) {
+      // keys any row of the tile may see, in whole blocks, into adjacent accumulator columns
+      const int64_t last = masked ? std::min<int64_t>(C, see_max + 1) : C;
+      const int64_t cv = std::min<int64_t>(C, (last + bc - 1) / bc * bc);
+      for (int64_t j0 = 0; j0 < cv; j0 += bc) scores(j0, std::min(bc, C - j0), j0);
       const View Sv = S.slice(1, 0, cv), Pv = Pc.slice(1, 0, cv), accv = acc_s.slice(1, 0, cv);
       vop(Op::v_mul, Sv, accv, nullptr, &sc);
       if (masked && cv - 1 > see_min) {  // key c (1-based colidx) is hidden when colidx > lim
         const View cd = cond.slice(1, 0, cv), ci = colidx.slice(1, 0, cv), nbig = negbig.slice(1, 0, cv);
-        View limb = col_bcast(lim, cv);
+        View limb = bcol(lim, cv);
         vop(Op::v_gt, cd, ci, &limb);
         vop(Op::v_select, Sv, cd, &nbig);
       }
       red(Op::v_rmax, m, Sv);
-      View mb = col_bcast(m, cv);
+      View mb = bcol(m, cv);
       vop(Op::v_sub, Sv, Sv, &mb);
       vop(Op::v_exp, Sv, Sv, nullptr);
       red(Op::v_rsum, l, Sv);
       vop(Op::v_copy, Pv, Sv, nullptr);
-      // O = P x v, the keys contracted in chunks of the array's rows, accumulating in the array
-      for (int64_t j0 = 0; j0 < cv; j0 += rows) {
-        const int64_t kk = std::min(rows, cv - j0);
-        for (int64_t d0 = 0; d0 < D; d0 += cols) {
-          const int64_t dd = std::min(cols, D - d0);
-          Instr w;
-          w.op = Op::mm_ldw;
-          w.rank = 2;
-          w.shape = {static_cast<uint32_t>(kk), static_cast<uint32_t>(dd), 0, 0};
-          w.a = {Space::sram, isa::kLocalCore, ct, 2, v_c.addr + static_cast<uint64_t>((j0 * D + d0) * es_c), {D, 1, 0, 0}};
-          Instr r;
-          r.op = Op::mm_run;
-          r.rank = 3;
-          r.shape = {static_cast<uint32_t>(mm), static_cast<uint32_t>(kk), static_cast<uint32_t>(dd), 0};
-          r.dst = {Space::acc, isa::kLocalCore, DType::fp32, 2, acc_o.addr + static_cast<uint64_t>(d0 * 4), {D, 1, 0, 0}};
-          r.a = {Space::sram, isa::kLocalCore, ct, 2, Pc.addr + static_cast<uint64_t>(j0 * es_c), {sw, 1, 0, 0}};
-          r.param[0] = j0 > 0 ? 1 : 0;
-          code.push_back(w);
-          code.push_back(r);
-        }
-      }
+      p_times_v(0, cv, 0);  // accumulating over all keys in the array
       vop(Op::v_recip, l, l, nullptr);
-      View lb = col_bcast(l, D);
+      View lb = bcol(l, D);
       vop(Op::v_mul, o_s, acc_o, &lb);
     } else {
       fill(m, ninf);
@@ -301,36 +271,16 @@ bool lower_attention(Lowering& L, const ir::Node& n) {
         if (masked && j0 > see_max) break;  // no row of this tile sees these keys
         const int64_t nb = std::min(bc, C - j0);
         const View Sb = S.slice(1, 0, nb), Pb = Pc.slice(1, 0, nb), accS = acc_s.slice(1, 0, nb);
-        // S = q x kt[:, j0:j0+nb], K over D in chunks of the array's rows
-        for (int64_t k0 = 0; k0 < D; k0 += rows) {
-          const int64_t kk = std::min(rows, D - k0);
-          Instr w;
-          w.op = Op::mm_ldw;
-          w.rank = 2;
-          w.shape = {static_cast<uint32_t>(kk), static_cast<uint32_t>(nb), 0, 0};
-          const int64_t koff = paged ? (j0 / page) * D * page + k0 * page : k0 * C + j0;  // as in ldw_k
-          w.a = {Space::sram, isa::kLocalCore, ct, 2, k_c.addr + static_cast<uint64_t>(koff * es_c),
-                 {paged ? page : C, 1, 0, 0}};
-          Instr r;
-          r.op = Op::mm_run;
-          r.rank = 3;
-          r.shape = {static_cast<uint32_t>(mm), static_cast<uint32_t>(kk), static_cast<uint32_t>(nb), 0};
-          r.dst = {Space::acc, isa::kLocalCore, DType::fp32, 2, acc_s.addr, {sw, 1, 0, 0}};
-          r.a = {Space::sram, isa::kLocalCore, ct, 2, q_c.addr + static_cast<uint64_t>(k0 * es_c), {D, 1, 0, 0}};
-          r.param[0] = k0 > 0 ? 1 : 0;
-          code.push_back(w);
-          code.push_back(r);
-        }
+        scores(j0, nb, 0);
         vop(Op::v_mul, Sb, accS, nullptr, &sc);
         if (masked && j0 + nb - 1 > see_min) {  // some rows must not see some of these keys
           const View ci = colidx.slice(1, 0, nb), cd = cond.slice(1, 0, nb);
           // key j0 + c (c 0-based) is hidden when c + 1 > lim - j0, i.e. colidx(1-based) + j0 > lim
-          View shifted = ci;
           const isa::Operand j0i = imm(static_cast<double>(j0), true);
           View tmp = View::dense(Space::sram, cond.addr, DType::int32, {mm, nb});
           tmp.strides = cond.strides;
-          vop(Op::v_add, tmp, shifted, nullptr, &j0i);
-          View limb = col_bcast(lim, nb);
+          vop(Op::v_add, tmp, ci, nullptr, &j0i);
+          View limb = bcol(lim, nb);
           vop(Op::v_gt, cd, tmp, &limb);
           View nb_big = negbig.slice(1, 0, nb);
           vop(Op::v_select, Sb, cd, &nb_big);
@@ -340,7 +290,7 @@ bool lower_attention(Lowering& L, const ir::Node& n) {
         vop(Op::v_max, mn, mn, &m);
         vop(Op::v_sub, al, m, &mn);
         vop(Op::v_exp, al, al, nullptr);
-        View mnb = col_bcast(mn, nb);
+        View mnb = bcol(mn, nb);
         vop(Op::v_sub, Sb, Sb, &mnb);
         vop(Op::v_exp, Sb, Sb, nullptr);
         vop(Op::v_mul, l, l, &al);
@@ -348,35 +298,14 @@ bool lower_attention(Lowering& L, const ir::Node& n) {
         red(Op::v_rsum, rs, Sb);
         vop(Op::v_add, l, l, &rs);
         vop(Op::v_copy, m, mn, nullptr);
-        View alb = col_bcast(al, D);
+        View alb = bcol(al, D);
         vop(Op::v_mul, O, O, &alb);
         vop(Op::v_copy, Pb, Sb, nullptr);
-        // O += P x v[j0:j0+nb, :], contracting the keys in chunks of the array's rows
-        for (int64_t k0 = 0; k0 < nb; k0 += rows) {
-          const int64_t kk = std::min(rows, nb - k0);
-          for (int64_t d0 = 0; d0 < D; d0 += cols) {
-            const int64_t dd = std::min(cols, D - d0);
-            Instr w;
-            w.op = Op::mm_ldw;
-            w.rank = 2;
-            w.shape = {static_cast<uint32_t>(kk), static_cast<uint32_t>(dd), 0, 0};
-            w.a = {Space::sram, isa::kLocalCore, ct, 2, v_c.addr + static_cast<uint64_t>(((j0 + k0) * D + d0) * es_c),
-                   {D, 1, 0, 0}};
-            Instr r;
-            r.op = Op::mm_run;
-            r.rank = 3;
-            r.shape = {static_cast<uint32_t>(mm), static_cast<uint32_t>(kk), static_cast<uint32_t>(dd), 0};
-            r.dst = {Space::acc, isa::kLocalCore, DType::fp32, 2, acc_o.addr + static_cast<uint64_t>(d0 * 4), {D, 1, 0, 0}};
-            r.a = {Space::sram, isa::kLocalCore, ct, 2, Pc.addr + static_cast<uint64_t>(k0 * es_c), {sw, 1, 0, 0}};
-            r.param[0] = k0 > 0 ? 1 : 0;
-            code.push_back(w);
-            code.push_back(r);
-          }
-        }
+        p_times_v(j0, nb, 0);  // this block's share, added to O below
         vop(Op::v_add, O, O, &acc_o);
       }
       vop(Op::v_recip, l, l, nullptr);
-      View lb = col_bcast(l, D);
+      View lb = bcol(l, D);
       vop(Op::v_mul, o_s, O, &lb);
     }
     auto st = split_instr(Op::store, {mm, D}, entry(out, b).slice(0, q0, mm), o_s, nullptr, nullptr,

@@ -23,8 +23,6 @@ using isa::Space;
 
 namespace {
 
-uint64_t align64(uint64_t x) { return (x + 63) / 64 * 64; }
-
 View dense2(const View& v, std::vector<int64_t> shape) { return View::dense(v.space, v.addr, v.dtype, std::move(shape)); }
 
 // Matmul input dtype for a given storage dtype under the chosen precision.
@@ -246,21 +244,11 @@ void emit_gemm(Lowering& L, const ir::Node& n, const Gemm& G) {
       const int64_t nb = std::min(cols, nn - n0b);
       for (int64_t k0 = 0; k0 < kl; k0 += rows) {
         const int64_t kk = std::min(rows, kl - k0);
-        Instr w;
-        w.op = Op::mm_ldw;
-        w.rank = 2;
-        w.shape = {static_cast<uint32_t>(kk), static_cast<uint32_t>(nb), 0, 0};
-        w.a = {Space::sram, isa::kLocalCore, b_c.dtype, 2,
-               b_c.addr + static_cast<uint64_t>((k0 * nn + n0b) * dtype_bits(b_c.dtype) / 8), {nn, 1, 0, 0}};
-        Instr r;
-        r.op = Op::mm_run;
-        r.rank = 3;
-        r.shape = {static_cast<uint32_t>(mm), static_cast<uint32_t>(kk), static_cast<uint32_t>(nb), 0};
-        r.dst = {Space::acc, isa::kLocalCore, acc_t, 2, acc.addr + static_cast<uint64_t>(n0b * 4), {nn, 1, 0, 0}};
-        r.a = {Space::sram, isa::kLocalCore, a_c.dtype, 2, a_c.addr + static_cast<uint64_t>(k0 * es_c), {kl, 1, 0, 0}};
-        r.param[0] = (k0 > 0 || kc > 0) ? 1 : 0;  // chunks after the first accumulate
-        code.push_back(w);
-        code.push_back(r);
+        code.push_back(mm_ldw(b_c.dtype, b_c.addr + static_cast<uint64_t>((k0 * nn + n0b) * dtype_bits(b_c.dtype) / 8),
+                              kk, nb, nn));
+        // chunks after the first accumulate
+        code.push_back(mm_run(a_c.dtype, a_c.addr + static_cast<uint64_t>(k0 * es_c), kl, acc_t,
+                              acc.addr + static_cast<uint64_t>(n0b * 4), nn, mm, kk, nb, k0 > 0 || kc > 0));
       }
     }
     if (!last) return tile;  // the group's last chunk applies the epilogue and stores

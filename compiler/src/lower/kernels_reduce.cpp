@@ -18,8 +18,6 @@ using isa::Space;
 
 namespace {
 
-uint64_t align64(uint64_t x) { return (x + 63) / 64 * 64; }
-
 // Per-tile SRAM buffers of a row kernel: [rows, R] or [rows, 1], dense.
 struct RowBufs {
   int64_t rows = 0, R = 0;
@@ -36,13 +34,6 @@ struct RowBufs {
   }
 };
 
-// Broadcast of a [rows, 1] column along R (stride 0).
-View bcol(const View& c, int64_t R) {
-  View v = c;
-  v.shape = {c.shape[0], R};
-  v.strides = {c.strides[0], 0};
-  return v;
-}
 
 struct Code {
   std::vector<Instr>& code;
@@ -366,7 +357,10 @@ bool lower_reduce(Lowering& L, const ir::Node& n) {
     return true;
   }
 
-  if (op == "LayerNormalization") {
+  // LayerNormalization, and RMSNormalization (ONNX opset 23: x / sqrt(mean(x^2) + eps) * scale), over the
+  // axes from `axis` on; scale (and bias) cover those axes or are scalars
+  if (op == "LayerNormalization" || op == "RMSNormalization") {
+    const bool rms = op == "RMSNormalization";
     const View in = L.hbm(n.inputs[0]);
     const size_t rank = in.shape.size();
     const int axis = norm_axis(L, n, n.attr_int("axis", -1), rank);
@@ -381,20 +375,30 @@ bool lower_reduce(Lowering& L, const ir::Node& n) {
       View b = View::dense(Space::hbm, p.addr, p.dtype, {rows, R});
       if (p.elements() == R) b.strides = {0, 1};
       else if (p.elements() == 1) b.strides = {0, 0};
-      else L.fail(n, "scale/bias must cover the normalised axes");
+      else L.fail(n, rms ? "scale must cover the normalised axes" : "scale/bias must cover the normalised axes");
       return b;
     };
     io.extra.push_back(param(1));
-    const bool has_bias = n.inputs.size() > 2 && n.inputs[2] >= 0;
+    const bool has_bias = !rms && n.inputs.size() > 2 && n.inputs[2] >= 0;
     if (has_bias) io.extra.push_back(param(2));
     io.outs = {View::dense(Space::hbm, L.hbm(ov).addr, L.dt(ov), {rows, R})};
     io.out_rows = {true};
-    for (size_t k = 1; k < n.outputs.size(); ++k)
+    for (size_t k = 1; !rms && k < n.outputs.size(); ++k)  // LayerNormalization's optional mean and rstd
       if (n.outputs[k] >= 0) {
         io.outs.push_back(View::dense(Space::hbm, L.hbm(n.outputs[k]).addr, L.dt(n.outputs[k]), {rows, 1}));
         io.out_rows.push_back(false);
       }
     row_kernel(L, n, io, [&](Code& c, RowBufs& B, const View& x, const auto& ex, const auto& outs) {
+      if (rms) {
+        View ms = B.col(DType::fp32), xn = B.mat(DType::fp32);
+        c.red(Op::v_rsumsq, ms, x);
+        c.opi(Op::v_mul, ms, ms, 1.0 / static_cast<double>(B.R));
+        c.opi(Op::v_add, ms, ms, eps);
+        c.op(Op::v_rsqrt, ms, ms);
+        c.op(Op::v_mul, xn, x, bcol(ms, B.R));
+        c.op(Op::v_mul, outs[0], xn, ex[0]);
+        return;
+      }
       const auto [mean, rstd, xc] = normalize_rows(c, B, x, eps);
       if (has_bias) {
         c.op(Op::v_mul, xc, xc, ex[0]);
@@ -405,36 +409,6 @@ bool lower_reduce(Lowering& L, const ir::Node& n) {
       size_t k = 1;
       if (n.outputs.size() > 1 && n.outputs[1] >= 0) c.op(Op::v_copy, outs[k++], mean);
       if (n.outputs.size() > 2 && n.outputs[2] >= 0) c.op(Op::v_copy, outs[k++], rstd);
-    });
-    return true;
-  }
-
-  if (op == "RMSNormalization") {  // ONNX opset 23: x / sqrt(mean(x^2 over axes >= axis) + eps) * scale
-    const View in = L.hbm(n.inputs[0]);
-    const size_t rank = in.shape.size();
-    const int axis = norm_axis(L, n, n.attr_int("axis", -1), rank);
-    const double eps = n.attr_float("epsilon", 1e-5);
-    int64_t rows = 1, R = 1;
-    for (int d = 0; d < axis; ++d) rows *= in.shape[d];
-    for (size_t d = axis; d < rank; ++d) R *= in.shape[d];
-    RowIo io;
-    io.in = View::dense(Space::hbm, in.addr, in.dtype, {rows, R});
-    const View p = L.hbm(n.inputs[1]);
-    View scale = View::dense(Space::hbm, p.addr, p.dtype, {rows, R});
-    if (p.elements() == R) scale.strides = {0, 1};
-    else if (p.elements() == 1) scale.strides = {0, 0};
-    else L.fail(n, "scale must cover the normalised axes");
-    io.extra.push_back(scale);
-    io.outs = {View::dense(Space::hbm, L.hbm(ov).addr, L.dt(ov), {rows, R})};
-    io.out_rows = {true};
-    row_kernel(L, n, io, [&](Code& c, RowBufs& B, const View& x, const auto& ex, const auto& outs) {
-      View ms = B.col(DType::fp32), xn = B.mat(DType::fp32);
-      c.red(Op::v_rsumsq, ms, x);
-      c.opi(Op::v_mul, ms, ms, 1.0 / static_cast<double>(B.R));
-      c.opi(Op::v_add, ms, ms, eps);
-      c.op(Op::v_rsqrt, ms, ms);
-      c.op(Op::v_mul, xn, x, bcol(ms, B.R));
-      c.op(Op::v_mul, outs[0], xn, ex[0]);
     });
     return true;
   }

@@ -126,8 +126,6 @@ View Lowering::hbm(int v) const {
 }
 
 namespace {
-uint64_t align64(uint64_t x) { return (x + 63) / 64 * 64; }
-
 std::vector<uint8_t> chip_bytes(const ir::HostTensor& t, DType d) { return to_chip_bytes(t, d); }
 }  // namespace
 

@@ -14,6 +14,43 @@
 
 namespace seedchip::compiler {
 
+/// A byte count rounded up to the 64-byte alignment every buffer keeps.
+inline uint64_t align64(uint64_t x) { return (x + 63) / 64 * 64; }
+
+/// A [rows, 1] column view broadcast along R columns (stride 0).
+inline View bcol(const View& c, int64_t R) {
+  View v = c;
+  v.shape = {c.shape[0], R};
+  v.strides = {c.strides[0], 0};
+  return v;
+}
+
+/// mm.ldw of the [k, n] weight tile at `addr` in this core's SRAM (row stride
+/// `row_stride` elements of `t`; int4 addresses count whole bytes).
+inline isa::Instr mm_ldw(DType t, uint64_t addr, int64_t k, int64_t n, int64_t row_stride) {
+  isa::Instr w;
+  w.op = isa::Op::mm_ldw;
+  w.rank = 2;
+  w.shape = {static_cast<uint32_t>(k), static_cast<uint32_t>(n), 0, 0};
+  w.a = {isa::Space::sram, isa::kLocalCore, t, 2, addr, {row_stride, 1, 0, 0}};
+  return w;
+}
+
+/// mm.run: the [m, k] rows at `a` (SRAM, row stride a_stride) times the loaded
+/// weights into the [m, n] accumulator block at `dst` (row stride dst_stride),
+/// adding to it when `accumulate`.
+inline isa::Instr mm_run(DType at, uint64_t a, int64_t a_stride, DType acc_t, uint64_t dst, int64_t dst_stride,
+                         int64_t m, int64_t k, int64_t n, bool accumulate) {
+  isa::Instr r;
+  r.op = isa::Op::mm_run;
+  r.rank = 3;
+  r.shape = {static_cast<uint32_t>(m), static_cast<uint32_t>(k), static_cast<uint32_t>(n), 0};
+  r.dst = {isa::Space::acc, isa::kLocalCore, acc_t, 2, dst, {dst_stride, 1, 0, 0}};
+  r.a = {isa::Space::sram, isa::kLocalCore, at, 2, a, {a_stride, 1, 0, 0}};
+  r.param[0] = accumulate ? 1 : 0;
+  return r;
+}
+
 /// A node the chip cannot run as given but the host evaluator may.
 class NeedsHost : public CompileError {
   using CompileError::CompileError;

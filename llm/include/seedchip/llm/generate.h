@@ -65,18 +65,27 @@ struct GenerateResult {
   std::vector<int64_t> tied_steps;
 };
 
+/// The type generation loads weights in for a precision: bf16 for bf16, f32
+/// for fp32, fp8 and int8 (the compiler quantises those); throws otherwise.
+ir::ElemType generation_weight_type(const std::string& precision);
+
 /// Greedy generation on the functional simulator of `chip`. fp8/int8
 /// quantise the matmul weights per output channel and the activations per
 /// tensor with scales calibrated on each step's own inputs (dynamic
 /// quantisation). Throws std::runtime_error on a bad prompt (ids outside the
 /// vocabulary) or an unsupported family.
 GenerateResult generate(const ModelConfig& c, const Checkpoint& ckpt, const arch::Chip& chip, const GenerateOptions& o);
+/// The same with weights already loaded (in generation_weight_type(o.precision)),
+/// so several runs of one checkpoint read it once.
+GenerateResult generate(const ModelConfig& c, const ModelWeights& w, const arch::Chip& chip, const GenerateOptions& o);
 
 /// Teacher-forced top-1 predictions: one prefill over `ids`; returns the
 /// argmax at each of the last `count` predicting positions (position i
 /// predicts ids[i + 1]). Used to compare a quantised model with the fp32
 /// run's tokens.
 std::vector<int64_t> teacher_forced_top1(const ModelConfig& c, const Checkpoint& ckpt, const arch::Chip& chip,
+                                         const std::string& precision, const std::vector<int64_t>& ids, int64_t count);
+std::vector<int64_t> teacher_forced_top1(const ModelConfig& c, const ModelWeights& w, const arch::Chip& chip,
                                          const std::string& precision, const std::vector<int64_t>& ids, int64_t count);
 
 /// Rotary tables for positions [past, past + tokens): cos and sin
