@@ -472,6 +472,11 @@ class Timing(CliCase):
         self.assert_clean_error(run("llm", "--model", "llama-2-7b", "--chip", "nvidia-a100-sxm", "--precision", "fp8"),
                                 "no fp8 matrix support")
         self.assert_clean_error(run("llm", "--model", "llama-2-7b", "--precision", "w3a16"), "w4a16")
+        self.assert_clean_error(run("llm", "--model", "llama-2-7b", "--mode", "fast"), "--mode 'fast'")
+        self.assert_clean_error(run("llm", "--model", "llama-2-7b", "--kv-page", "1000"), "--kv-page 1000")
+        self.assert_clean_error(run("llm", "--model", "llama-2-7b", "--mode", "functional", "--prompt-ids", "1"),
+                                "needs --weights")
+        self.assert_clean_error(run("llm", "--model", "no-such-model"), "llama-2-7b")
         r = run("llm", "--model", "llama-2-70b", "--chips", "8", "--batch", "64", "--prompt-len", "2048",
                 "--precision", "fp8", "--json", timeout=120)
         self.assert_ok(r)
