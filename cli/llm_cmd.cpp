@@ -76,7 +76,7 @@ int cmd_llm(LlmArgs a) {
     out["functional_steps"] = r.steps;
     out["functional_instructions"] = r.instructions;
     out["tied_steps"] = r.tied_steps;
-    if (g.precision == "fp8" || g.precision == "int8") {
+    if (llm::precision_policy(g.precision).quantized_activations()) {
       // top-1 agreement: the quantised model's prediction at each position of the fp32 run's sequence
       llm::GenerateOptions f = g;
       f.precision = "fp32";

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "seedchip/compiler/compiler.h"
+#include "seedchip/llm/precision.h"
 #include "seedchip/runtime/model.h"
 
 namespace seedchip::llm {
@@ -283,17 +284,17 @@ compiler::Precision graph_precision(const std::string& p, const ModelWeights& w)
   if (w.type != generation_weight_type(p))
     throw std::runtime_error(fmt::format("--precision {} generates from {} weights, not {}", p,
                                          ir::elem_name(generation_weight_type(p)), ir::elem_name(w.type)));
-  if (p == "fp8") return compiler::Precision::fp8;
-  if (p == "int8") return compiler::Precision::int8;
-  return compiler::Precision::fp32;  // fp32, and bf16, whose graph computes in bf16 as written
+  // fp32, and bf16, whose graph computes in bf16 as written, compile as fp32
+  return precision_policy(p).compile;
 }
 
 }  // namespace
 
 ElemType generation_weight_type(const std::string& p) {
-  if (p == "bf16") return ElemType::bf16;
-  if (p == "fp32" || p == "fp8" || p == "int8") return ElemType::f32;  // fp8/int8: the compiler quantises
-  throw std::runtime_error(fmt::format("--precision '{}': functional generation runs fp32, bf16, fp8 or int8", p));
+  const auto pol = precision_policy(p);
+  if (!pol.can_generate)
+    throw std::runtime_error(fmt::format("--precision '{}': functional generation runs fp32, bf16, fp8 or int8", p));
+  return pol.generation_weights;
 }
 
 ModelWeights load_weights(const ModelConfig& c, const Checkpoint& ck, ElemType type) {

@@ -203,7 +203,8 @@ void predict(ValidationRow& r) {
   const auto chip = arch::find_chip(r.chip);
   if (r.kind == ValidationRow::Kind::gemm_flops) {
     const int64_t n = r.gemm_size;
-    const std::string t = r.options.precision == "fp8" ? "f8e4m3" : r.options.precision == "int8" ? "i8" : "bf16";
+    const auto pol = precision_policy(r.options.precision);
+    const std::string t(ir::elem_name(pol.gemm_inputs));
     const auto g = ir::parse(fmt::format(R"(graph "gemm" {{
   input %a : {1}[{0},{0}]
   input %b : {1}[{0},{0}]
@@ -214,9 +215,7 @@ void predict(ValidationRow& r) {
                              "gemm");
     compiler::CompileOptions o;
     o.uncalibrated_ok = true;
-    o.precision = r.options.precision == "fp8"    ? compiler::Precision::fp8
-                  : r.options.precision == "int8" ? compiler::Precision::int8
-                                                  : compiler::Precision::fp32;
+    o.precision = pol.compile;
     const auto m = compiler::compile(g, chip, o);
     const auto res = sim::run_timing(chip, m.program);
     r.predicted = 2.0 * static_cast<double>(n) * static_cast<double>(n) * static_cast<double>(n) / res.seconds / 1e12;

@@ -143,8 +143,8 @@ std::vector<Instr> split_instr(Op op, const std::vector<int64_t>& shape, const V
 
 Emitter::Emitter(const arch::Chip& chip, int cores) : chip_(chip) {
   streams_.resize(static_cast<size_t>(cores));
-  slot_bytes_ = chip.core.sram_bytes / 2 / 64 * 64;
-  acc_slot_bytes_ = chip.core.accumulator_bytes / 2 / 64 * 64;
+  slot_bytes_ = slot_bytes_of(chip);
+  acc_slot_bytes_ = acc_slot_bytes_of(chip);
 }
 
 void Emitter::barrier() {

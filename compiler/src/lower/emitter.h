@@ -66,6 +66,9 @@ class Emitter {
   int current_core() const { return current_core_; }
   /// Bytes of SRAM one pipeline slot may use (two slots per core).
   uint64_t slot_bytes() const { return slot_bytes_; }
+  /// The slot and accumulator-slot sizes an emitter for `chip` uses (half of each, 64-byte aligned).
+  static uint64_t slot_bytes_of(const arch::Chip& chip) { return chip.core.sram_bytes / 2 / 64 * 64; }
+  static uint64_t acc_slot_bytes_of(const arch::Chip& chip) { return chip.core.accumulator_bytes / 2 / 64 * 64; }
   /// Byte offset of slot `s` in SRAM.
   uint64_t slot_base(int s) const { return static_cast<uint64_t>(s) * slot_bytes_; }
   /// Bytes of accumulator one slot may use, and its base.

@@ -43,7 +43,58 @@ View entry(const View& v, int64_t b) {
   return r;
 }
 
+// Query rows a FlashAttention tile can hold, given the SRAM slot and
+// accumulator slot (bytes), the head size D, keys C, the element sizes of q,
+// K, V, the matrix input type and the output, and whether a mask is kept.
+// Rows < 1: the K and V panels do not fit. `whole` says whether the tile can
+// keep all of a block's scores (the whole-row mode). One rule for lowering and
+// for flash_attention_fits.
+struct AttnRows {
+  int64_t rows = 0, panel = 0, slot = 0;
+  bool whole = false;
+};
+AttnRows attention_rows(int64_t slot_bytes, int64_t acc_bytes, int64_t M, int64_t D, int64_t C, int64_t bc, int64_t es_q,
+                        int64_t es_k, int64_t es_v, int64_t es_c, int64_t es_o, bool conv_q, bool conv_k, bool conv_v,
+                        bool masked) {
+  AttnRows r;
+  r.slot = slot_bytes - 64 * 24;
+  r.panel = D * C * (es_k + es_v + (conv_k ? es_c : 0) + (conv_v ? es_c : 0));
+  // per query row: q (+ converted), S and P in fp32, P converted, O fp32, out, masks
+  auto per_row = [&](int64_t w) { return D * (es_q + (conv_q ? es_c : 0)) + w * (4 + es_c + (masked ? 12 : 0)) + D * (4 + es_o) + 64; };
+  auto rows_for = [&](int64_t w) { return std::min<int64_t>({M, (r.slot - r.panel) / per_row(w), acc_bytes / ((w + D) * 4)}); };
+  // Whole rows: when a block of query rows can hold all its scores in the
+  // accumulator, the key blocks' GEMMs run back to back, one softmax follows
+  // and the P x V GEMMs accumulate in the array: no per-block rescaling chain
+  // (decode steps, whose few query rows would otherwise wait on it per block).
+  r.whole = rows_for(C) >= std::min<int64_t>(M, 64);
+  r.rows = rows_for(r.whole ? C : bc);
+  return r;
+}
+
+// The matrix input type of a FlashAttention whose keys are `kt`: the keys'
+// own (fp8 KV caches stay fp8), else bf16 unless the model runs in fp32.
+DType attention_compute_type(const arch::Chip& chip, DType kt, Precision p) {
+  DType ct = kt;
+  if (!chip.matrix_supports(ct) || (ct == DType::fp32 && chip.matrix_supports(DType::bf16) && p != Precision::fp32))
+    ct = chip.matrix_supports(DType::bf16) ? DType::bf16 : DType::fp32;
+  return ct;
+}
+
 }  // namespace
+
+bool flash_attention_fits(const arch::Chip& chip, int64_t head_dim, int64_t context, DType kv, DType q, Precision p) {
+  if (head_dim < 1 || context < 1) return false;
+  const DType ct = attention_compute_type(chip, kv, p);
+  if (!chip.matrix_supports(ct)) return false;
+  const int64_t es_kv = dtype_bits(kv) / 8, es_q = dtype_bits(q) / 8, es_c = dtype_bits(ct) / 8;
+  const auto slot = static_cast<int64_t>(Emitter::slot_bytes_of(chip));
+  const auto acc = static_cast<int64_t>(Emitter::acc_slot_bytes_of(chip));
+  const int64_t bc = std::min<int64_t>(context, chip.core.matrix.cols);
+  // one query row, a causal mask: the most demanding tile the LLM layers ask for
+  return attention_rows(slot, acc, 1, head_dim, context, bc, es_q, es_kv, es_kv, es_c, es_q, q != ct, kv != ct, kv != ct,
+                        true)
+             .rows >= 1;
+}
 
 bool lower_attention(Lowering& L, const ir::Node& n) {
   if (n.op != "FlashAttention") return false;
@@ -77,30 +128,20 @@ bool lower_attention(Lowering& L, const ir::Node& n) {
   const bool masked = causal >= 0 || context < C;
   if (group < 1 || M % group != 0) L.fail(n, "rows_per_group must divide the query rows");
   // matrix input type: the keys' (fp8 KV caches stay fp8), else what the precision asks
-  DType ct = kt.dtype;
-  if (!chip.matrix_supports(ct) || (ct == DType::fp32 && chip.matrix_supports(DType::bf16) &&
-                                    L.options().precision != Precision::fp32))
-    ct = chip.matrix_supports(DType::bf16) ? DType::bf16 : DType::fp32;
+  const DType ct = attention_compute_type(chip, kt.dtype, L.options().precision);
   if (!chip.matrix_supports(ct)) L.fail(n, fmt::format("chip '{}' cannot multiply {}", chip.name, dtype_name(ct)));
   const int64_t rows = chip.core.matrix.rows, cols = chip.core.matrix.cols;
   const int64_t bc = paged ? page : std::min(C, cols);  // keys per block: one array width, or one page
   if (paged && page > cols) L.fail(n, "a page may hold at most one array width of keys");
   const int64_t es_q = q.esize(), es_k = kt.esize(), es_v = v.esize(), es_c = dtype_bits(ct) / 8, es_o = out.esize();
   const bool conv_k = kt.dtype != ct, conv_v = v.dtype != ct, conv_q = q.dtype != ct;
-  const int64_t slot = static_cast<int64_t>(L.em().slot_bytes()) - 64 * 24;
-  const int64_t panel = D * C * (es_k + es_v + (conv_k ? es_c : 0) + (conv_v ? es_c : 0));
-  // per query row: q (+ converted), S and P in fp32, P converted, O fp32, out, masks
-  auto per_row = [&](int64_t w) { return D * (es_q + (conv_q ? es_c : 0)) + w * (4 + es_c + (masked ? 12 : 0)) + D * (4 + es_o) + 64; };
-  auto rows_for = [&](int64_t w) {
-    return std::min<int64_t>({M, (slot - panel) / per_row(w), static_cast<int64_t>(L.em().acc_slot_bytes()) / ((w + D) * 4)});
-  };
-  // Whole rows: when a block of query rows can hold all its scores in the
-  // accumulator, the key blocks' GEMMs run back to back, one softmax follows
-  // and the P x V GEMMs accumulate in the array: no per-block rescaling chain
-  // (decode steps, whose few query rows would otherwise wait on it per block).
-  const bool whole = rows_for(C) >= std::min<int64_t>(M, 64);
+  const AttnRows fit = attention_rows(static_cast<int64_t>(L.em().slot_bytes()),
+                                      static_cast<int64_t>(L.em().acc_slot_bytes()), M, D, C, bc, es_q, es_k, es_v, es_c,
+                                      es_o, conv_q, conv_k, conv_v, masked);
+  const int64_t slot = fit.slot, panel = fit.panel;
+  const bool whole = fit.whole;
   const int64_t sw = whole ? C : bc;  // columns of the score buffers
-  int64_t mq = rows_for(sw);
+  int64_t mq = fit.rows;
   if (mq < 1)
     L.fail(n, fmt::format("FlashAttention: the K and V panels of {} keys x {} ({} bytes) do not fit in an SRAM slot of "
                           "{} bytes; split the context",

@@ -123,6 +123,12 @@ std::string io_metadata(const CompiledModel& m);
 /// Restores inputs/outputs/placement from a program's metadata; throws CompileError.
 void load_io_metadata(CompiledModel& m);
 
+/// Whether the FlashAttention kernel can keep one (sequence, KV head)'s K and
+/// V panels of `context` keys of `head_dim` (stored as `kv`, queries as `q`)
+/// in a core's SRAM slot on `chip` when compiled at precision `p`; when not,
+/// attention has to be written as two GEMMs and a softmax.
+bool flash_attention_fits(const arch::Chip& chip, int64_t head_dim, int64_t context, DType kv, DType q, Precision p);
+
 /// Element type the chip uses to hold a model tensor of type `t`
 /// (f64 -> fp32, integers wider than 8 bits -> int32, bool -> uint8).
 DType chip_dtype(ir::ElemType t);
