@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "seedchip/arch/chip.h"
 #include "seedchip/compiler/compiler.h"
@@ -21,6 +22,9 @@ struct Timed {
 
 /// Compiles `g` for `chip` at precision `p` (timing only) and times it.
 Timed time_graph(const ir::Graph& g, const arch::Chip& chip, compiler::Precision p);
+/// The same, or nullopt when a core's code outgrows the instruction memory
+/// (the caller splits the work into smaller programs).
+std::optional<Timed> try_time_graph(const ir::Graph& g, const arch::Chip& chip, compiler::Precision p);
 /// The LM head of one chip's shard `sc` over `tokens` rows.
 ir::Graph head_graph(const ModelConfig& sc, int64_t tokens, const PrecisionPolicy& p);
 /// Tokens one layer program can hold on `chip` (about 1024 per 4 MiB of instruction memory).

@@ -10,6 +10,7 @@
 #include "seedchip/compiler/compiler.h"
 #include "seedchip/sim/timing.h"
 #include "layers.h"
+#include "seedchip/isa/program.h"
 
 namespace seedchip::llm {
 
@@ -205,12 +206,34 @@ std::string hoist_consts(const std::string& s) {
 
 }  // namespace
 
+namespace {
+Timed time_program(const isa::Program& prog, const arch::Chip& chip);
+}
+
 Timed time_graph(const ir::Graph& g, const arch::Chip& chip, compiler::Precision p) {
   compiler::CompileOptions o;
   o.uncalibrated_ok = true;
   o.precision = p;
-  auto m = compiler::compile(g, chip, o);
-  auto r = sim::run_timing(chip, m.program);
+  return time_program(compiler::compile(g, chip, o).program, chip);
+}
+
+std::optional<Timed> try_time_graph(const ir::Graph& g, const arch::Chip& chip, compiler::Precision p) {
+  compiler::CompileOptions o;
+  o.uncalibrated_ok = true;
+  o.precision = p;
+  const auto m = compiler::compile(g, chip, o);
+  std::vector<uint8_t> bytes;
+  for (const auto& cc : m.program.cores) {
+    bytes.clear();
+    for (const auto& in : cc.code) isa::encode_instr(in, bytes);
+    if (bytes.size() > chip.core.instruction_memory_bytes) return std::nullopt;
+  }
+  return time_program(m.program, chip);
+}
+
+namespace {
+Timed time_program(const isa::Program& prog, const arch::Chip& chip) {
+  auto r = sim::run_timing(chip, prog);
   Timed t;
   t.seconds = r.seconds;
   t.energy = r.energy_j;
@@ -220,6 +243,7 @@ Timed time_graph(const ir::Graph& g, const arch::Chip& chip, compiler::Precision
     for (const auto& e : c) t.instructions += e.instructions;
   return t;
 }
+}  // namespace
 
 ir::Graph layer_graph(const ModelConfig& c, const LayerSpec& spec, const PrecisionPolicy& p) {
   if (spec.batch < 1 || spec.tokens < 1 || spec.context < spec.tokens)
