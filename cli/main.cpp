@@ -13,6 +13,7 @@
 #include "demo.h"
 #include "bench.h"
 #include "llm_cmd.h"
+#include "serve_cmd.h"
 #include "model_cmds.h"
 #include "seedchip/arch/chip.h"
 #include "seedchip/compiler/compiler.h"
@@ -177,6 +178,33 @@ int main(int argc, char** argv) {
   llm_cmd->add_option("--dump-layer", la.dump_layer, "Write the timed decode-step layer (one chip's shard) as IR text to this file (seedchip compile/run take it)");
   llm_cmd->add_option("--dump-prefill", la.dump_prefill, "Write the timed first prefill chunk's layer as IR text to this file");
 
+  auto* serve_cmd = app.add_subcommand("serve", "Serve request streams on simulated chips: continuous batching, MLPerf offline/server, SLOs (docs/serving.md)");
+  cli::ServeArgs sa;
+  serve_cmd->add_option("--model", sa.model, "Built-in model name or config.json")->required();
+  serve_cmd->add_option("--chip", sa.chip, "Chip name or YAML file")->capture_default_str();
+  serve_cmd->add_option("--chips", sa.chips, "Total chips (replicas = chips / (tp x pp))");
+  serve_cmd->add_option("--tp", sa.opt.tp, "Tensor-parallel chips per replica")->capture_default_str();
+  serve_cmd->add_option("--pp", sa.opt.pp, "Pipeline stages per replica")->capture_default_str();
+  serve_cmd->add_option("--replicas", sa.opt.replicas, "Data-parallel replicas behind the router")->capture_default_str();
+  serve_cmd->add_option("--router", sa.opt.router, "round-robin or least-outstanding")->capture_default_str();
+  serve_cmd->add_option("--precision", sa.opt.precision, "fp32, bf16, fp8, int8, w8a16 or w4a16")->capture_default_str();
+  serve_cmd->add_option("--scenario", sa.scenario, "offline, server or trace")->capture_default_str();
+  serve_cmd->add_option("--dataset", sa.dataset, "mlperf-llama2-70b, mlperf-llama3.1-405b, mlperf-mixtral-8x7b, fixed:IN:OUT or a trace file (CSV/JSONL)");
+  serve_cmd->add_option("--requests", sa.requests, "Requests (default: the dataset's size)");
+  serve_cmd->add_option("--rate", sa.rate, "Server: requests/s (default: search the largest meeting the SLOs)");
+  serve_cmd->add_option("--arrival", sa.arrival, "poisson, gamma:CV or fixed")->capture_default_str();
+  serve_cmd->add_option("--seed", sa.seed, "Seed of the dataset sample and the arrivals")->capture_default_str();
+  serve_cmd->add_option("--max-num-seqs", sa.opt.max_num_seqs, "Sequences per step (default: vLLM's for the chip)");
+  serve_cmd->add_option("--max-batched-tokens", sa.opt.max_batched_tokens, "Token budget per step (default: vLLM's for the chip)");
+  serve_cmd->add_option("--block-size", sa.opt.block_size, "KV-cache block (tokens)")->capture_default_str();
+  serve_cmd->add_option("--memory-utilization", sa.opt.memory_utilization, "Share of HBM the engine uses")->capture_default_str();
+  serve_cmd->add_option("--ttft-slo", sa.ttft_slo, "p99 TTFT limit, s (default: the model's MLPerf limit)");
+  serve_cmd->add_option("--tpot-slo", sa.tpot_slo, "p99 TPOT limit, s (default: the model's MLPerf limit)");
+  serve_cmd->add_option("--disaggregate", sa.disaggregate, "P:D prefill and decode replicas (KV caches move over the links)");
+  serve_cmd->add_flag("--json", sa.json, "Print one JSON object");
+  serve_cmd->add_option("--requests-out", sa.requests_out, "Write one CSV row per request");
+  serve_cmd->add_option("--trace", sa.trace_out, "Write a Perfetto/Chrome trace (a track per engine, a span per request)");
+
   auto* val_cmd = app.add_subcommand("validate", "Predict published GPU measurements and report the error (docs/llm.md)");
   std::string val_csv;
   bool val_check = false, val_json = false;
@@ -234,6 +262,8 @@ int main(int argc, char** argv) {
       return cli::cmd_run(run_in, margs, run_inputs, run_outdir);
     } else if (llm_cmd->parsed()) {
       return cli::cmd_llm(la);
+    } else if (serve_cmd->parsed()) {
+      return cli::cmd_serve(sa);
     } else if (val_cmd->parsed()) {
       return cli::cmd_validate(val_csv, val_check, val_mae, val_max, val_json);
     } else if (bench_cmd->parsed()) {

@@ -1,0 +1,27 @@
+// seedchip — `seedchip serve`: request streams served on simulated chips (docs/serving.md).
+#pragma once
+
+#include <string>
+
+#include "seedchip/serve/serve.h"
+
+namespace seedchip::cli {
+
+/// Arguments of `seedchip serve`.
+struct ServeArgs {
+  std::string model, chip = "seedchip-v1";
+  serve::ServeOptions opt;
+  int64_t chips = 0;  ///< --chips: total chips (0: tp x pp x replicas)
+  std::string scenario = "offline", dataset, disaggregate, arrival = "poisson";
+  int64_t requests = 0;
+  double rate = 0;
+  uint64_t seed = 1;
+  double ttft_slo = -1, tpot_slo = -1;  ///< < 0: the model's MLPerf limits
+  bool json = false;
+  std::string requests_out, trace_out;
+};
+
+/// Runs the scenario and prints a summary or one JSON object.
+int cmd_serve(ServeArgs a);
+
+}  // namespace seedchip::cli
