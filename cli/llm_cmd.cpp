@@ -1,6 +1,8 @@
 // seedchip — `seedchip llm` (docs/llm.md).
 #include "llm_cmd.h"
 
+#include "seedchip/serve/validate.h"
+
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -149,7 +151,8 @@ int cmd_validate(const std::string& csv, bool check, double max_mae, double max_
     nlohmann::json j = {{"id", r.id}, {"hardware", r.hardware}, {"workload", r.workload}, {"metric", r.metric},
                         {"unit", r.unit}, {"measured", r.measured}, {"expressible", r.expressible}};
     if (r.expressible) {
-      llm::predict(r);
+      if (r.kind == llm::ValidationRow::Kind::serving) serve::predict_serving_row(r);
+      else llm::predict(r);
       sum += std::abs(r.error);
       worst = std::max(worst, std::abs(r.error));
       ++n;

@@ -202,21 +202,23 @@ Part add(Part a, const Part& b, double k = 1) {
 
 // Piecewise-linear interpolation over [a, b] of grid part `kind` (a one-argument
 // part: dense or head), refined where it is not linear: the midpoint is timed,
-// and when the chord misses it by more than 0.5% (a tile plan that changes
-// between a and b), the half holding n is refined again, down to neighbouring
-// integers. The path depends only on n and the timed values, so the answer is
-// the same whatever was asked before.
+// and when the chord misses it by more than 1% (a tile plan that changes
+// between a and b), the half holding n is refined again, down to segments of
+// 1/32 of their start (so a plan change costs at most five more programs;
+// inside that band the error can reach half the jump). The path depends
+// only on n and the timed values, so the answer is the same whatever was
+// asked before.
 StepCostOracle::Part StepCostOracle::refine(int kind, int64_t a, int64_t b, int64_t n) const {
   const Part pa = memo(kind, a, 0);
   if (n == a) return pa;
   const Part pb = memo(kind, b, 0);
   if (n == b) return pb;
-  if (b - a <= 1) return lerp(pa, pb, static_cast<double>(n - a) / static_cast<double>(b - a));
+  if (b - a <= std::max<int64_t>(1, a / 32)) return lerp(pa, pb, static_cast<double>(n - a) / static_cast<double>(b - a));
   const int64_t m = a + (b - a) / 2;
   const Part pm = memo(kind, m, 0);
   const double w = static_cast<double>(m - a) / static_cast<double>(b - a);
   const Part chord = lerp(pa, pb, w);
-  auto off = [](double x, double y) { return std::abs(x - y) > 0.005 * std::max(std::abs(y), 1e-30); };
+  auto off = [](double x, double y) { return std::abs(x - y) > 0.01 * std::max(std::abs(y), 1e-30); };
   if (off(chord.seconds, pm.seconds) || off(chord.bytes, pm.bytes)) return n < m ? refine(kind, a, m, n) : refine(kind, m, b, n);
   return n < m ? lerp(pa, pm, static_cast<double>(n - a) / static_cast<double>(m - a))
                : lerp(pm, pb, static_cast<double>(n - m) / static_cast<double>(b - m));

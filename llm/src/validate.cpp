@@ -146,10 +146,32 @@ void interpret(ValidationRow& r) {
   r.options.precision = both.find("fp8") != std::string::npos    ? "fp8"
                         : both.find("int8") != std::string::npos ? "int8"
                                                                   : "bf16";  // fp16 and bf16 run at the same rate
-  if (w.find("server") != std::string::npos)
-    return refuse("a serving scenario (queries arrive over time under latency limits); seedchip times fixed batches");
-  if (w.find("offline") != std::string::npos)
-    return refuse("MLPerf offline runs a dataset whose prompt and output lengths vary; seedchip times fixed lengths");
+  if (w.find("server") != std::string::npos || w.find("offline") != std::string::npos) {
+    std::string why;
+    r.model = model_of(w, why);
+    if (r.model.empty()) return refuse(why);
+    if (r.model != "llama-2-70b" && r.model != "llama-3.1-405b" && r.model != "mixtral-8x7b")
+      return refuse(fmt::format("no built-in MLPerf dataset for {}", r.model));
+    r.kind = ValidationRow::Kind::serving;
+    r.scenario = w.find("server") != std::string::npos ? "server" : "offline";
+    r.options.chips = count;
+    // NVIDIA's MLPerf Inference submissions on Hopper run TensorRT-LLM in FP8
+    if (sw.find("mlperf") != std::string::npos && both.find("fp16") == std::string::npos &&
+        arch::find_chip(r.chip).matrix_supports(DType::fp8e4m3))
+      r.options.precision = "fp8";
+    if (sw.find("tensorrt") != std::string::npos) r.options.kv_page = 64;
+    // the server row's limits, as the workload states them ("TTFT<=2 s; TPOT<=200 ms")
+    std::smatch m;
+    if (std::regex_search(w, m, std::regex(R"(ttft\s*<=\s*([\d.]+)\s*(ms|s))")))
+      r.ttft_slo_s = std::stod(m[1].str()) * (m[2].str() == "ms" ? 1e-3 : 1.0);
+    if (std::regex_search(w, m, std::regex(R"(tpot\s*<=\s*([\d.]+)\s*(ms|s))")))
+      r.tpot_slo_s = std::stod(m[1].str()) * (m[2].str() == "ms" ? 1e-3 : 1.0);
+    r.per_chip = metric.find("per gpu") != std::string::npos || unit.find("/gpu") != std::string::npos;
+    if (unit.find("tok/s") == std::string::npos)
+      return refuse(fmt::format("unit '{}': a serving row is predicted in output tok/s", r.unit));
+    r.expressible = true;
+    return;  // the serving library fills the command
+  }
   if (w.find("gemm") != std::string::npos) {
     if (unit.find("flop/s") == std::string::npos) return refuse("a GEMM row must be in TFLOP/s");
     r.kind = ValidationRow::Kind::gemm_flops;
@@ -200,6 +222,8 @@ void interpret(ValidationRow& r) {
 
 void predict(ValidationRow& r) {
   if (!r.expressible) throw std::logic_error("predict: row " + r.id + " is not expressible");
+  if (r.kind == ValidationRow::Kind::serving)
+    throw std::logic_error("predict: row " + r.id + " is a serving row (serve::predict_serving_row)");
   const auto chip = arch::find_chip(r.chip);
   if (r.kind == ValidationRow::Kind::gemm_flops) {
     const int64_t n = r.gemm_size;
@@ -230,7 +254,8 @@ void predict(ValidationRow& r) {
       case ValidationRow::Kind::tpot: r.predicted = res.tpot_s * scale; break;
       case ValidationRow::Kind::tokens_per_s: r.predicted = tokens; break;
       case ValidationRow::Kind::tokens_per_s_per_chip: r.predicted = tokens / static_cast<double>(r.options.chips); break;
-      case ValidationRow::Kind::gemm_flops: break;
+      case ValidationRow::Kind::gemm_flops:
+      case ValidationRow::Kind::serving: break;
     }
   }
   r.error = (r.predicted - r.measured) / r.measured;

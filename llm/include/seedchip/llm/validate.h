@@ -19,7 +19,12 @@ struct ValidationRow {
   bool expressible = false;
   std::string why_not;  ///< when not expressible: what seedchip cannot model yet
   // the job
-  enum class Kind { ttft, tpot, tokens_per_s, tokens_per_s_per_chip, gemm_flops } kind = Kind::ttft;
+  /// serving: an MLPerf offline or server row, predicted by the serving
+  /// simulator (serve::predict_serving_row), not by predict().
+  enum class Kind { ttft, tpot, tokens_per_s, tokens_per_s_per_chip, gemm_flops, serving } kind = Kind::ttft;
+  std::string scenario;             ///< serving: offline or server
+  double ttft_slo_s = 0, tpot_slo_s = 0;  ///< serving server: the row's latency limits
+  bool per_chip = false;            ///< serving: the figure is per GPU
   std::string chip, model;
   LlmOptions options;
   int64_t gemm_size = 0;
