@@ -222,9 +222,11 @@ std::vector<Request> read_trace(const std::string& path) {
         if (!std::isfinite(x)) throw RequestError(fmt::format("{}: {} is not finite", where, k));
         return x;
       };
+      // one field at a time, in the columns' order, so the first bad one is named
       const double at = field("arrived_at");
-      add_checked(r, at, tokens(field("num_prefill_tokens"), where, "num_prefill_tokens"),
-                  tokens(field("num_decode_tokens"), where, "num_decode_tokens"), where);
+      const int64_t p = tokens(field("num_prefill_tokens"), where, "num_prefill_tokens");
+      const int64_t o = tokens(field("num_decode_tokens"), where, "num_decode_tokens");
+      add_checked(r, at, p, o, where);
     }
   } else {
     auto split = [](const std::string& s) {
@@ -252,8 +254,9 @@ std::vector<Request> read_trace(const std::string& path) {
       if (c.size() != head.size())
         throw RequestError(fmt::format("{}: {} fields where the header has {}", where, c.size(), head.size()));
       const double at = number(c[col["arrived_at"]], where, "arrived_at");
-      add_checked(r, at, tokens(number(c[col["num_prefill_tokens"]], where, "num_prefill_tokens"), where, "num_prefill_tokens"),
-                  tokens(number(c[col["num_decode_tokens"]], where, "num_decode_tokens"), where, "num_decode_tokens"), where);
+      const int64_t p = tokens(number(c[col["num_prefill_tokens"]], where, "num_prefill_tokens"), where, "num_prefill_tokens");
+      const int64_t o = tokens(number(c[col["num_decode_tokens"]], where, "num_decode_tokens"), where, "num_decode_tokens");
+      add_checked(r, at, p, o, where);
     }
   }
   if (r.empty()) throw RequestError(fmt::format("{}: the trace holds no requests", path));
