@@ -14,7 +14,7 @@ struct ServeArgs {
   int64_t chips = 0;  ///< --chips: total chips (0: tp x pp x replicas)
   std::string scenario = "offline", dataset, disaggregate, arrival = "poisson";
   int64_t requests = 0;
-  double rate = 0;
+  double rate = -1;  ///< < 0: not given (server: search)
   uint64_t seed = 1;
   double ttft_slo = -1, tpot_slo = -1;  ///< < 0: the model's MLPerf limits
   bool json = false;

@@ -43,6 +43,11 @@ class CliCase(unittest.TestCase):
     def path(self, name):
         return os.path.join(self.tmp, name)
 
+    def write(self, name, data, mode="w"):
+        with open(self.path(name), mode) as f:
+            f.write(data)
+        return self.path(name)
+
     def assert_ok(self, r):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         return r.stdout
@@ -143,11 +148,6 @@ class Sim(CliCase):
 
 
 class BadInput(CliCase):
-    def write(self, name, data, mode="w"):
-        with open(self.path(name), mode) as f:
-            f.write(data)
-        return self.path(name)
-
     def test_chip_errors(self):
         self.assert_clean_error(run("chip", "show", "no-such-chip"), "seedchip-v1")
         bad = self.write("bad.yaml", "name: x\ncores: [1\n")
@@ -518,6 +518,55 @@ class Timing(CliCase):
         self.assert_clean_error(run("llm", "--model", cfg_path, "--weights", st),
                                 "no tensor named 'model.embed_tokens.weight'")
 
+    def test_serve(self):
+        base = ("serve", "--model", "gpt2", "--max-batched-tokens", "256", "--max-num-seqs", "16")
+        reqs, trace = self.path("reqs.csv"), self.path("trace.json")
+        r = run(*base, "--dataset", "fixed:64:16", "--requests", "20", "--json", "--requests-out", reqs, "--trace", trace)
+        self.assert_ok(r)
+        j = json.loads(r.stdout)
+        for k in ("output_tokens_per_s", "output_tokens_per_s_per_chip", "requests_per_s", "rate_qps", "ttft_s", "tpot_s",
+                  "e2e_s", "queue_s", "slo_attainment", "preemptions", "kv_blocks_total", "kv_peak_utilization", "steps",
+                  "simulated_s"):
+            self.assertIn(k, j)
+        for k in ("mean", "p50", "p90", "p99"):
+            self.assertIn(k, j["ttft_s"])
+        self.assertEqual(j["output_tokens"], 20 * 16)
+        lines = slurp(reqs).splitlines()
+        self.assertEqual(len(lines), 21)
+        self.assertTrue(lines[0].startswith("id,replica,arrival_s"))
+        events = json.loads(slurp(trace))["traceEvents"]
+        self.assertEqual(sum(1 for e in events if e.get("ph") == "X"), j["steps"])
+        self.assertEqual(sum(1 for e in events if e.get("ph") == "b"), 20)
+        # same seed, same output, bit for bit
+        self.assertEqual(run(*base, "--dataset", "fixed:64:16", "--requests", "20", "--json").stdout, r.stdout)
+        # a trace replayed; the server scenario at a fixed rate
+        t = self.write("t.csv", "arrived_at,num_prefill_tokens,num_decode_tokens\n0,30,5\n0.01,40,6\n0.5,20,3\n")
+        rt = run(*base, "--scenario", "trace", "--dataset", t, "--json")
+        self.assert_ok(rt)
+        self.assertEqual(json.loads(rt.stdout)["output_tokens"], 14)
+        rs = run(*base, "--scenario", "server", "--dataset", "fixed:64:16", "--requests", "50", "--rate", "5", "--json")
+        self.assert_ok(rs)
+        self.assertEqual(json.loads(rs.stdout)["rate_qps"], 5)
+        # bad input: one line naming the file, line or flag, exit 1
+        h = "arrived_at,num_prefill_tokens,num_decode_tokens\n"
+        for name, text, msg in (("nan.csv", h + "0,x,5\n", "nan.csv:2: num_prefill_tokens 'x' is not a number"),
+                                ("neg.csv", h + "0,5,-1\n", "neg.csv:2: num_decode_tokens -1"),
+                                ("order.csv", h + "2,5,1\n1,5,1\n", "order.csv:3: arrived_at 1 is before"),
+                                ("empty.csv", "", "empty trace"),
+                                ("long.csv", h + "0,1000,100\n", "exceed gpt2's context of 1024")):
+            self.assert_clean_error(run(*base, "--scenario", "trace", "--dataset", self.write(name, text)), msg)
+        self.assert_clean_error(run(*base, "--scenario", "server", "--rate", "0", "--dataset", "fixed:8:8"), "--rate 0")
+        self.assert_clean_error(run(*base, "--tp", "5"), "5 tensor-parallel chips (--chips/--tp)")
+        self.assert_clean_error(run("serve", "--model", "llama-2-70b", "--chip", "nvidia-h100-sxm", "--precision", "bf16"),
+                                "leaving no room for a KV block")
+        self.assert_clean_error(run(*base, "--dataset", "nope"), "--dataset 'nope'")
+        self.assert_clean_error(run(*base, "--arrival", "weibull", "--scenario", "server", "--rate", "1"), "--arrival 'weibull'")
+        # SLOs no rate meets: said so, with the best attainment found
+        r = run(*base, "--scenario", "server", "--dataset", "fixed:64:16", "--requests", "30", "--ttft-slo", "1e-7",
+                "--tpot-slo", "1e-7")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no rate met", r.stderr)
+        self.assertIn("best attainment", r.stderr)
 
 if __name__ == "__main__":
     unittest.main(argv=[sys.argv[0], "-v"])

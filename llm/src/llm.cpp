@@ -308,10 +308,13 @@ nlohmann::json LlmResult::json() const {
 ModelConfig shard_config(const ModelConfig& c, int64_t n) {
   if (n < 1) throw std::runtime_error("--chips must be positive");
   if (c.heads % n != 0)
-    throw std::runtime_error(fmt::format("--chips {}: tensor parallelism splits attention heads, and {} has {} heads", n,
-                                         c.name, c.heads));
+    throw std::runtime_error(fmt::format("{} tensor-parallel chips (--chips/--tp): tensor parallelism splits attention "
+                                         "heads, and {} has {} heads",
+                                         n, c.name, c.heads));
   if (c.kv_heads % n != 0 && n % c.kv_heads != 0)
-    throw std::runtime_error(fmt::format("--chips {}: {} KV heads can be neither split nor replicated evenly", n, c.kv_heads));
+    throw std::runtime_error(fmt::format("{} tensor-parallel chips (--chips/--tp): {} KV heads can be neither split nor "
+                                         "replicated evenly",
+                                         n, c.kv_heads));
   ModelConfig s = c;
   s.heads = c.heads / n;
   s.kv_heads = c.kv_heads % n == 0 ? c.kv_heads / n : 1;  // fewer KV heads than chips: each chip keeps a copy of one
