@@ -11,6 +11,8 @@
 #include "seedchip/compiler/compiler.h"
 #include "seedchip/frontends/onnx.h"
 #include "seedchip/ir/graph.h"
+#include "seedchip/llm/config.h"
+#include "seedchip/serve/serve.h"
 #include "seedchip/report/report.h"
 #include "seedchip/sim/timing.h"
 
@@ -173,6 +175,28 @@ int cmd_bench(const std::vector<std::string>& which, const std::string& chip_nam
     fmt::print("gpt2-medium-size decoder (24 layers, 1024 tokens, bf16): compile {:.2f} s + timing {:.2f} s wall "
                "({} instructions, {:.2f} M/s); predicted {:.3f} ms\n",
                compile_s, time_s, instructions(r), static_cast<double>(instructions(r)) / time_s / 1e6, r.seconds * 1e3);
+  }
+  if (std::find(which.begin(), which.end(), "serve") != which.end()) {
+    // MLPerf Llama-2-70B on 8 chips: offline over the whole dataset, then the
+    // server scenario's rate search, each from a fresh deployment (oracle built anew)
+    serve::ServeOptions o;
+    o.precision = chip.matrix_supports(DType::fp8e4m3) ? "fp8" : "bf16";
+    o.block_size = 64;
+    o.replicas = 8;
+    const auto model = llm::find_model("llama-2-70b");
+    const auto reqs = serve::dataset_requests("mlperf-llama2-70b", 0, 1);
+    for (const char* scenario : {"offline", "server"}) {
+      const auto t0 = Clock::now();
+      const serve::Deployment d(model, chip, o);
+      serve::ServeResult r;
+      if (std::string(scenario) == "offline") r = d.serve(reqs, serve::mlperf_slo("llama-2-70b"));
+      else r = serve::search_rate(d, reqs, serve::mlperf_slo("llama-2-70b"), {}, 1).best;
+      const double wall = since(t0);
+      fmt::print("serve {} llama-2-70b on 8 x {} ({}, TP1 x 8): {:.1f} s wall ({} programs timed in {:.1f} s), "
+                 "{:.0f} output tokens/s per chip{}\n",
+                 scenario, chip.name, o.precision, wall, r.oracle_programs, r.oracle_build_s,
+                 r.output_tokens_per_s / 8, std::string(scenario) == "server" ? fmt::format(" at {:.2f} requests/s", r.rate_qps) : "");
+    }
   }
   for (const auto& path : models) {
     const auto t0 = Clock::now();

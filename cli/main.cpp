@@ -153,7 +153,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> bench_which, bench_models;
   std::vector<int64_t> bench_sizes;
   std::string bench_chip = "seedchip-v1";
-  bench_cmd->add_option("which", bench_which, "gemm, hbm, sim, gpt2 (default: all)");
+  bench_cmd->add_option("which", bench_which, "gemm, hbm, sim, gpt2 (default: these four), serve (MLPerf Llama-2-70B on 8 chips: offline and the server rate search)");
   bench_cmd->add_option("--chip", bench_chip, "Chip name or YAML file")->capture_default_str();
   bench_cmd->add_option("--model", bench_models, "ONNX models to compile and time (wall time reported)")->take_last();
   bench_cmd->add_option("--sizes", bench_sizes, "GEMM sizes (default 128 ... 16384)");

@@ -37,9 +37,28 @@ TEST(Validate, RowsBecomeJobs) {
   EXPECT_NEAR(r.error, (r.predicted - 900) / 900, 1e-12);
 }
 
-TEST(Validate, WhatCannotBeExpressedSaysWhy) {
-  EXPECT_NE(row("X,8x H200 SXM,TRT,Llama-2-70B server (TTFT<=2 s),throughput per GPU,3000,output tok/s,s").why_not.find("serving"),
+TEST(Validate, ServingRowsAreReadAsServingJobs) {
+  auto r = row("X,8x H200 SXM,TensorRT-LLM (MLPerf v4.0),Llama-2-70B server (TTFT<=2 s; TPOT<=150 ms),throughput per GPU,3000,"
+               "output tok/s,s");
+  ASSERT_TRUE(r.expressible) << r.why_not;
+  EXPECT_EQ(r.kind, llm::ValidationRow::Kind::serving);
+  EXPECT_EQ(r.scenario, "server");
+  EXPECT_DOUBLE_EQ(r.ttft_slo_s, 2.0);
+  EXPECT_DOUBLE_EQ(r.tpot_slo_s, 0.15);
+  EXPECT_EQ(r.options.precision, "fp8");  // MLPerf on Hopper
+  EXPECT_EQ(r.options.kv_page, 64);       // TensorRT-LLM's blocks
+  EXPECT_TRUE(r.per_chip);
+  EXPECT_THROW(llm::predict(r), std::logic_error);  // the serving library predicts it
+  r = row("X,8x A100 SXM,TensorRT-LLM (MLPerf v4.0),Llama-2-70B offline,throughput,3000,output tok/s,s");
+  ASSERT_TRUE(r.expressible) << r.why_not;
+  EXPECT_EQ(r.scenario, "offline");
+  EXPECT_EQ(r.options.precision, "bf16");  // no fp8 on the A100
+  EXPECT_NE(row("X,8x H200 SXM,TRT,Mistral-7B offline,throughput,3000,output tok/s,s").why_not.find("no built-in MLPerf dataset"),
             std::string::npos);
+}
+
+TEST(Validate, WhatCannotBeExpressedSaysWhy) {
+  EXPECT_NE(row("X,8x H200 SXM,TRT,GPT-J 6B offline,samples/s,241,samples/s,s").why_not.find("GPT-J"), std::string::npos);
   EXPECT_NE(row("X,8x H200 SXM,TRT,GPT-J 6B batch 1 prompt 128,first-token latency,5,ms,s").why_not.find("GPT-J"),
             std::string::npos);
   EXPECT_NE(row("X,1x MI300X,ROCm,Llama-7B batch 1 prompt 128,first-token latency,5,ms,s").why_not.find("no chip"),
