@@ -101,7 +101,7 @@ double StepCostOracle::build_seconds() const {
 }
 
 namespace {
-StepCostOracle::Part sum(StepCostOracle::Part a, const StepCostOracle::Part& b) {
+StepCostOracle::Part add(StepCostOracle::Part a, const StepCostOracle::Part& b) {
   a.seconds += b.seconds;
   a.bytes += b.bytes;
   a.energy += b.energy;
@@ -129,13 +129,13 @@ StepCostOracle::Part StepCostOracle::memo(int kind, int64_t a, int64_t b) const 
     case 0:  // dense part over `a` tokens: programs of at most program_tokens each
       if (a > program_tokens(chip_)) {
         const int64_t h = (a + 1) / 2;
-        split = sum(memo(0, h, 0), memo(0, a - h, 0));
+        split = add(memo(0, h, 0), memo(0, a - h, 0));
         break;
       }
       s.part = LayerPart::dense;
       s.tokens = s.context = a;
       t = try_time_graph(layer_graph(shard_, s, policy_), chip_, policy_.compile);
-      if (!t && a > 1) split = sum(memo(0, (a + 1) / 2, 0), memo(0, a / 2, 0));
+      if (!t && a > 1) split = add(memo(0, (a + 1) / 2, 0), memo(0, a / 2, 0));
       break;
     case 1:
       s.part = LayerPart::attention;
@@ -143,7 +143,7 @@ StepCostOracle::Part StepCostOracle::memo(int kind, int64_t a, int64_t b) const 
       s.context = b;
       s.flash_attention = flash_fits(model_, chip_, policy_, b);
       t = try_time_graph(layer_graph(shard_, s, policy_), chip_, policy_.compile);
-      if (!t && a > 1) split = sum(memo(1, (a + 1) / 2, b), memo(1, a / 2, b));
+      if (!t && a > 1) split = add(memo(1, (a + 1) / 2, b), memo(1, a / 2, b));
       break;
     case 2:
       s.part = LayerPart::attention;
@@ -151,11 +151,11 @@ StepCostOracle::Part StepCostOracle::memo(int kind, int64_t a, int64_t b) const 
       s.context = a + b;
       s.flash_attention = flash_fits(model_, chip_, policy_, a + b);
       t = try_time_graph(layer_graph(shard_, s, policy_), chip_, policy_.compile);
-      if (!t && a > 1) split = sum(memo(2, (a + 1) / 2, b), memo(2, a / 2, b + (a + 1) / 2));
+      if (!t && a > 1) split = add(memo(2, (a + 1) / 2, b), memo(2, a / 2, b + (a + 1) / 2));
       break;
     default:
       t = try_time_graph(head_graph(shard_, a, policy_), chip_, policy_.compile);
-      if (!t && a > 1) split = sum(memo(3, (a + 1) / 2, 0), memo(3, a / 2, 0));
+      if (!t && a > 1) split = add(memo(3, (a + 1) / 2, 0), memo(3, a / 2, 0));
   }
   Part p;
   if (split) {
@@ -190,13 +190,6 @@ Part lerp(const Part& a, const Part& b, double w) {
   return {f(a.seconds, b.seconds), f(a.bytes, b.bytes), f(a.energy, b.energy), f(a.flops, b.flops)};
 }
 
-Part add(Part a, const Part& b, double k = 1) {
-  a.seconds += k * b.seconds;
-  a.bytes += k * b.bytes;
-  a.energy += k * b.energy;
-  a.flops += k * b.flops;
-  return a;
-}
 
 }  // namespace
 
@@ -284,28 +277,23 @@ void check_batch(const StepBatch& b) {
 }
 }  // namespace
 
-StepCost StepCostOracle::cost(const StepBatch& b) const {
+// The step's parts, interpolated on the grid or (`exact`) timed at the batch's own shapes.
+StepCost StepCostOracle::price(const StepBatch& b, bool exact) const {
   check_batch(b);
   if (b.sequences() == 0) return {};
   Part attn;
   if (b.decode_seqs > 0) {
-    const int64_t ctx = (b.decode_context_sum + b.decode_seqs / 2) / b.decode_seqs;
-    attn = decode_attn(b.decode_seqs, std::max<int64_t>(ctx, 1));
+    const int64_t ctx = std::max<int64_t>((b.decode_context_sum + b.decode_seqs / 2) / b.decode_seqs, 1);
+    attn = exact ? decode_attn_exact(b.decode_seqs, ctx) : decode_attn(b.decode_seqs, ctx);
   }
-  for (const auto& p : b.prefills) attn = add(attn, prefill_attn(p.tokens, p.offset));
-  return combine(b, dense(b.tokens()), attn, opt_.lm_head ? head(b.sequences()) : Part{});
+  for (const auto& p : b.prefills)
+    attn = add(attn, exact ? prefill_attn_exact(p.tokens, p.offset) : prefill_attn(p.tokens, p.offset));
+  const Part dn = exact ? dense_exact(b.tokens()) : dense(b.tokens());
+  const Part hd = !opt_.lm_head ? Part{} : exact ? head_exact(b.sequences()) : head(b.sequences());
+  return combine(b, dn, attn, hd);
 }
 
-StepCost StepCostOracle::direct(const StepBatch& b) const {
-  check_batch(b);
-  if (b.sequences() == 0) return {};
-  Part attn;
-  if (b.decode_seqs > 0) {
-    const int64_t ctx = (b.decode_context_sum + b.decode_seqs / 2) / b.decode_seqs;
-    attn = decode_attn_exact(b.decode_seqs, std::max<int64_t>(ctx, 1));
-  }
-  for (const auto& p : b.prefills) attn = add(attn, prefill_attn_exact(p.tokens, p.offset));
-  return combine(b, dense_exact(b.tokens()), attn, opt_.lm_head ? head_exact(b.sequences()) : Part{});
-}
+StepCost StepCostOracle::cost(const StepBatch& b) const { return price(b, false); }
+StepCost StepCostOracle::direct(const StepBatch& b) const { return price(b, true); }
 
 }  // namespace seedchip::llm

@@ -104,6 +104,7 @@ class StepCostOracle {
   Part head(int64_t seqs) const;
   Part memo(int kind, int64_t a, int64_t b) const;
   Part refine(int kind, int64_t a, int64_t b, int64_t n) const;
+  StepCost price(const StepBatch& b, bool exact) const;
   StepCost combine(const StepBatch& b, const Part& dense, const Part& attn, const Part& head) const;
 
   ModelConfig model_, shard_;
