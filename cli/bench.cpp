@@ -12,6 +12,7 @@
 #include "seedchip/frontends/onnx.h"
 #include "seedchip/ir/graph.h"
 #include "seedchip/llm/config.h"
+#include "seedchip/llm/decoder.h"
 #include "seedchip/serve/serve.h"
 #include "seedchip/report/report.h"
 #include "seedchip/sim/timing.h"
@@ -41,61 +42,24 @@ ir::Graph gemm_graph(int64_t n, const std::string& in_t, const std::string& out_
                    "bench");
 }
 
-// A GPT-2-medium-size decoder (24 layers, hidden 1024, 16 heads, MLP 4096)
-// over `seq` tokens, in IR text. Weights are graph inputs: the timing model
-// needs their size and place in HBM, not their values.
-std::string gpt2_medium_ir(int64_t seq) {
-  const int64_t H = 1024, NH = 16, D = 64, F = 4096, L = 24;
-  std::string s = fmt::format("graph \"gpt2-medium\" {{\n  input %x : bf16[{},{}]\n", seq, H);
-  s += fmt::format("  const %qkv_shape : i64[3] = [{},{},{}]\n  const %out_shape : i64[2] = [{},{}]\n", seq, 3 * NH, D, seq, H);
-  for (int64_t l = 0; l < L; ++l) {
-    s += fmt::format("  input %ln1_{0} : bf16[{1}]\n  input %wqkv_{0} : bf16[{1},{2}]\n  input %wo_{0} : bf16[{1},{1}]\n"
-                     "  input %ln2_{0} : bf16[{1}]\n  input %w1_{0} : bf16[{1},{3}]\n  input %w2_{0} : bf16[{3},{1}]\n",
-                     l, H, 3 * H, F);
-  }
-  std::string x = "x";
-  for (int64_t l = 0; l < L; ++l) {
-    auto v = [&](const char* n) { return fmt::format("{}_{}", n, l); };
-    s += fmt::format("  %{0} : bf16[{1},{2}] = LayerNormalization(%{3}, %{4}, %{4}) {{axis=-1}} name=\"{0}\" opset=17\n",
-                     v("a"), seq, H, x, v("ln1"));
-    s += fmt::format("  %{0} : bf16[{1},{2}] = MatMul(%{3}, %{4}) name=\"{0}\" opset=13\n", v("qkv"), seq, 3 * H,
-                     v("a"), v("wqkv"));
-    s += fmt::format("  %{0} : bf16[{1},{2},{3}] = Reshape(%{4}, %qkv_shape) name=\"{0}\" opset=14\n", v("qkv3"), seq,
-                     3 * NH, D, v("qkv"));
-    s += fmt::format("  %{0} : bf16[{1},{2},{3}] = Transpose(%{4}) {{perm=ints[1,0,2]}} name=\"{0}\" opset=13\n",
-                     v("heads"), 3 * NH, seq, D, v("qkv3"));
-    s += fmt::format("  %{0} : bf16[{1},{2},{3}], %{4} : bf16[{1},{2},{3}], %{5} : bf16[{1},{2},{3}] = Split(%{6}) "
-                     "{{axis=0}} name=\"{0}\" opset=11\n",
-                     v("q"), NH, seq, D, v("k"), v("vv"), v("heads"));
-    s += fmt::format("  %{0} : bf16[{1},{2},{3}] = Transpose(%{4}) {{perm=ints[0,2,1]}} name=\"{0}\" opset=13\n",
-                     v("kt"), NH, D, seq, v("k"));
-    s += fmt::format("  %{0} : bf16[{1},{2},{2}] = MatMul(%{3}, %{4}) name=\"{0}\" opset=13\n", v("scores"), NH, seq,
-                     v("q"), v("kt"));
-    s += fmt::format("  %{0} : bf16[{1},{2},{2}] = Softmax(%{3}) {{axis=-1}} name=\"{0}\" opset=13\n", v("p"), NH, seq,
-                     v("scores"));
-    s += fmt::format("  %{0} : bf16[{1},{2},{3}] = MatMul(%{4}, %{5}) name=\"{0}\" opset=13\n", v("ctx"), NH, seq, D,
-                     v("p"), v("vv"));
-    s += fmt::format("  %{0} : bf16[{1},{2},{3}] = Transpose(%{4}) {{perm=ints[1,0,2]}} name=\"{0}\" opset=13\n",
-                     v("ctxt"), seq, NH, D, v("ctx"));
-    s += fmt::format("  %{0} : bf16[{1},{2}] = Reshape(%{3}, %out_shape) name=\"{0}\" opset=14\n", v("ctx2"), seq, H,
-                     v("ctxt"));
-    s += fmt::format("  %{0} : bf16[{1},{2}] = MatMul(%{3}, %{4}) name=\"{0}\" opset=13\n", v("o"), seq, H, v("ctx2"),
-                     v("wo"));
-    s += fmt::format("  %{0} : bf16[{1},{2}] = Add(%{3}, %{4}) name=\"{0}\" opset=14\n", v("r1"), seq, H, x, v("o"));
-    s += fmt::format("  %{0} : bf16[{1},{2}] = LayerNormalization(%{3}, %{4}, %{4}) {{axis=-1}} name=\"{0}\" opset=17\n",
-                     v("b"), seq, H, v("r1"), v("ln2"));
-    s += fmt::format("  %{0} : bf16[{1},{2}] = MatMul(%{3}, %{4}) name=\"{0}\" opset=13\n", v("h"), seq, F, v("b"),
-                     v("w1"));
-    s += fmt::format("  %{0} : bf16[{1},{2}] = Gelu(%{3}) name=\"{0}\" domain=\"seedchip\" opset=1\n", v("g"), seq, F,
-                     v("h"));
-    s += fmt::format("  %{0} : bf16[{1},{2}] = MatMul(%{3}, %{4}) name=\"{0}\" opset=13\n", v("m"), seq, H, v("g"),
-                     v("w2"));
-    s += fmt::format("  %{0} : bf16[{1},{2}] = Add(%{3}, %{4}) name=\"{0}\" opset=14\n", v("r2"), seq, H, v("r1"),
-                     v("m"));
-    x = v("r2");
-  }
-  s += fmt::format("  output %{}\n}}\n", x);
-  return s;
+// A GPT-2-medium decoder (24 layers, hidden 1024, 16 heads, MLP 4096) over
+// `seq` tokens in bf16, written by the decoder builder as Hugging Face's
+// eager model would export it (attention as two GEMMs and a softmax, causal
+// mask, biases). Weights are graph inputs: the timing model needs their
+// size and place in HBM, not their values.
+ir::Graph gpt2_medium_graph(int64_t seq) {
+  llm::ModelConfig c = llm::find_model("gpt2");
+  c.name = "gpt2-medium";
+  c.hidden = 1024;
+  c.heads = c.kv_heads = 16;
+  c.head_dim = 64;
+  c.intermediate = 4096;
+  c.layers = 24;
+  llm::DecoderSpec s;
+  s.tokens = s.context = seq;
+  s.layers = c.layers;
+  s.arithmetic = llm::Arithmetic::eager;
+  return llm::decoder_graph(c, s, llm::precision_policy("bf16"));
 }
 
 }  // namespace
@@ -167,12 +131,12 @@ int cmd_bench(const std::vector<std::string>& which, const std::string& chip_nam
   }
   if (want("gpt2")) {
     const auto t0 = Clock::now();
-    auto m = compiler::compile(ir::parse(gpt2_medium_ir(1024), "gpt2-medium"), chip, {});
+    auto m = compiler::compile(gpt2_medium_graph(1024), chip, {});
     const double compile_s = since(t0);
     const auto t1 = Clock::now();
     auto r = sim::run_timing(chip, m.program);
     const double time_s = since(t1);
-    fmt::print("gpt2-medium-size decoder (24 layers, 1024 tokens, bf16): compile {:.2f} s + timing {:.2f} s wall "
+    fmt::print("gpt2-medium decoder (24 layers, 1024 tokens, bf16): compile {:.2f} s + timing {:.2f} s wall "
                "({} instructions, {:.2f} M/s); predicted {:.3f} ms\n",
                compile_s, time_s, instructions(r), static_cast<double>(instructions(r)) / time_s / 1e6, r.seconds * 1e3);
   }

@@ -121,7 +121,7 @@ StepCostOracle::Part StepCostOracle::memo(int kind, int64_t a, int64_t b) const 
   if (auto it = cache_.find(key); it != cache_.end()) return it->second;
   l.unlock();
   const auto t0 = std::chrono::steady_clock::now();
-  LayerSpec s;
+  DecoderSpec s;
   s.kv_page = opt_.kv_page;
   std::optional<Timed> t;
   std::optional<Part> split;
@@ -134,7 +134,7 @@ StepCostOracle::Part StepCostOracle::memo(int kind, int64_t a, int64_t b) const 
       }
       s.part = LayerPart::dense;
       s.tokens = s.context = a;
-      t = try_time_graph(layer_graph(shard_, s, policy_), chip_, policy_.compile);
+      t = try_time_graph(decoder_graph(shard_, s, policy_), chip_, policy_.compile);
       if (!t && a > 1) split = add(memo(0, (a + 1) / 2, 0), memo(0, a / 2, 0));
       break;
     case 1:
@@ -142,7 +142,7 @@ StepCostOracle::Part StepCostOracle::memo(int kind, int64_t a, int64_t b) const 
       s.batch = a;
       s.context = b;
       s.flash_attention = flash_fits(model_, chip_, policy_, b);
-      t = try_time_graph(layer_graph(shard_, s, policy_), chip_, policy_.compile);
+      t = try_time_graph(decoder_graph(shard_, s, policy_), chip_, policy_.compile);
       if (!t && a > 1) split = add(memo(1, (a + 1) / 2, b), memo(1, a / 2, b));
       break;
     case 2:
@@ -150,7 +150,7 @@ StepCostOracle::Part StepCostOracle::memo(int kind, int64_t a, int64_t b) const 
       s.tokens = a;
       s.context = a + b;
       s.flash_attention = flash_fits(model_, chip_, policy_, a + b);
-      t = try_time_graph(layer_graph(shard_, s, policy_), chip_, policy_.compile);
+      t = try_time_graph(decoder_graph(shard_, s, policy_), chip_, policy_.compile);
       if (!t && a > 1) split = add(memo(2, (a + 1) / 2, b), memo(2, a / 2, b + (a + 1) / 2));
       break;
     default:

@@ -23,6 +23,8 @@ struct ModelConfig {
   bool tied_embeddings = false;
   bool qkv_bias = false;     ///< Qwen2 and GPT-2 have attention biases
   int64_t experts = 0, experts_per_token = 0;  ///< mixture of experts (0 = dense)
+  bool parallel_residual = false;  ///< GPT-J: attention and MLP read the same norm and add to one residual
+  int64_t rotary_dim = 0;          ///< dimensions of each head rotated (GPT-J: 64 of 256; 0 = all)
 
   /// Parameters (weights) in the whole model.
   int64_t parameters() const;

@@ -10,6 +10,7 @@
 #include "seedchip/arch/chip.h"
 #include "seedchip/ir/graph.h"
 #include "seedchip/llm/config.h"
+#include "seedchip/llm/decoder.h"
 #include "seedchip/llm/precision.h"
 
 namespace seedchip::llm {
@@ -37,32 +38,6 @@ struct LlmResult {
   /// One JSON object with the keys.
   nlohmann::json json() const;
 };
-
-/// What of a decoder layer a graph holds: all of it, everything but the
-/// attention (norms, projections, RoPE, MLP, residuals: what grows with the
-/// token count), or the attention alone (what grows with the context).
-enum class LayerPart { whole, dense, attention };
-
-/// One decoder layer's shape and the timing stand-ins it uses.
-struct LayerSpec {
-  int64_t batch = 1;    ///< sequences
-  int64_t tokens = 1;   ///< new tokens per sequence (decode: 1)
-  int64_t context = 1;  ///< positions each sequence attends to, the new ones included
-  /// Attention as one fused, SRAM-tiled FlashAttention node (causal within
-  /// the chunk) instead of two GEMMs and a softmax.
-  bool flash_attention = false;
-  /// > 0 (with FlashAttention, decode): the KV cache inputs are page pools of
-  /// this many tokens with a page table.
-  int64_t kv_page = 0;
-  LayerPart part = LayerPart::whole;
-};
-
-/// IR of one decoder layer (or part of it) of `c` at precision `p`. Weights
-/// and the KV cache are graph inputs: the timing model needs their sizes and
-/// places, not their values. With quantised activations (fp8, int8) the
-/// inputs of the weight GEMMs are cast to the weights' type so the GEMMs run
-/// at that type's rate.
-ir::Graph layer_graph(const ModelConfig& c, const LayerSpec& spec, const PrecisionPolicy& p);
 
 /// Prompt tokens per sequence in one prefill program of run_llm.
 int64_t prefill_chunk(const arch::Chip& chip, const LlmOptions& o);
