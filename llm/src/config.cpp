@@ -50,13 +50,14 @@ ModelConfig parse_config(const std::string& text, const std::string& src) {
   ModelConfig c;
   c.name = src;
   c.family = j.value("model_type", std::string());
-  static const char* kFamilies[] = {"llama", "mistral", "qwen2", "mixtral", "gpt2"};
+  static const char* kFamilies[] = {"llama", "mistral", "qwen2", "mixtral", "gpt2", "gptj"};
   bool known = false;
   for (const char* f : kFamilies) known = known || c.family == f;
   if (!known)
-    throw ConfigError(fmt::format("{}: field 'model_type' is '{}'; supported: llama, mistral, qwen2, mixtral, gpt2", src,
+    throw ConfigError(fmt::format("{}: field 'model_type' is '{}'; supported: llama, mistral, qwen2, mixtral, gpt2, gptj", src,
                                   c.family));
-  const bool gpt2 = c.family == "gpt2";
+  const bool gptj = c.family == "gptj";
+  const bool gpt2 = c.family == "gpt2" || gptj;  // GPT-J keeps GPT-2's field names, LayerNorm and GELU MLP
   c.hidden = get_int(j, src, {"hidden_size", "n_embd"}, true);
   c.layers = get_int(j, src, {"num_hidden_layers", "n_layer"}, true);
   c.heads = get_int(j, src, {"num_attention_heads", "n_head"}, true);
@@ -76,14 +77,20 @@ ModelConfig parse_config(const std::string& text, const std::string& src) {
     throw ConfigError(fmt::format("{}: field 'hidden_act' is '{}'; supported: silu, gelu, gelu_new", src, c.activation));
   c.rms_norm = !gpt2;
   c.gated_mlp = !gpt2;
-  c.qkv_bias = gpt2 || c.family == "qwen2";
+  c.qkv_bias = c.family == "gpt2" || c.family == "qwen2";
+  c.mlp_bias = gpt2;
+  c.parallel_residual = gptj;
+  c.rotary_dim = get_int(j, src, {"rotary_dim"}, false, 0);
+  if (c.rotary_dim > c.head_dim || c.rotary_dim % 2)
+    throw ConfigError(fmt::format("{}: field 'rotary_dim' ({}) must be even and at most the head dimension ({})", src,
+                                  c.rotary_dim, c.head_dim));
   c.norm_eps = j.value(gpt2 ? "layer_norm_epsilon" : "rms_norm_eps", 1e-5);
   if (j.contains("rope_theta")) {
     if (!j.at("rope_theta").is_number() || j.at("rope_theta").get<double>() <= 1)
       throw ConfigError(fmt::format("{}: field 'rope_theta' must be a number > 1, got {}", src, j.at("rope_theta").dump()));
     c.rope_theta = j.at("rope_theta").get<double>();
   }
-  c.tied_embeddings = j.value("tie_word_embeddings", gpt2);
+  c.tied_embeddings = j.value("tie_word_embeddings", c.family == "gpt2");
   c.experts = get_int(j, src, {"num_local_experts"}, false, 0);
   c.experts_per_token = get_int(j, src, {"num_experts_per_tok"}, c.experts > 0, 0);
   if (c.experts && c.experts_per_token > c.experts)

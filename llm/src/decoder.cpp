@@ -64,7 +64,7 @@ class Decoder {
     std::vector<int> outs;
     if (s_.head) {
       if (eager_ && !s_.all_logits) x = last_row(x);
-      x = linear(norm(x, "norm", lw_final()), "lm_head", c_.vocab, head_weight(), nullptr, true);
+      x = linear(norm(x, "norm", lw_final()), "lm_head", c_.vocab, head_weight(), nullptr, false, true);
       b_.g.values[static_cast<size_t>(x)].name = "logits";
     } else {
       b_.g.values[static_cast<size_t>(x)].name = "y";
@@ -106,7 +106,7 @@ class Decoder {
 
   bool rotary() const { return c_.family != "gpt2"; }
   bool layer_norm() const { return !c_.rms_norm; }
-  bool biases() const { return c_.family == "gpt2"; }  // every linear layer (GPT-2's Conv1D)
+  bool out_bias() const { return c_.family == "gpt2"; }  // the attention output projection's (GPT-2's Conv1D)
   std::string pre(int64_t l) const { return s_.layers > 1 || eager_ ? fmt::format("l{}.", l) : ""; }
 
   // --- weights: constants of the checkpoint, or inputs of the policy's types --
@@ -127,7 +127,10 @@ class Decoder {
 
   // x [.., k] times weight [k, n] (+ bias): int4 weights through MatMulInt4,
   // quantised activations cast to the GEMM input type first (fused).
-  int linear(int x, const std::string& name, int64_t n, const HostTensor* w, const HostTensor* bias, bool lm_head = false) {
+  // `with_bias`: whether the family has this bias (weights as inputs; bound
+  // weights have it when the checkpoint does).
+  int linear(int x, const std::string& name, int64_t n, const HostTensor* w, const HostTensor* bias, bool with_bias = false,
+             bool lm_head = false) {
     const int64_t k = b_.shape(x).back();
     int y;
     if (eager_) {
@@ -144,8 +147,7 @@ class Decoder {
         y = b_.matmul(xi, weight(name, nullptr, {k, n}, lm_head ? p_.lm_head : p_.weights), at_);
       }
     }
-    const bool has_bias = bound_ ? bias && !bias->shape.empty() : (biases() || (c_.qkv_bias && bias_ok_));
-    if (has_bias && !lm_head) y = b_.ew("Add", y, weight(name + (eager_ && c_.family == "gpt2" ? ".b" : ".bias"), bias, {n}, at_));
+    if (bound_ ? bias && !bias->shape.empty() : with_bias) y = b_.ew("Add", y, weight(name + ".b", bias, {n}, at_));
     return y;
   }
 
@@ -271,15 +273,15 @@ class Decoder {
       int a;
       if (c_.gated_mlp) {
         // SiLU(gate) * up in one pass over the GEMM output (seedchip's fused SwiGLU)
-        const int gu = linear(h, p + "wgu", 2 * I, nullptr, nullptr);
+        const int gu = linear(h, p + "wgu", 2 * I, nullptr, nullptr, c_.mlp_bias);
         Shape s = b_.shape(gu);
         s.back() = I;
         a = b_.fused("SwiGLU", {gu}, at_, s);
       } else {
-        const int u = linear(h, p + "wup", I, nullptr, nullptr);
+        const int u = linear(h, p + "wup", I, nullptr, nullptr, c_.mlp_bias);
         a = b_.fused("Gelu", {u}, at_, b_.shape(u));
       }
-      return linear(a, p + "wdown", H, nullptr, nullptr);
+      return linear(a, p + "wdown", H, nullptr, nullptr, c_.mlp_bias);
     }
     if (c_.gated_mlp) {
       // SiLU as x / (1 + exp(-x)), each step rounded to the type: what PyTorch's
@@ -290,14 +292,14 @@ class Decoder {
       return b_.matmul(b_.ew("Mul", act, up), weight(p + "wdown", wd, {I, H}, at_));
     }
     // gelu_new: 0.5 * u * (1 + tanh(sqrt(2/pi) * (u + 0.044715 * pow(u, 3)))), scalars applied in fp32
-    const int u = linear(h, p + "fc", I, wu, bu);
+    const int u = linear(h, p + "fc", I, wu, bu, c_.mlp_bias);
     auto fscale = [&](int v, double k) {
       return b_.cast(b_.ew("Mul", b_.cast(v, ElemType::f32), b_.scalar(ElemType::f32, k)), at_);
     };
     const int cube = b_.ew("Mul", b_.ew("Mul", u, u), u);  // torch.pow(u, 3.0) is u * u * u, rounded after each multiply
     const int inner = fscale(b_.ew("Add", u, fscale(cube, 0.044715)), std::sqrt(2.0 / std::numbers::pi));
     const int t = b_.ew("Add", b_.unary("Tanh", inner), one_);
-    return linear(b_.ew("Mul", fscale(u, 0.5), t), p + "proj", H, wd, bd);
+    return linear(b_.ew("Mul", fscale(u, 0.5), t), p + "proj", H, wd, bd, c_.mlp_bias);
   }
 
   // Mixtral's sparse MoE computed densely (eager): router softmax in fp32,
@@ -343,20 +345,15 @@ class Decoder {
     int o;  // the attention block's output [rows, H]
     if (eager_) {
       auto proj = [&](const std::string& n, int64_t heads, const HostTensor* w, const HostTensor* bias) {
-        bias_ok_ = true;
-        const int y = b_.reshape(linear(h, p + n, heads * hd, w, bias), {T_, heads, hd});
-        bias_ok_ = false;
-        return y;
+        return b_.reshape(linear(h, p + n, heads * hd, w, bias, c_.qkv_bias), {T_, heads, hd});
       };
       int q = proj("wq", nh, L ? &L->wq : nullptr, L ? &L->bq : nullptr);
       int k = proj("wk", kv, L ? &L->wk : nullptr, L ? &L->bk : nullptr);
       const int v = proj("wv", kv, L ? &L->wv : nullptr, L ? &L->bv : nullptr);
       if (rotary()) q = rope(q, nh), k = rope(k, kv);
-      o = linear(eager_attention(l, q, k, v), p + "wo", H, L ? &L->wo : nullptr, L ? &L->bo : nullptr);
+      o = linear(eager_attention(l, q, k, v), p + "wo", H, L ? &L->wo : nullptr, L ? &L->bo : nullptr, out_bias());
     } else {
-      bias_ok_ = true;
-      const int qkv = linear(h, p + "wqkv", (nh + 2 * kv) * hd, nullptr, nullptr);
-      bias_ok_ = false;
+      const int qkv = linear(h, p + "wqkv", (nh + 2 * kv) * hd, nullptr, nullptr, c_.qkv_bias);
       const int64_t BT = B_ * T_;
       const auto parts = b_.node_n("Split", {qkv}, {{at_, {BT, nh * hd}}, {at_, {BT, kv * hd}}, {at_, {BT, kv * hd}}},
                                    {{"axis", int64_t{1}}, {"split", std::vector<int64_t>{nh * hd, kv * hd, kv * hd}}}, 11);
@@ -364,7 +361,7 @@ class Decoder {
       if (rotary()) rope(parts[1], kv);  // (the keys' rotation is timed; the cache stand-in holds them)
       const int q3 = b_.reshape(q, {B_ * kv, g * T_, hd});
       const int ctx = attn ? cache_attention(q3, p) : b_.node("Identity", {q3}, at_, b_.shape(q3), {}, 14);
-      o = linear(b_.reshape(ctx, {BT, nh * hd}), p + "wo", H, nullptr, nullptr);
+      o = linear(b_.reshape(ctx, {BT, nh * hd}), p + "wo", H, nullptr, nullptr, out_bias());
     }
     if (c_.parallel_residual) {  // GPT-J: x + attn(ln(x)) + mlp(ln(x))
       const int r1 = b_.ew("Add", x, o);
@@ -384,7 +381,7 @@ class Decoder {
     // fused: the router GEMM; the experts either priced apart (dense part:
     // the step-cost oracle adds each expert's tokens) or, for a whole layer,
     // every token's top-k experts as one dense MLP of k x intermediate columns
-    extra_outputs_.push_back(linear(h, p + "router", c_.experts, nullptr, nullptr));
+    extra_outputs_.push_back(linear(h, p + "router", c_.experts, nullptr, nullptr));  // (no bias)
     if (s_.part == LayerPart::dense) return b_.node("Identity", {h}, at_, b_.shape(h), {}, 14);
     return mlp(h, p, c_.intermediate * c_.experts_per_token, nullptr, nullptr, nullptr, nullptr, nullptr);
   }
@@ -418,7 +415,6 @@ class Decoder {
   const PrecisionPolicy& p_;
   detail::GraphBuilder b_;
   bool eager_, bound_;
-  bool bias_ok_ = false;  // the projection being built is Q, K or V (qkv_bias families)
   int64_t B_ = 1, T_ = 1, C_ = 1, past_ = 0;
   ElemType at_ = ElemType::f32;
   int ids_ = -1, cos_ = -1, sin_ = -1, mask_ = -1, eps_ = -1, one_ = -1, rope_ = -1;

@@ -198,6 +198,25 @@ std::vector<WeightSpec> expected_weights(const ModelConfig& c, const std::string
     w.push_back({pre + "ln_f.bias", {h}});
     return w;
   }
+  if (c.family == "gptj") {  // GPTJForCausalLM: nn.Linear weights [out, in]
+    w.push_back({"transformer.wte.weight", {c.vocab, h}});
+    for (int64_t i = 0; i < c.layers; ++i) {
+      const std::string l = fmt::format("transformer.h.{}.", i);
+      w.push_back({l + "ln_1.weight", {h}});
+      w.push_back({l + "ln_1.bias", {h}});
+      for (const char* n : {"q_proj", "k_proj", "v_proj"}) w.push_back({l + "attn." + n + ".weight", {q, h}});
+      w.push_back({l + "attn.out_proj.weight", {h, q}});
+      w.push_back({l + "mlp.fc_in.weight", {f, h}});
+      w.push_back({l + "mlp.fc_in.bias", {f}});
+      w.push_back({l + "mlp.fc_out.weight", {h, f}});
+      w.push_back({l + "mlp.fc_out.bias", {h}});
+    }
+    w.push_back({"transformer.ln_f.weight", {h}});
+    w.push_back({"transformer.ln_f.bias", {h}});
+    w.push_back({"lm_head.weight", {c.vocab, h}});
+    w.push_back({"lm_head.bias", {c.vocab}});
+    return w;
+  }
   w.push_back({"model.embed_tokens.weight", {c.vocab, h}});
   for (int64_t i = 0; i < c.layers; ++i) {
     const std::string l = fmt::format("model.layers.{}.", i);

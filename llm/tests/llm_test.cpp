@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "seedchip/arch/chip.h"
+#include "seedchip/llm/decoder.h"
 #include "seedchip/llm/llm.h"
 
 using namespace seedchip;
@@ -18,7 +19,7 @@ std::string config_error(const std::string& text) {
 }  // namespace
 
 TEST(Config, BuiltinsLoadWithPublishedSizes) {
-  EXPECT_EQ(llm::builtin_models().size(), 10u);
+  EXPECT_EQ(llm::builtin_models().size(), 11u);
   auto l7 = llm::find_model("llama-2-7b");
   EXPECT_NEAR(static_cast<double>(l7.parameters()) / 1e9, 6.74, 0.05);
   auto l70 = llm::find_model("llama-2-70b");
@@ -29,12 +30,18 @@ TEST(Config, BuiltinsLoadWithPublishedSizes) {
   EXPECT_FALSE(g2.rms_norm);
   auto mx = llm::find_model("mixtral-8x7b");
   EXPECT_NEAR(static_cast<double>(mx.parameters()) / 1e9, 46.7, 0.3);
+  auto gj = llm::find_model("gpt-j-6b");  // EleutherAI/gpt-j-6b: 6.05B parameters, 64 of 256 head dims rotated
+  EXPECT_NEAR(static_cast<double>(gj.parameters()) / 1e9, 6.05, 0.05);
+  EXPECT_TRUE(gj.parallel_residual);
+  EXPECT_EQ(gj.rotary_dim, 64);
+  EXPECT_TRUE(gj.mlp_bias);
+  EXPECT_FALSE(gj.qkv_bias);
 }
 
 TEST(Config, BadConfigsNameTheFieldAndReason) {
   EXPECT_NE(config_error("{").find("c.json: not valid JSON"), std::string::npos);
   EXPECT_EQ(config_error(R"({"model_type": "bert"})"),
-            "c.json: field 'model_type' is 'bert'; supported: llama, mistral, qwen2, mixtral, gpt2");
+            "c.json: field 'model_type' is 'bert'; supported: llama, mistral, qwen2, mixtral, gpt2, gptj");
   EXPECT_EQ(config_error(R"({"model_type": "llama", "hidden_size": 100, "num_hidden_layers": 2, "num_attention_heads": 3, "vocab_size": 10, "intermediate_size": 8})"),
             "c.json: field 'num_attention_heads' (3) does not divide hidden_size (100)");
   EXPECT_EQ(config_error(R"({"model_type": "llama", "num_hidden_layers": 2})"), "c.json: missing field 'hidden_size'");
@@ -186,4 +193,131 @@ TEST(Timing, KvCacheIsAllocatedInWholePages) {
   EXPECT_GE(g.find_value("pages"), 0);
   o.kv_page = 1000;  // more than the array width
   EXPECT_THROW(llm::run_llm(c, chip, o), std::runtime_error);
+}
+
+namespace {
+// Ops of a graph, in order, and how many times `op` occurs.
+int count_op(const ir::Graph& g, const std::string& op) {
+  int n = 0;
+  for (const auto& nd : g.nodes) n += nd.op == op;
+  return n;
+}
+// The node producing value v, or null.
+const ir::Node* producer(const ir::Graph& g, int v) {
+  for (const auto& nd : g.nodes)
+    for (int o : nd.outputs)
+      if (o == v) return &nd;
+  return nullptr;
+}
+}  // namespace
+
+TEST(Decoder, OneBuilderWritesEagerAndFusedLayers) {
+  const auto c = llm::find_model("llama-3-8b");
+  const auto p = llm::precision_policy("bf16");
+  llm::DecoderSpec s;
+  s.tokens = 4;
+  s.context = 10;  // 6 cached positions
+  s.layers = 2;
+  s.arithmetic = llm::Arithmetic::eager;
+  s.embed = s.head = true;
+  const auto eager = llm::decoder_graph(c, s, p);
+  // the step's interface: ids, rotary tables, mask, past K/V per layer; logits and present K/V
+  std::vector<std::string> in;
+  for (int v : eager.inputs) in.push_back(eager.values[static_cast<size_t>(v)].name);
+  for (const char* n : {"ids", "cos", "sin", "mask", "past_k.0", "past_v.1"})
+    EXPECT_NE(std::find(in.begin(), in.end(), n), in.end()) << n;
+  ASSERT_EQ(eager.outputs.size(), 5u);
+  EXPECT_EQ(eager.values[static_cast<size_t>(eager.outputs[0])].name, "logits");
+  EXPECT_EQ(eager.values[static_cast<size_t>(eager.outputs[0])].shape, (std::vector<int64_t>{1, c.vocab}));
+  EXPECT_EQ(eager.values[static_cast<size_t>(eager.outputs[1])].shape, (std::vector<int64_t>{c.kv_heads, 10, c.head_dim}));
+  EXPECT_EQ(count_op(eager, "RMSNormalization"), 0);  // HF's arithmetic, decomposed
+  EXPECT_EQ(count_op(eager, "ReduceMean"), 5);        // two norms per layer and the final one
+  // the same layer fused for timing: one row kernel per norm, fused SwiGLU and attention
+  llm::DecoderSpec t;
+  t.batch = 3;
+  t.tokens = 1;
+  t.context = 300;
+  t.flash_attention = true;
+  t.kv_page = 64;
+  const auto fused = llm::decoder_graph(c, t, p);
+  EXPECT_EQ(count_op(fused, "RMSNormalization"), 2);
+  EXPECT_EQ(count_op(fused, "SwiGLU"), 1);
+  EXPECT_EQ(count_op(fused, "FlashAttention"), 1);
+  EXPECT_EQ(count_op(fused, "MatMul"), 4);  // QKV, output, gate/up, down: QKV and gate/up are one GEMM each
+  EXPECT_GE(fused.find_value("pages"), 0);
+  EXPECT_EQ(fused.values[static_cast<size_t>(fused.find_value("pages"))].shape, (std::vector<int64_t>{3 * c.kv_heads, 5}));
+}
+
+TEST(Decoder, FamiliesKeepTheirBiasesAndBlocks) {
+  const auto p = llm::precision_policy("bf16");
+  llm::DecoderSpec s;
+  s.tokens = s.context = 16;
+  // Qwen2's QKV bias is timed: the QKV GEMM feeds an Add
+  const auto q = llm::decoder_graph(llm::find_model("qwen2-72b"), s, p);
+  bool qkv_bias = false;
+  for (const auto& nd : q.nodes)
+    if (nd.op == "Add" && producer(q, nd.inputs[0]) && producer(q, nd.inputs[0])->op == "MatMul" &&
+        q.values[static_cast<size_t>(nd.inputs[0])].shape.back() == (64 + 16) * 128)
+      qkv_bias = true;
+  EXPECT_TRUE(qkv_bias);
+  // GPT-J: one LayerNorm feeds both the QKV GEMM and the MLP (parallel block); MLP biases
+  const auto j = llm::decoder_graph(llm::find_model("gpt-j-6b"), s, p);
+  EXPECT_EQ(count_op(j, "LayerNormalization"), 1);
+  EXPECT_EQ(count_op(j, "Gelu"), 1);
+  int ln_out = -1, readers = 0;
+  for (const auto& nd : j.nodes)
+    if (nd.op == "LayerNormalization") ln_out = nd.outputs[0];
+  for (const auto& nd : j.nodes)
+    for (int i : nd.inputs) readers += i == ln_out;
+  EXPECT_EQ(readers, 2);
+  EXPECT_EQ(count_op(j, "Add"), 2 + 2 + 2);  // two MLP biases, two residual adds, RoPE of Q and K
+  // a dense Llama layer: no biases at all
+  const auto l = llm::decoder_graph(llm::find_model("llama-2-7b"), s, p);
+  EXPECT_EQ(count_op(l, "Add"), 2 + 2);  // two residual adds, RoPE of Q and K
+}
+
+TEST(Decoder, MixtureOfExpertsParts) {
+  const auto c = llm::find_model("mixtral-8x7b");
+  const auto p = llm::precision_policy("bf16");
+  llm::DecoderSpec s;
+  s.tokens = s.context = 32;
+  s.part = llm::LayerPart::dense;
+  const auto dense = llm::decoder_graph(c, s, p);
+  // the router's logits [tokens, experts] leave the dense part; no expert GEMM is in it
+  bool router = false;
+  for (int v : dense.outputs) router = router || dense.values[static_cast<size_t>(v)].shape == std::vector<int64_t>{32, 8};
+  EXPECT_TRUE(router);
+  EXPECT_EQ(count_op(dense, "SwiGLU"), 0);
+  s.part = llm::LayerPart::expert;
+  const auto ex = llm::decoder_graph(c, s, p);
+  EXPECT_EQ(count_op(ex, "SwiGLU"), 1);
+  ASSERT_EQ(ex.inputs.size(), 3u);  // x, gate/up, down
+  EXPECT_EQ(ex.values[static_cast<size_t>(ex.inputs[1])].shape, (std::vector<int64_t>{c.hidden, 2 * c.intermediate}));
+}
+
+TEST(Decoder, InconsistentSpecsAreRefused) {
+  const auto c = llm::find_model("llama-2-7b");
+  const auto p = llm::precision_policy("bf16");
+  auto err = [&](llm::DecoderSpec s, const llm::ModelConfig& m) {
+    try {
+      llm::decoder_graph(m, s, p);
+    } catch (const std::runtime_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  llm::DecoderSpec s;
+  s.arithmetic = llm::Arithmetic::eager;
+  s.batch = 2;
+  EXPECT_NE(err(s, c).find("eager decoder graphs are batch 1"), std::string::npos);
+  llm::DecoderSpec t;
+  t.tokens = 5;
+  t.context = 4;
+  EXPECT_NE(err(t, c).find("1 <= tokens <= context"), std::string::npos);
+  llm::DecoderSpec e;
+  e.part = llm::LayerPart::expert;
+  EXPECT_NE(err(e, c).find("an expert part of a dense model"), std::string::npos);
+  llm::DecoderSpec g;
+  g.arithmetic = llm::Arithmetic::eager;
+  EXPECT_NE(err(g, llm::find_model("gpt-j-6b")).find("timing-only"), std::string::npos);
 }

@@ -1,5 +1,5 @@
 // seedchip — LLM configurations: Hugging Face-style config.json files
-// (Llama 2/3, Mistral, Qwen2, GPT-2, Mixtral) and the built-in ones.
+// (Llama 2/3, Mistral, Qwen2, GPT-2, GPT-J, Mixtral) and the built-in ones.
 #pragma once
 
 #include <cstdint>
@@ -12,7 +12,7 @@ namespace seedchip::llm {
 /// A decoder-only transformer, normalised across model families.
 struct ModelConfig {
   std::string name;          ///< built-in name or file path
-  std::string family;        ///< "llama", "mistral", "qwen2", "mixtral", "gpt2"
+  std::string family;        ///< "llama", "mistral", "qwen2", "mixtral", "gpt2", "gptj"
   int64_t hidden = 0, layers = 0, heads = 0, kv_heads = 0, head_dim = 0, intermediate = 0, vocab = 0;
   int64_t max_positions = 0;
   double norm_eps = 1e-5;
@@ -22,6 +22,7 @@ struct ModelConfig {
   std::string activation;    ///< "silu", "gelu", "gelu_new"
   bool tied_embeddings = false;
   bool qkv_bias = false;     ///< Qwen2 and GPT-2 have attention biases
+  bool mlp_bias = false;     ///< GPT-2 and GPT-J have MLP biases
   int64_t experts = 0, experts_per_token = 0;  ///< mixture of experts (0 = dense)
   bool parallel_residual = false;  ///< GPT-J: attention and MLP read the same norm and add to one residual
   int64_t rotary_dim = 0;          ///< dimensions of each head rotated (GPT-J: 64 of 256; 0 = all)
