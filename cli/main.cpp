@@ -193,13 +193,14 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--requests", sa.requests, "Requests (default: the dataset's size)");
   serve_cmd->add_option("--rate", sa.rate, "Server: requests/s (default: search the largest meeting the SLOs)");
   serve_cmd->add_option("--arrival", sa.arrival, "poisson, gamma:CV or fixed")->capture_default_str();
-  serve_cmd->add_option("--seed", sa.seed, "Seed of the dataset sample and the arrivals")->capture_default_str();
+  serve_cmd->add_option("--seed", sa.seed, "Seed of the dataset sample, the arrivals and the MoE routing")->capture_default_str();
   serve_cmd->add_option("--max-num-seqs", sa.opt.max_num_seqs, "Sequences per step (default: vLLM's for the chip)");
   serve_cmd->add_option("--max-batched-tokens", sa.opt.max_batched_tokens, "Token budget per step (default: vLLM's for the chip)");
   serve_cmd->add_option("--block-size", sa.opt.block_size, "KV-cache block (tokens)")->capture_default_str();
   serve_cmd->add_option("--memory-utilization", sa.opt.memory_utilization, "Share of HBM the engine uses")->capture_default_str();
   serve_cmd->add_option("--ttft-slo", sa.ttft_slo, "p99 TTFT limit, s (default: the model's MLPerf limit)");
   serve_cmd->add_option("--tpot-slo", sa.tpot_slo, "p99 TPOT limit, s (default: the model's MLPerf limit)");
+  serve_cmd->add_flag("--expert-parallel", sa.opt.expert_parallel, "Mixture of experts: whole experts on different chips of a replica (experts/tp each), not a slice of every expert");
   serve_cmd->add_option("--disaggregate", sa.disaggregate, "P:D prefill and decode replicas (KV caches move over the links)");
   serve_cmd->add_flag("--json", sa.json, "Print one JSON object");
   serve_cmd->add_option("--requests-out", sa.requests_out, "Write one CSV row per request");

@@ -35,6 +35,8 @@ void print_summary(const serve::ServeResult& r, const std::string& what) {
                100 * r.slo_attainment);
   fmt::print("  KV cache: {} blocks per engine, peak use {:.1f}%, {} preemptions\n", r.kv_blocks_total,
              100 * r.kv_peak_utilization, r.preemptions);
+  if (r.expert_imbalance_s > 0)
+    fmt::print("  experts: {:.2f} s of engine time waiting on the most loaded chip's experts\n", r.expert_imbalance_s);
   fmt::print("  step-cost oracle: {} programs compiled and timed\n", r.oracle_programs);
 }
 
@@ -42,6 +44,7 @@ void print_summary(const serve::ServeResult& r, const std::string& what) {
 
 int cmd_serve(ServeArgs a) {
   auto& o = a.opt;
+  o.routing_seed = a.seed;
   if (!a.disaggregate.empty()) {
     int64_t p = 0, d = 0;
     char extra = 0;

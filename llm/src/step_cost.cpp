@@ -4,14 +4,16 @@
 // projections, RoPE, MLP, residuals: a function of the step's token count),
 // the attention of the decode sequences (a function of their count and mean
 // context) and of each prefill chunk (its tokens and offset), and the two
-// tensor-parallel all-reduces; then the LM head over one row per sequence.
-// Each part is a compiled and timed program at grid points, computed on first
+// tensor-parallel all-reduces; for a mixture of experts, each expert's MLP
+// over the tokens the step's seeded routing sends it; then the LM head over
+// one row per sequence. Each part is a compiled and timed program at grid points, computed on first
 // use and interpolated linearly (bilinearly for the two-argument parts).
 #include "seedchip/llm/step_cost.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <random>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -73,6 +75,15 @@ StepCostOracle::StepCostOracle(ModelConfig model, arch::Chip chip, StepOracleOpt
   check_layout(chip_, opt_.tp);
   check_precision_supported(policy_, chip_);
   shard_ = shard_config(model_, opt_.tp);
+  expert_ = shard_;
+  if (opt_.expert_parallel) {
+    if (model_.experts == 0)
+      throw std::runtime_error(fmt::format("--expert-parallel: {} is not a mixture of experts", model_.name));
+    if (model_.experts % opt_.tp != 0)
+      throw std::runtime_error(fmt::format("--expert-parallel: the {} experts of {} do not split evenly over {} chips (--tp)",
+                                           model_.experts, model_.name, opt_.tp));
+    expert_.intermediate = model_.intermediate;  // whole experts, experts/tp per chip
+  }
   layers_ = opt_.layers > 0 ? opt_.layers : model_.layers;
   if (opt_.layers < 0 || opt_.layers > model_.layers)
     throw std::runtime_error(fmt::format("{}: a pipeline stage of {} layers, but the model has {}", model_.name, opt_.layers,
@@ -112,7 +123,7 @@ StepCostOracle::Part add(StepCostOracle::Part a, const StepCostOracle::Part& b) 
 
 // Parts are keyed (kind, a, b): 0 dense over a tokens; 1 decode attention of
 // a sequences at context b; 2 prefill attention of a tokens after b cached;
-// 3 the LM head over a rows. A program that outgrows the instruction memory
+// 3 the LM head over a rows; 4 one expert over a tokens. A program that outgrows the instruction memory
 // is split in two (sequences or query tokens halved) and the halves summed,
 // as the engine would run them.
 StepCostOracle::Part StepCostOracle::memo(int kind, int64_t a, int64_t b) const {
@@ -152,6 +163,17 @@ StepCostOracle::Part StepCostOracle::memo(int kind, int64_t a, int64_t b) const 
       s.flash_attention = flash_fits(model_, chip_, policy_, a + b);
       t = try_time_graph(decoder_graph(shard_, s, policy_), chip_, policy_.compile);
       if (!t && a > 1) split = add(memo(2, (a + 1) / 2, b), memo(2, a / 2, b + (a + 1) / 2));
+      break;
+    case 4:  // one expert's MLP over `a` tokens
+      if (a > program_tokens(chip_)) {
+        const int64_t h = (a + 1) / 2;
+        split = add(memo(4, h, 0), memo(4, a - h, 0));
+        break;
+      }
+      s.part = LayerPart::expert;
+      s.batch = a;
+      t = try_time_graph(decoder_graph(expert_, s, policy_), chip_, policy_.compile);
+      if (!t && a > 1) split = add(memo(4, (a + 1) / 2, 0), memo(4, a / 2, 0));
       break;
     default:
       t = try_time_graph(head_graph(shard_, a, policy_), chip_, policy_.compile);
@@ -247,7 +269,75 @@ StepCostOracle::Part StepCostOracle::prefill_attn(int64_t t, int64_t o) const {
   return x.w == 0 ? at(x.lo) : lerp(at(x.lo), at(x.hi), x.w);
 }
 
-StepCost StepCostOracle::combine(const StepBatch& b, const Part& dn, const Part& attn, const Part& hd) const {
+StepCostOracle::Part StepCostOracle::expert(int64_t n, bool exact) const {
+  if (n <= 0) return {};
+  if (exact) return memo(4, n, 0);
+  const Bracket x = bracket(tokens_, static_cast<double>(n));
+  if (n >= tokens_.back()) return x.w == 0 ? memo(4, n, 0) : lerp(memo(4, tokens_[x.lo], 0), memo(4, tokens_[x.hi], 0), x.w);
+  return refine(4, tokens_[x.lo], tokens_[x.hi], n);
+}
+
+// Each layer routes the step's n tokens to their top-k experts, drawn
+// uniformly (distinct experts per token; for large steps the counts are
+// drawn as a multinomial of n x k picks), so experts get uneven loads. With
+// expert parallelism a chip runs its experts/tp experts one after another
+// and the layer waits for the slowest chip; otherwise every chip runs its
+// slice of every expert that has tokens. Only experts with tokens read their
+// weights.
+StepCostOracle::Experts StepCostOracle::experts(int64_t n, uint64_t seed, bool exact) const {
+  Experts r;
+  const int64_t E = model_.experts, k = model_.experts_per_token;
+  if (E == 0 || n == 0) return r;
+  const int64_t groups = opt_.expert_parallel ? opt_.tp : 1, per = E / groups;
+  const double slice_chips = opt_.expert_parallel ? 1.0 : static_cast<double>(opt_.tp);
+  std::mt19937_64 rng(seed ^ 0x9e3779b97f4a7c15ULL);
+  std::vector<int64_t> cnt(static_cast<size_t>(E)), perm(static_cast<size_t>(E));
+  std::map<int64_t, Part> seen;  // expert costs by token count, within this step
+  auto cost_of = [&](int64_t t) -> const Part& {
+    auto it = seen.find(t);
+    if (it == seen.end()) it = seen.emplace(t, expert(t, exact)).first;
+    return it->second;
+  };
+  for (int64_t l = 0; l < layers_; ++l) {
+    std::fill(cnt.begin(), cnt.end(), 0);
+    if (n * k <= 512) {
+      for (int64_t t = 0; t < n; ++t) {  // k distinct experts: a partial Fisher-Yates shuffle
+        for (int64_t e = 0; e < E; ++e) perm[static_cast<size_t>(e)] = e;
+        for (int64_t j = 0; j < k; ++j) {
+          const int64_t pick = j + static_cast<int64_t>(rng() % static_cast<uint64_t>(E - j));
+          std::swap(perm[static_cast<size_t>(j)], perm[static_cast<size_t>(pick)]);
+          ++cnt[static_cast<size_t>(perm[static_cast<size_t>(j)])];
+        }
+      }
+    } else {
+      int64_t left = n * k;
+      for (int64_t e = 0; e < E - 1 && left > 0; ++e) {
+        std::binomial_distribution<int64_t> bin(left, 1.0 / static_cast<double>(E - e));
+        cnt[static_cast<size_t>(e)] = std::min(bin(rng), n);
+        left -= cnt[static_cast<size_t>(e)];
+      }
+      cnt[static_cast<size_t>(E - 1)] = std::min(left, n);
+    }
+    double slowest = 0, total = 0;
+    for (int64_t g = 0; g < groups; ++g) {
+      double t = 0;
+      for (int64_t e = g * per; e < (g + 1) * per; ++e) {
+        const Part& p = cost_of(cnt[static_cast<size_t>(e)]);
+        t += p.seconds;
+        r.bytes += p.bytes * slice_chips;
+        r.energy += p.energy * slice_chips;
+        r.flops += p.flops * slice_chips;
+      }
+      slowest = std::max(slowest, t);
+      total += t;
+    }
+    r.seconds += slowest;
+    r.imbalance_s += slowest - total / static_cast<double>(groups);
+  }
+  return r;
+}
+
+StepCost StepCostOracle::combine(const StepBatch& b, const Part& dn, const Part& attn, const Part& hd, bool exact) const {
   const int64_t n = b.tokens();
   // two all-reduces per layer (attention output and MLP output) over the step's tokens
   const double ar =
@@ -259,6 +349,14 @@ StepCost StepCostOracle::combine(const StepBatch& b, const Part& dn, const Part&
   c.hbm_bytes = L * layer.bytes * chips;
   c.energy_j = L * layer.energy * chips;
   c.flops = L * layer.flops * chips;
+  if (model_.experts > 0) {
+    const Experts ex = experts(n, b.routing_seed, exact);
+    c.seconds += ex.seconds;
+    c.hbm_bytes += ex.bytes;
+    c.energy_j += ex.energy;
+    c.flops += ex.flops;
+    c.imbalance_s = ex.imbalance_s;
+  }
   if (opt_.lm_head) {
     c.seconds += hd.seconds;
     c.hbm_bytes += hd.bytes * chips;
@@ -290,7 +388,7 @@ StepCost StepCostOracle::price(const StepBatch& b, bool exact) const {
     attn = add(attn, exact ? prefill_attn_exact(p.tokens, p.offset) : prefill_attn(p.tokens, p.offset));
   const Part dn = exact ? dense_exact(b.tokens()) : dense(b.tokens());
   const Part hd = !opt_.lm_head ? Part{} : exact ? head_exact(b.sequences()) : head(b.sequences());
-  return combine(b, dn, attn, hd);
+  return combine(b, dn, attn, hd, exact);
 }
 
 StepCost StepCostOracle::cost(const StepBatch& b) const { return price(b, false); }

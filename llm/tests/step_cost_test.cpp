@@ -29,10 +29,11 @@ llm::StepBatch random_batch(std::mt19937_64& rng, int64_t max_seqs, int64_t max_
 }
 
 void expect_interpolation_within(const std::string& model, const std::string& chip, const std::string& precision,
-                                 int64_t tp, double bound) {
+                                 int64_t tp, double bound, bool expert_parallel = false) {
   llm::StepOracleOptions o;
   o.precision = precision;
   o.tp = tp;
+  o.expert_parallel = expert_parallel;
   o.max_tokens = 2048;
   o.max_seqs = 256;
   o.max_context = 4096;
@@ -40,7 +41,8 @@ void expect_interpolation_within(const std::string& model, const std::string& ch
   std::mt19937_64 rng(7);
   double worst = 0;
   for (int i = 0; i < 12; ++i) {
-    const auto b = random_batch(rng, o.max_seqs, o.max_context / 2, o.max_tokens);
+    auto b = random_batch(rng, o.max_seqs, o.max_context / 2, o.max_tokens);
+    b.routing_seed = static_cast<uint64_t>(i);
     const auto a = oracle.cost(b), d = oracle.direct(b);
     ASSERT_GT(d.seconds, 0);
     const double err = std::abs(a.seconds - d.seconds) / d.seconds;
@@ -57,6 +59,71 @@ void expect_interpolation_within(const std::string& model, const std::string& ch
 TEST(StepCost, InterpolationWithinThreePercentOfDirectTiming) {
   expect_interpolation_within("llama-2-7b", "seedchip-v1", "bf16", 1, 0.03);
   expect_interpolation_within("llama-2-70b", "nvidia-h100-sxm", "fp8", 4, 0.03);
+  expect_interpolation_within("mixtral-8x7b", "nvidia-h100-sxm", "fp8", 2, 0.03, true);
+}
+
+// A small Mixtral-shaped model (8 experts, top 2), quick to compile.
+llm::ModelConfig tiny_moe() {
+  return llm::parse_config(R"({"model_type": "mixtral", "hidden_size": 512, "num_hidden_layers": 4,
+    "num_attention_heads": 8, "num_key_value_heads": 8, "intermediate_size": 1024, "vocab_size": 1000,
+    "max_position_embeddings": 2048, "num_local_experts": 8, "num_experts_per_tok": 2})",
+                           "tiny-moe");
+}
+
+TEST(StepCost, ExpertRoutingIsSeededAndImbalanceCostsTime) {
+  llm::StepOracleOptions o;
+  o.tp = 4;
+  o.max_tokens = 512;
+  o.max_seqs = 256;
+  o.max_context = 2048;
+  o.expert_parallel = true;
+  const auto chip = arch::find_chip("seedchip-v1");
+  llm::StepCostOracle ep(tiny_moe(), chip, o);
+  llm::StepBatch b;
+  b.decode_seqs = 200;
+  b.decode_context_sum = 200 * 300;
+  b.routing_seed = 1;
+  const auto c1 = ep.cost(b);
+  EXPECT_EQ(c1.seconds, ep.cost(b).seconds);  // the same seed routes the same way
+  EXPECT_GT(c1.imbalance_s, 0);               // 400 picks over 8 experts on 4 chips are never even
+  double lo = c1.seconds, hi = c1.seconds;
+  for (uint64_t s = 2; s < 10; ++s) {
+    b.routing_seed = s;
+    const double t = ep.cost(b).seconds;
+    lo = std::min(lo, t), hi = std::max(hi, t);
+  }
+  EXPECT_GT(hi, lo);  // other routings, other costs
+  // a slice of every expert on every chip waits for no chip
+  o.expert_parallel = false;
+  llm::StepCostOracle sliced(tiny_moe(), chip, o);
+  EXPECT_EQ(sliced.cost(b).imbalance_s, 0);
+  // one decode token reads its two experts' weights; a wide step reads all eight
+  llm::StepBatch one;
+  one.decode_seqs = 1;
+  one.decode_context_sum = 300;
+  llm::StepOracleOptions d = o;
+  d.tp = 1;
+  llm::StepCostOracle whole(tiny_moe(), chip, d);
+  const double expert_bytes = 3.0 * 512 * 1024 * 2;  // gate, up, down in bf16
+  const double wide = whole.cost(b).hbm_bytes, narrow = whole.cost(one).hbm_bytes;
+  EXPECT_GT(wide - narrow, 4 * 6 * expert_bytes * 0.9);  // 4 layers x at least 6 more experts
+}
+
+TEST(StepCost, ExpertParallelismNeedsExpertsThatSplit) {
+  llm::StepOracleOptions o;
+  o.expert_parallel = true;
+  const auto chip = arch::find_chip("seedchip-v1");
+  EXPECT_THROW(llm::StepCostOracle(llm::find_model("llama-2-7b"), chip, o), std::runtime_error);  // no experts
+  o.tp = 8;
+  auto m = tiny_moe();
+  m.experts = 6;  // 6 experts over 8 chips
+  m.experts_per_token = 2;
+  try {
+    llm::StepCostOracle bad(m, chip, o);
+    ADD_FAILURE() << "6 experts over 8 chips accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("do not split evenly over 8 chips"), std::string::npos) << e.what();
+  }
 }
 
 TEST(StepCost, GridPointsAreExact) {

@@ -83,6 +83,7 @@ nlohmann::json ServeResult::json() const {
           {"max_num_seqs", max_num_seqs},
           {"max_num_batched_tokens", max_batched_tokens},
           {"energy_j", energy_j},
+          {"expert_imbalance_s", expert_imbalance_s},
           {"energy_per_output_token_j", out > 0 ? energy_j / static_cast<double>(out) : 0},
           {"oracle_programs", oracle_programs}};  // (its wall time is not an output: outputs are deterministic)
 }
@@ -153,6 +154,7 @@ Deployment::Deployment(llm::ModelConfig model, arch::Chip chip, ServeOptions o)
   so.max_tokens = op.max_batched_tokens;
   so.max_seqs = op.max_num_seqs;
   so.max_context = std::max<int64_t>(model_.max_positions, 2);
+  so.expert_parallel = op.expert_parallel;
   oracle_ = std::make_shared<llm::StepCostOracle>(model_, chip_, so);
 }
 
@@ -172,6 +174,7 @@ struct Engine {
   int64_t free_blocks = 0, total_blocks = 0;
   bool busy = false;
   double end_s = 0;
+  uint64_t steps_run = 0;
   std::vector<std::pair<int64_t, int64_t>> sched;  // (request, tokens) of the step in flight
   double peak_used = 0;
   int64_t outstanding() const { return static_cast<int64_t>(waiting.size() + running.size()); }
@@ -309,7 +312,10 @@ ServeResult Deployment::serve(const std::vector<Request>& reqs, const Slo& slo,
         ptoks += t;
       }
     }
+    // each engine's steps route their tokens by a seed of (run seed, engine, step)
+    b.routing_seed = op.routing_seed * 0x100000001b3ULL ^ (static_cast<uint64_t>(&en - eng.data()) << 40) ^ en.steps_run++;
     const auto c = oracle_->cost(b);
+    res.expert_imbalance_s += c.imbalance_s;
     double secs = c.seconds;
     if (op.pp > 1)  // activations handed from stage to stage
       secs += pp_xfer * link_seconds(chip_, static_cast<double>(b.tokens() * model_.hidden) * act_b);

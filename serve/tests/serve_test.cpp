@@ -256,3 +256,43 @@ TEST(Serve, ValidationLayoutFollowsMlperfSubmissions) {
 }
 
 }  // namespace
+
+namespace {
+
+// A small Mixtral-shaped model (8 experts, top 2) on four seedchip-v1 chips.
+serve::ServeResult serve_moe(bool expert_parallel, uint64_t routing_seed) {
+  const auto m = llm::parse_config(R"({"model_type": "mixtral", "hidden_size": 512, "num_hidden_layers": 4,
+    "num_attention_heads": 8, "num_key_value_heads": 8, "intermediate_size": 1024, "vocab_size": 1000,
+    "max_position_embeddings": 2048, "num_local_experts": 8, "num_experts_per_tok": 2})",
+                                   "tiny-moe");
+  serve::ServeOptions o = small_opts();
+  o.tp = 4;
+  o.expert_parallel = expert_parallel;
+  o.routing_seed = routing_seed;
+  const serve::Deployment d(m, arch::find_chip("seedchip-v1"), o);
+  return d.serve(serve::dataset_requests("fixed:100:20", 40, 1), {});
+}
+
+}  // namespace
+
+TEST(Serve, ExpertParallelRoutingIsSeededAndItsImbalanceCostsTime) {
+  const auto a = serve_moe(true, 1), b = serve_moe(true, 1), c = serve_moe(true, 2);
+  EXPECT_EQ(a.simulated_s, b.simulated_s);  // same seed, same routing, same run
+  EXPECT_EQ(a.json().dump(), b.json().dump());
+  EXPECT_GT(a.expert_imbalance_s, 0);
+  EXPECT_NE(a.simulated_s, c.simulated_s);  // another routing
+  const auto sliced = serve_moe(false, 1);
+  EXPECT_EQ(sliced.expert_imbalance_s, 0);
+  EXPECT_GT(sliced.simulated_s, 0);
+}
+
+TEST(Serve, ExpertParallelismOfADenseModelIsRefused) {
+  serve::ServeOptions o = small_opts();
+  o.expert_parallel = true;
+  try {
+    serve::Deployment d(llm::find_model("gpt2"), arch::find_chip("seedchip-v1"), o);
+    ADD_FAILURE() << "accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("--expert-parallel: gpt2 is not a mixture of experts"), std::string::npos) << e.what();
+  }
+}

@@ -30,6 +30,10 @@ struct StepOracleOptions {
   int64_t max_tokens = 8192; ///< most tokens one step will hold (grid extent)
   int64_t max_seqs = 1024;   ///< most sequences one step will hold (grid extent)
   int64_t max_context = 0;   ///< longest context (0: the model's max_positions)
+  /// Mixture of experts: each of the `tp` chips holds experts/tp whole
+  /// experts (expert parallelism, attention still tensor parallel, as vLLM's
+  /// --enable-expert-parallel) instead of a 1/tp slice of every expert.
+  bool expert_parallel = false;
 };
 
 /// A prefill chunk in a step: `tokens` prompt tokens after `offset` already
@@ -45,6 +49,9 @@ struct StepBatch {
   int64_t decode_seqs = 0;
   int64_t decode_context_sum = 0;  ///< positions attended, summed over decode sequences (each incl. its new token)
   std::vector<PrefillChunk> prefills;
+  /// Mixture of experts: seeds the step's routing (each token's top-k
+  /// experts, drawn uniformly per layer), so the same step costs the same.
+  uint64_t routing_seed = 0;
   int64_t tokens() const;
   int64_t sequences() const { return decode_seqs + static_cast<int64_t>(prefills.size()); }
 };
@@ -55,6 +62,9 @@ struct StepCost {
   double hbm_bytes = 0;  ///< all chips of the engine
   double energy_j = 0;   ///< all chips of the engine
   double flops = 0;      ///< model operations (2 x MACs), all chips
+  /// Mixture of experts: seconds the step's experts took over what the same
+  /// tokens spread perfectly evenly would take (routing imbalance), summed over layers.
+  double imbalance_s = 0;
 };
 
 /// The oracle. Grid points are compiled and timed on first use and kept;
@@ -102,12 +112,19 @@ class StepCostOracle {
   Part decode_attn(int64_t seqs, int64_t context) const;
   Part prefill_attn(int64_t tokens, int64_t offset) const;
   Part head(int64_t seqs) const;
+  Part expert(int64_t tokens, bool exact) const;
+  /// The experts' part of a step of n tokens: seconds (slowest chip per
+  /// layer, summed over layers), totals over all chips, and the imbalance.
+  struct Experts {
+    double seconds = 0, bytes = 0, energy = 0, flops = 0, imbalance_s = 0;
+  };
+  Experts experts(int64_t n, uint64_t seed, bool exact) const;
   Part memo(int kind, int64_t a, int64_t b) const;
   Part refine(int kind, int64_t a, int64_t b, int64_t n) const;
   StepCost price(const StepBatch& b, bool exact) const;
-  StepCost combine(const StepBatch& b, const Part& dense, const Part& attn, const Part& head) const;
+  StepCost combine(const StepBatch& b, const Part& dense, const Part& attn, const Part& head, bool exact) const;
 
-  ModelConfig model_, shard_;
+  ModelConfig model_, shard_, expert_;  // expert_: what one chip holds of one expert
   arch::Chip chip_;
   StepOracleOptions opt_;
   PrecisionPolicy policy_;

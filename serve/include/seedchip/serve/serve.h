@@ -30,6 +30,10 @@ struct ServeOptions {
   int64_t max_batched_tokens = 0;    ///< 0: vLLM's default for the chip's memory
   int64_t block_size = 16;           ///< KV-cache block (tokens)
   double memory_utilization = 0.9;   ///< share of HBM the engine may use (vLLM gpu_memory_utilization)
+  /// Mixture of experts: experts/tp whole experts per chip of a replica
+  /// (expert parallelism) instead of a slice of each (--expert-parallel).
+  bool expert_parallel = false;
+  uint64_t routing_seed = 0;         ///< seeds each step's expert routing (--seed)
 };
 
 /// Chips a configuration needs: (tp x pp) per replica.
@@ -83,6 +87,9 @@ struct ServeResult {
   double slo_attainment = 0;      ///< share of requests meeting both limits
   Slo slo;
   double energy_j = 0;
+  /// Mixture of experts: time engines spent waiting for the most loaded
+  /// chip's experts (routing imbalance), summed over steps.
+  double expert_imbalance_s = 0;
   int64_t max_num_seqs = 0, max_batched_tokens = 0;
   double oracle_build_s = 0;
   int64_t oracle_programs = 0;
