@@ -33,7 +33,5 @@ int64_t program_tokens(const arch::Chip& chip);
 bool flash_fits(const ModelConfig& c, const arch::Chip& chip, const PrecisionPolicy& p, int64_t context);
 /// One all-reduce of `bytes` over `chips` tensor-parallel chips plus its kernel launch (0 for one chip).
 double tp_allreduce_s(const arch::Chip& chip, int64_t chips, double bytes);
-/// Throws when `chips` chips of `chip` cannot be connected.
-void check_layout(const arch::Chip& chip, int64_t chips);
 
 }  // namespace seedchip::llm

@@ -75,13 +75,14 @@ double tp_allreduce_s(const arch::Chip& chip, int64_t chips, double bytes) {
   return arch::allreduce_seconds(chip.interconnect, static_cast<uint32_t>(chips), bytes) + chip.timing.kernel_launch_ns * 1e-9;
 }
 
-void check_layout(const arch::Chip& chip, int64_t chips) {
-  if (chips < 1) throw std::runtime_error("--chips must be positive");
+void check_layout(const arch::Chip& chip, int64_t chips, const std::string& what) {
+  const std::string w = what.empty() ? fmt::format("--chips {}", chips) : what;
+  if (chips < 1) throw std::runtime_error(w + ": must be positive");
   if (chips > 1 && chip.interconnect.topology.empty())
-    throw std::runtime_error(fmt::format(
-        "--chips {}: chip '{}' describes no chip-to-chip links (an 'interconnect' section in its YAML)", chips, chip.name));
+    throw std::runtime_error(
+        fmt::format("{}: chip '{}' describes no chip-to-chip links (an 'interconnect' section in its YAML)", w, chip.name));
   if (chips > 1 && static_cast<uint64_t>(chips) > chip.interconnect.max_chips)
-    throw std::runtime_error(fmt::format("--chips {}: the {} interconnect of '{}' connects at most {} chips", chips,
+    throw std::runtime_error(fmt::format("{}: {} chips, but the {} interconnect of '{}' connects at most {} chips", w, chips,
                                          chip.interconnect.topology, chip.name, chip.interconnect.max_chips));
 }
 

@@ -72,7 +72,7 @@ int64_t StepBatch::tokens() const {
 
 StepCostOracle::StepCostOracle(ModelConfig model, arch::Chip chip, StepOracleOptions o)
     : model_(std::move(model)), chip_(std::move(chip)), opt_(std::move(o)), policy_(precision_policy(opt_.precision)) {
-  check_layout(chip_, opt_.tp);
+  check_layout(chip_, opt_.tp, fmt::format("--tp {}", opt_.tp));
   check_precision_supported(policy_, chip_);
   shard_ = shard_config(model_, opt_.tp);
   expert_ = shard_;

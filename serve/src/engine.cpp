@@ -105,13 +105,7 @@ Deployment::Deployment(llm::ModelConfig model, arch::Chip chip, ServeOptions o)
   if (op.router != "round-robin" && op.router != "least-outstanding")
     throw std::runtime_error(fmt::format("--router '{}': expected round-robin or least-outstanding", op.router));
   const int64_t group = op.tp * op.pp;
-  if (group > 1 && chip_.interconnect.topology.empty())
-    throw std::runtime_error(fmt::format("--tp {} --pp {}: chip '{}' describes no chip-to-chip links", op.tp, op.pp, chip_.name));
-  if (group > 1 && static_cast<uint64_t>(group) > chip_.interconnect.max_chips)
-    throw std::runtime_error(fmt::format("--tp {} --pp {}: a replica of {} chips, but the {} interconnect of '{}' connects at "
-                                         "most {}",
-                                         op.tp, op.pp, group, chip_.interconnect.topology, chip_.name,
-                                         chip_.interconnect.max_chips));
+  llm::check_layout(chip_, group, fmt::format("--tp {} --pp {} (one replica)", op.tp, op.pp));
   if (op.prefill_replicas > 0 && chip_.interconnect.topology.empty())
     throw std::runtime_error(fmt::format("--disaggregate: chip '{}' has no links to move KV caches over", chip_.name));
   // vLLM V1's defaults (vllm/engine/arg_utils.py): 8192 tokens / 1024

@@ -47,6 +47,11 @@ int64_t prefill_chunk(const arch::Chip& chip, const LlmOptions& o);
 /// replicated when there are fewer than chips. Throws when heads do not split.
 ModelConfig shard_config(const ModelConfig& c, int64_t chips);
 
+/// Throws std::runtime_error when `chips` chips of `chip` cannot be
+/// connected (no links, or more than its interconnect connects); `what`
+/// names the flags in the message (default "--chips N").
+void check_layout(const arch::Chip& chip, int64_t chips, const std::string& what = "");
+
 /// The layer run_llm times: the first prefill chunk (`prefill`) or the
 /// decode step at the average context, for one chip's shard.
 ir::Graph timed_layer(const ModelConfig& c, const arch::Chip& chip, const LlmOptions& o, bool prefill);
