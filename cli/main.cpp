@@ -13,6 +13,7 @@
 #include "demo.h"
 #include "bench.h"
 #include "llm_cmd.h"
+#include "cost_cmd.h"
 #include "serve_cmd.h"
 #include "model_cmds.h"
 #include "seedchip/arch/chip.h"
@@ -82,6 +83,27 @@ int main(int argc, char** argv) {
   chip_show->add_option("chip", chip_name, "Built-in chip name or YAML file")->required();
   chip_show->add_flag("--json", chip_json, "Print one JSON object");
   auto* chip_list = chip_cmd->add_subcommand("list", "List the built-in chips");
+  cli::CostArgs ca;
+  auto cost_flags = [](CLI::App* c, cli::CostArgs& x) {
+    c->add_option("--node", x.node, "Process node (default: the chip's process.node, else samsung-sf4x)");
+    c->add_option("--units", x.units, "Units built (NRE is amortised over them)")->capture_default_str();
+    c->add_option("--yield-model", x.yield_model, "negative-binomial, poisson or murphy")->capture_default_str();
+    c->add_option("--set", x.sets, "Override a parameter: KEY=VALUE (repeatable; keys in --json's assumptions)");
+    c->add_option("--assumptions", x.assumptions_file, "YAML file of KEY: VALUE overrides");
+    c->add_flag("--sensitivity", x.sensitivity, "Vary each uncertain parameter over its range (a tornado table)");
+    c->add_flag("--json", x.json, "Print one JSON object");
+  };
+  auto* chip_cost = chip_cmd->add_subcommand("cost", "Die area, yield, unit cost and TDP of a chip (docs/cost.md)");
+  chip_cost->add_option("chip", ca.chip, "Built-in chip name or YAML file");
+  chip_cost->add_flag("--calibration", ca.calibration, "Print the area model's fit on published dies");
+  cost_flags(chip_cost, ca);
+  auto* tco_cmd = app.add_subcommand("tco", "Total cost of ownership per chip-year and per million output tokens (docs/cost.md)");
+  cli::TcoArgs ta;
+  tco_cmd->add_option("--chip", ta.cost.chip, "Built-in chip name or YAML file")->required();
+  tco_cmd->add_option("--serve-json", ta.serve_json, "A `seedchip serve --json` result on that chip");
+  tco_cmd->add_option("--tokens-per-s", ta.tokens_per_s, "Or: output tokens/s per chip");
+  tco_cmd->add_option("--power-w", ta.power_w, "Average draw per chip, W (default: the serving run's, else avg_power_fraction x TDP)");
+  cost_flags(tco_cmd, ta.cost);
 
   // asm
   auto* asm_cmd = app.add_subcommand("asm", "Assemble a text program into a binary program");
@@ -220,6 +242,7 @@ int main(int argc, char** argv) {
 
   try {
     if (chip_cmd->parsed()) {
+      if (chip_cost->parsed()) return cli::cmd_chip_cost(ca);
       if (chip_list->parsed()) {
         for (const auto& n : arch::builtin_chip_names()) {
           auto c = arch::find_chip(n);
@@ -227,9 +250,23 @@ int main(int argc, char** argv) {
         }
       } else {
         auto c = arch::find_chip(chip_name);
-        if (chip_json) fmt::print("{}\n", arch::chip_summary_json(c).dump(2));
-        else fmt::print("{}", arch::chip_summary_text(c));
+        cli::ChipEconomics e = cli::chip_economics(c);
+        if (chip_json) {
+          auto j = arch::chip_summary_json(c);
+          if (e.ok) j["die_area_mm2"] = e.area_mm2, j["node"] = e.node, j["tdp_w_energy_model"] = e.tdp_w;
+          fmt::print("{}\n", j.dump(2));
+        } else {
+          fmt::print("{}", arch::chip_summary_text(c));
+          if (e.ok)
+            fmt::print("{:<22}{:.0f} mm2 on {} (seedchip chip cost {} for the breakdown)\n"
+                       "{:<22}{:.0f} W at full activity of every engine (energy model)\n",
+                       "die area (model)", e.area_mm2, e.node, c.name, "TDP (model)", e.tdp_w);
+          else
+            fmt::print("{:<22}{}\n", "die area (model)", e.why);
+        }
       }
+    } else if (tco_cmd->parsed()) {
+      return cli::cmd_tco(ta);
     } else if (asm_cmd->parsed()) {
       auto p = isa::assemble(read_text(asm_in), asm_in);
       isa::write_program_file(p, asm_out);

@@ -8,6 +8,7 @@
 #include "progress.h"
 #include "seedchip/arch/chip.h"
 #include "seedchip/llm/config.h"
+#include "cost_cmd.h"
 
 namespace seedchip::cli {
 
@@ -128,6 +129,9 @@ int cmd_serve(ServeArgs a) {
     j["replicas"] = o.prefill_replicas > 0 ? o.prefill_replicas + o.decode_replicas : o.replicas;
     j["dataset"] = a.scenario == "trace" ? a.dataset : source;
     if (a.scenario == "server") j["slo_met"] = met;
+    // cost keys (docs/cost.md) when the chip can be costed: the run's own average draw per chip
+    add_tco_keys(j, chip, r.output_tokens_per_s / static_cast<double>(std::max<int64_t>(r.chips, 1)),
+                 r.simulated_s > 0 ? r.energy_j / r.simulated_s / static_cast<double>(std::max<int64_t>(r.chips, 1)) : 0);
     fmt::print("{}\n", j.dump(2));
   } else {
     print_summary(r, what);

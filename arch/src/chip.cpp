@@ -56,7 +56,8 @@ constexpr NumberRange kTckNs{0, true, 1000};          // memory clock period, do
 constexpr NumberRange kLatencyNs{0, false, 1e9};      // up to one second
 constexpr NumberRange kHostCallUs{0, false, 1e9};     // up to 1000 s
 constexpr NumberRange kEnergyPj{0, false, 1e9};       // per MAC, element or byte
-constexpr NumberRange kStaticW{0, false, 1e6};        // checked against tdp_w as well
+constexpr NumberRange kStaticW{0, false, 1e6};
+constexpr NumberRange kPriceUsd{0, true, 1e9};        // a price: positive, up to 1e9 USD        // checked against tdp_w as well
 constexpr double kDetailedPeakTolerance = 0.02;       // detailed model vs memory.bandwidth_gb_s
 constexpr std::array<std::string_view, 2> kTopologies = {"mesh", "ring"};
 
@@ -362,9 +363,28 @@ InterconnectDesc read_interconnect(const Field& f) {
   return d;
 }
 
+ProcessDesc read_process(const Field& f) {
+  const MapReader m = f.as_map({"node", "spare_cores", "control_units", "package", "hbm_usd_per_gb", "price_usd"});
+  ProcessDesc d;
+  if (auto n = m.optional("node")) {
+    d.node = n->as_string();
+    if (d.node.empty()) n->fail("must name a process node");
+  }
+  if (auto s = m.optional("spare_cores")) d.spare_cores = static_cast<uint32_t>(s->as_uint(0, kMaxIndexed));
+  if (auto s = m.optional("control_units")) d.control_units = static_cast<uint32_t>(s->as_uint(1, kMaxIndexed));
+  if (auto p = m.optional("package")) {
+    d.package = p->as_string();
+    if (d.package != "cowos-s" && d.package != "cowos-l" && d.package != "organic")
+      p->fail(fmt::format("expected cowos-s, cowos-l or organic, {}", p->got()));
+  }
+  if (auto h = m.optional("hbm_usd_per_gb")) d.hbm_usd_per_gb = h->as_number(kPriceUsd);
+  if (auto p = m.optional("price_usd")) d.price_usd = p->as_number(kPriceUsd);
+  return d;
+}
+
 Chip read_chip(const Field& doc) {
-  const MapReader top = doc.as_map(
-      {"name", "description", "clock_mhz", "cores", "core", "memory", "tdp_w", "timing", "energy", "interconnect"});
+  const MapReader top = doc.as_map({"name", "description", "clock_mhz", "cores", "core", "memory", "tdp_w", "timing", "energy",
+                                    "interconnect", "process"});
   Chip c;
   const Field nf = top.required("name");
   c.name = nf.as_string();
@@ -381,6 +401,7 @@ Chip read_chip(const Field& doc) {
   c.timing = read_timing(top.required("timing"), c.memory);
   c.energy = read_energy(top.required("energy"), c.core.matrix.rate, c.tdp_w);
   if (auto ic = top.optional("interconnect")) c.interconnect = read_interconnect(*ic);
+  if (auto pr = top.optional("process")) c.process = read_process(*pr);
   return c;
 }
 

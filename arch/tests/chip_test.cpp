@@ -675,7 +675,7 @@ TEST(Errors, UnknownKeys) {
   EXPECT_EQ(
       error_of(insert_line(25, "fan_rpm: 3000")),
       "my.yaml:25:1: fan_rpm: unknown key (expected one of: name, description, clock_mhz, cores, "
-      "core, memory, tdp_w, timing, energy, interconnect)");
+      "core, memory, tdp_w, timing, energy, interconnect, process)");
   EXPECT_EQ(error_of(insert_line(19, "    width: 4")),
             "my.yaml:19:5: core.vector.width: unknown key (expected one of: lanes)");
 }
@@ -1072,5 +1072,21 @@ TEST(Builtins, GpuChipsMatchSpecsCsv) {
   }
 }
 
+TEST(Process, OptionalSectionIsReadAndChecked) {
+  const std::string base = join(kBase);
+  const Chip c = load_chip_yaml(base + "\nprocess:\n  node: tsmc-n5\n  spare_cores: 2\n  package: cowos-l\n  price_usd: 9000\n", "my.yaml");
+  EXPECT_EQ(c.process.node, "tsmc-n5");
+  EXPECT_EQ(c.process.spare_cores, 2u);
+  EXPECT_EQ(c.process.package, "cowos-l");
+  EXPECT_EQ(c.process.price_usd, 9000);
+  EXPECT_TRUE(load_chip_yaml(base, "my.yaml").process.node.empty());  // absent: the economics defaults
+  EXPECT_NE(error_of(base + "\nprocess:\n  package: bga\n").find("process.package: expected cowos-s, cowos-l or organic"),
+            std::string::npos);
+  EXPECT_NE(error_of(base + "\nprocess:\n  price_usd: -5\n").find("process.price_usd"), std::string::npos);
+  EXPECT_NE(error_of(base + "\nprocess:\n  spare_cores: -1\n").find("process.spare_cores"), std::string::npos);
+  EXPECT_NE(error_of(base + "\nprocess:\n  nodes: n5\n").find("process.nodes: unknown key"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace seedchip::arch
+

@@ -521,6 +521,58 @@ class Timing(CliCase):
         self.assert_clean_error(run("llm", "--model", cfg_path, "--weights", st),
                                 "no tensor named 'model.embed_tokens.weight'")
 
+    def test_chip_cost_and_tco(self):
+        names = [l.split()[0] for l in self.assert_ok(run("chip", "list")).splitlines()]
+        for n in names:  # every built-in chip can be costed, with every figure's source
+            j = json.loads(self.assert_ok(run("chip", "cost", n, "--json")))
+            for k in ("node", "die_area_mm2", "area_breakdown_mm2", "dies_per_wafer", "yield", "good_die_cost_usd",
+                      "hbm_cost_usd", "package_cost_usd", "test_cost_usd", "nre_per_unit_usd", "unit_cost_usd", "tdp_w",
+                      "assumptions"):
+                self.assertIn(k, j, n)
+            self.assertAlmostEqual(sum(j["area_breakdown_mm2"].values()), j["die_area_mm2"], delta=1e-6 * j["die_area_mm2"])
+            for k, v in j["assumptions"].items():
+                self.assertTrue(v["source"], k)
+        v1 = json.loads(run("chip", "cost", "seedchip-v1", "--json").stdout)
+        self.assertEqual(v1["node"], "samsung-sf4x")
+        # more units: less NRE per unit; an override shows in the figures and names itself as the source
+        v1m = json.loads(run("chip", "cost", "seedchip-v1", "--json", "--units", "1000000").stdout)
+        self.assertLess(v1m["unit_cost_usd"], v1["unit_cost_usd"])
+        o = json.loads(run("chip", "cost", "seedchip-v1", "--json", "--set", "hbm3e_usd_per_gb=20").stdout)
+        self.assertGreater(o["hbm_cost_usd"], v1["hbm_cost_usd"])
+        self.assertIn("--set", o["assumptions"]["hbm3e_usd_per_gb"]["source"])
+        f = self.write("over.yaml", "wafer_usd: 20000\n")
+        self.assertEqual(json.loads(run("chip", "cost", "seedchip-v1", "--json", "--assumptions", f).stdout)
+                         ["assumptions"]["wafer_usd"]["value"], 20000)
+        self.assertIn("sensitivity of the unit cost", self.assert_ok(run("chip", "cost", "seedchip-v1", "--sensitivity")))
+        self.assertIn("calibration", self.assert_ok(run("chip", "cost", "--calibration")))
+        self.assertIn("die area (model)", self.assert_ok(run("chip", "show", "seedchip-v1")))
+        # bad input
+        self.assert_clean_error(run("chip", "cost", "seedchip-v1", "--node", "tsmc-n9"), "--node: unknown process node 'tsmc-n9'")
+        self.assert_clean_error(run("chip", "cost", "seedchip-v1", "--units", "0"), "--units 0: must be at least 1")
+        self.assert_clean_error(run("chip", "cost", "seedchip-v1", "--set", "wafer_usd=-1"), "must be a finite number >= 0")
+        self.assert_clean_error(run("chip", "cost", "seedchip-v1", "--set", "wafers=1"), "unknown parameter 'wafers'")
+        big = self.write("big.yaml", slurp(os.path.join(SRC, "chips", "seedchip-v1.yaml")).replace("cores: 8 ", "cores: 40 "))
+        self.assert_clean_error(run("chip", "cost", big), "over the 858 mm2 reticle")
+        bad_node = self.write("badnode.yaml", slurp(os.path.join(SRC, "chips", "seedchip-v1.yaml")).replace(
+            "node: samsung-sf4x", "node: sf1"))
+        self.assert_clean_error(run("chip", "cost", bad_node), "process.node: unknown process node 'sf1'")
+        # tco from a serving run, and serve's own cost keys
+        sj = run("serve", "--model", "gpt2", "--max-batched-tokens", "256", "--max-num-seqs", "16", "--dataset", "fixed:64:16",
+                 "--requests", "20", "--json")
+        self.assert_ok(sj)
+        served = json.loads(sj.stdout)
+        for k in ("usd_per_million_tokens", "tokens_per_joule", "tokens_per_s_per_usd"):
+            self.assertGreater(served[k], 0)
+        sp = self.write("serve.json", sj.stdout)
+        t = json.loads(self.assert_ok(run("tco", "--chip", "seedchip-v1", "--serve-json", sp, "--json")))
+        self.assertAlmostEqual(t["usd_per_million_tokens"], served["usd_per_million_tokens"], delta=1e-9 * served["usd_per_million_tokens"])
+        self.assertAlmostEqual(t["per_chip_year_usd"], t["capex_per_year_usd"] + t["facility_per_year_usd"] + t["energy_per_year_usd"],
+                               delta=1e-6)
+        h = json.loads(self.assert_ok(run("tco", "--chip", "nvidia-h200-sxm", "--tokens-per-s", "3000", "--json")))
+        self.assertEqual(h["price_usd"], 32000)  # a bought part at its market price
+        self.assert_clean_error(run("tco", "--chip", "nvidia-h200-sxm", "--serve-json", sp), "a run on 'seedchip-v1'")
+        self.assert_clean_error(run("tco", "--chip", "seedchip-v1"), "needs a throughput")
+
     def test_serve(self):
         base = ("serve", "--model", "gpt2", "--max-batched-tokens", "256", "--max-num-seqs", "16")
         reqs, trace = self.path("reqs.csv"), self.path("trace.json")

@@ -213,6 +213,21 @@ struct InterconnectDesc {
 /// once in one step each (full_mesh).
 double allreduce_seconds(const InterconnectDesc& ic, uint32_t chips, double bytes);
 
+/// How the chip is made and bought (optional `process:` section; the
+/// economics library reads it, defaults in chips/README.md).
+struct ProcessDesc {
+  std::string node;          ///< process node (econ's table: tsmc-n7, samsung-sf4x, ...); empty: econ's default
+  uint32_t spare_cores = 0;  ///< cores on the die beyond `cores` (harvesting: a die with that many bad cores still sells)
+  /// Instruction-issuing units on the die when a description groups them
+  /// into fewer cores (a GPU's SMs); 0: cores + spare_cores.
+  uint32_t control_units = 0;
+  std::string package;       ///< cowos-s, cowos-l or organic; empty: cowos-s with HBM, organic otherwise
+  double hbm_usd_per_gb = 0; ///< memory price; 0: econ's default for the memory type
+  double price_usd = 0;      ///< market price of a bought part (GPUs); 0: the part is costed from its design
+  /// Member-wise equality.
+  bool operator==(const ProcessDesc&) const = default;
+};
+
 /// A complete chip description plus its derived figures.
 struct Chip {
   std::string name;         ///< short identifier, e.g. "seedchip-v1"
@@ -226,6 +241,7 @@ struct Chip {
   TimingDesc timing;        ///< timing parameters (not part of the ISA fingerprint)
   EnergyDesc energy;        ///< energy parameters
   InterconnectDesc interconnect;  ///< chip-to-chip links (topology empty: none described)
+  ProcessDesc process;            ///< how it is made and bought (not part of the ISA fingerprint)
 
   /// Dense matrix-engine peak in ops/s for input dtype `t` (a MAC counts as
   /// 2 ops): 2 * rows * cols * rate[t] * clock_hz * cores; 0 if unsupported.
