@@ -322,6 +322,24 @@ double die_yield(double area_mm2, double d0, double alpha, const std::string& mo
   throw EconError(fmt::format("--yield-model '{}': expected negative-binomial, poisson or murphy", model));
 }
 
+Energy run_energy(const arch::Chip& chip, const Activity& act) {
+  const auto& en = chip.energy;
+  double dyn = 0;
+  for (const auto& [dt, macs] : act.macs) {
+    auto it = en.mac_pj.find(dt);
+    if (it == en.mac_pj.end() && (dt == DType::uint8 || dt == DType::int4)) it = en.mac_pj.find(DType::int8);
+    if (it != en.mac_pj.end()) dyn += static_cast<double>(macs) * it->second;
+  }
+  dyn += static_cast<double>(act.vector_elements) * en.vector_pj_per_element;
+  dyn += static_cast<double>(act.sram_bytes) * en.sram_pj_per_byte;
+  dyn += static_cast<double>(act.hbm_bytes) * en.hbm_pj_per_byte;
+  Energy e;
+  e.dynamic_j = dyn * 1e-12;
+  e.static_j = en.static_w * act.seconds;
+  e.total_j = e.dynamic_j + e.static_j;
+  return e;
+}
+
 Tdp tdp(const arch::Chip& c) {
   Tdp t;
   const double pes = static_cast<double>(c.core.matrix.rows) * c.core.matrix.cols * c.cores;

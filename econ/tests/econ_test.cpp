@@ -136,3 +136,21 @@ TEST(Econ, TcoAndSensitivity) {
     EXPECT_NEAR(r.at_high - r.at_low, (r.high - r.low) * static_cast<double>(chip.memory.capacity_bytes) / 1e9 / a["package_yield"], 1e-6);
   }
 }
+
+TEST(Econ, RunEnergyFromTheTimingCounters) {
+  const auto chip = arch::find_chip("seedchip-v1");
+  econ::Activity act;
+  act.macs[DType::fp8e4m3] = 1000000;
+  act.macs[DType::uint8] = 1000;  // no uint8 entry: charged as int8
+  act.vector_elements = 5000;
+  act.sram_bytes = 1 << 20;
+  act.hbm_bytes = 1 << 24;
+  act.seconds = 1e-3;
+  const auto e = econ::run_energy(chip, act);
+  const auto& en = chip.energy;
+  const double dyn = (1e6 * en.mac_pj.at(DType::fp8e4m3) + 1e3 * en.mac_pj.at(DType::int8) + 5000 * en.vector_pj_per_element +
+                      (1 << 20) * en.sram_pj_per_byte + (1 << 24) * en.hbm_pj_per_byte) * 1e-12;
+  EXPECT_NEAR(e.dynamic_j, dyn, 1e-15);
+  EXPECT_NEAR(e.static_j, en.static_w * 1e-3, 1e-15);
+  EXPECT_DOUBLE_EQ(e.total_j, e.dynamic_j + e.static_j);
+}

@@ -17,6 +17,7 @@
 //   vector  ceil(elements / lanes) x per-op cycles, results latency later
 #include "seedchip/sim/timing.h"
 #include "deadlock.h"
+#include "seedchip/econ/econ.h"
 
 #include <algorithm>
 #include <cmath>
@@ -136,19 +137,17 @@ class TimingSim {
     res_.cycles = end;
     res_.seconds = static_cast<double>(end) / chip_.clock_hz;
     res_.ops = 2.0 * static_cast<double>(res_.macs) + static_cast<double>(res_.vector_elements);
-    const auto& en = chip_.energy;
-    double dyn = 0;
-    for (const auto& [dt, macs] : macs_by_dtype_) {
-      auto it = en.mac_pj.find(dt);
-      if (it == en.mac_pj.end() && (dt == DType::uint8 || dt == DType::int4)) it = en.mac_pj.find(DType::int8);
-      if (it != en.mac_pj.end()) dyn += static_cast<double>(macs) * it->second;
-    }
-    dyn += static_cast<double>(res_.vector_elements) * en.vector_pj_per_element;
-    dyn += static_cast<double>(res_.sram_read_bytes + res_.sram_write_bytes) * en.sram_pj_per_byte;
-    dyn += static_cast<double>(res_.hbm_read_bytes + res_.hbm_write_bytes) * en.hbm_pj_per_byte;
-    res_.energy_dynamic_j = dyn * 1e-12;
-    res_.energy_static_j = en.static_w * res_.seconds;
-    res_.energy_j = res_.energy_dynamic_j + res_.energy_static_j;
+    // energy is the economics library's: the timing model only counts
+    econ::Activity act;
+    for (const auto& [dt, macs] : macs_by_dtype_) act.macs[dt] += macs;
+    act.vector_elements = res_.vector_elements;
+    act.sram_bytes = res_.sram_read_bytes + res_.sram_write_bytes;
+    act.hbm_bytes = res_.hbm_read_bytes + res_.hbm_write_bytes;
+    act.seconds = res_.seconds;
+    const econ::Energy e = econ::run_energy(chip_, act);
+    res_.energy_dynamic_j = e.dynamic_j;
+    res_.energy_static_j = e.static_j;
+    res_.energy_j = e.total_j;
     return std::move(res_);
   }
 

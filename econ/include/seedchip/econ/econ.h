@@ -118,6 +118,20 @@ Cost chip_cost(const arch::Chip& chip, const Assumptions& a, int64_t units, cons
 /// The JSON of a costing, with `assumptions`: every parameter used, value and source.
 nlohmann::json cost_json(const Cost& c, const Assumptions& a);
 
+/// What a timed run did, as the energy model needs it (the timing model's counters).
+struct Activity {
+  std::map<DType, uint64_t> macs;  ///< matrix MACs by input type
+  uint64_t vector_elements = 0, sram_bytes = 0, hbm_bytes = 0;
+  double seconds = 0;
+};
+/// Energy of a run: per-op energies of the chip's `energy:` section times the
+/// counters (uint8 and int4 MACs at the int8 energy when the chip lists none),
+/// plus static power over the run's time. Joules.
+struct Energy {
+  double dynamic_j = 0, static_j = 0, total_j = 0;
+};
+Energy run_energy(const arch::Chip& chip, const Activity& a);
+
 /// Power at full activity of every engine (the energy model's per-op
 /// energies at peak rates) plus static power, W; and its parts.
 struct Tdp {
