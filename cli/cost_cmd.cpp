@@ -103,14 +103,25 @@ int cmd_tco(const TcoArgs& a) {
   const econ::Cost c = econ::chip_cost(chip, as, a.cost.units, a.cost.yield_model);
   double tps = a.tokens_per_s, power = a.power_w;
   std::string from = "--tokens-per-s";
-  if (!a.serve_json.empty()) {
-    std::ifstream f(a.serve_json);
-    if (!f) throw std::runtime_error(fmt::format("--serve-json {}: cannot be read", a.serve_json));
+  if (!a.serve_json.empty() || !a.serve.model.empty()) {
+    if (!a.serve_json.empty() && !a.serve.model.empty())
+      throw std::runtime_error("tco: --serve-json and --model both give the throughput; pass one");
     nlohmann::json j;
-    try {
-      f >> j;
-    } catch (const std::exception& e) {
-      throw std::runtime_error(fmt::format("--serve-json {}: not JSON: {}", a.serve_json, e.what()));
+    if (!a.serve.model.empty()) {
+      ServeArgs sa = a.serve;
+      sa.chip = a.cost.chip;
+      const ServeRun run = run_serve(sa);
+      j = run.json;
+      from = fmt::format("seedchip serve --model {} ({}, {} requests)", sa.model, sa.scenario, run.result.requests.size());
+    } else {
+      std::ifstream f(a.serve_json);
+      if (!f) throw std::runtime_error(fmt::format("--serve-json {}: cannot be read", a.serve_json));
+      try {
+        f >> j;
+      } catch (const std::exception& e) {
+        throw std::runtime_error(fmt::format("--serve-json {}: not JSON: {}", a.serve_json, e.what()));
+      }
+      from = a.serve_json;
     }
     for (const char* k : {"output_tokens_per_s_per_chip", "energy_j", "simulated_s", "chips"})
       if (!j.contains(k) || !j[k].is_number())
@@ -120,9 +131,8 @@ int cmd_tco(const TcoArgs& a) {
     tps = j["output_tokens_per_s_per_chip"].get<double>();
     const double sim = j["simulated_s"].get<double>(), chips = j["chips"].get<double>();
     if (power <= 0 && sim > 0 && chips > 0) power = j["energy_j"].get<double>() / sim / chips;
-    from = a.serve_json;
   }
-  if (!(tps > 0)) throw std::runtime_error("tco: needs a throughput: --serve-json FILE or --tokens-per-s X (> 0)");
+  if (!(tps > 0)) throw std::runtime_error("tco: needs a throughput: --serve-json FILE, --model M (runs serve) or --tokens-per-s X (> 0)");
   if (power <= 0) power = as["avg_power_fraction"] * chip.tdp_w;
   const double price = econ::owner_price(chip, c, as);
   const econ::Tco t = econ::tco(price, tps, power, chip.tdp_w, as);
@@ -163,7 +173,7 @@ int cmd_tco(const TcoArgs& a) {
     fmt::print("{}\n", j.dump(2));
     return 0;
   }
-  fmt::print("{} total cost of ownership ({} output tokens/s per chip at {:.0f} W, from {})\n", chip.name, tps, power, from);
+  fmt::print("{} total cost of ownership ({:.1f} output tokens/s per chip at {:.0f} W, from {})\n", chip.name, tps, power, from);
   fmt::print("  price          ${:9.0f}  ({})\n", t.price_usd,
              chip.process.price_usd > 0 ? "market price" : fmt::format("unit cost on {} x (1 + margin {})", c.node, as["margin"]));
   fmt::print("  server share   ${:9.0f}  (host, board, network per chip)\n", t.server_share_usd);

@@ -9,6 +9,7 @@
 
 #include "seedchip/arch/chip.h"
 #include "seedchip/econ/econ.h"
+#include "serve_cmd.h"
 
 namespace seedchip::cli {
 
@@ -38,6 +39,7 @@ int cmd_chip_cost(const CostArgs& a);
 struct TcoArgs {
   CostArgs cost;
   std::string serve_json;          ///< a `seedchip serve --json` result
+  ServeArgs serve;                 ///< or a serving run to make (serve.model set: offline unless --scenario)
   double tokens_per_s = 0;         ///< or the throughput per chip ...
   double power_w = 0;              ///< ... and average draw per chip (0: avg_power_fraction x TDP)
 };

@@ -101,6 +101,12 @@ int main(int argc, char** argv) {
   cli::TcoArgs ta;
   tco_cmd->add_option("--chip", ta.cost.chip, "Built-in chip name or YAML file")->required();
   tco_cmd->add_option("--serve-json", ta.serve_json, "A `seedchip serve --json` result on that chip");
+  tco_cmd->add_option("--model", ta.serve.model, "Or: serve this model on the chip first (offline; the serve flags below)");
+  tco_cmd->add_option("--dataset", ta.serve.dataset, "Serving run: dataset (default: the model's MLPerf one)");
+  tco_cmd->add_option("--requests", ta.serve.requests, "Serving run: requests");
+  tco_cmd->add_option("--tp", ta.serve.opt.tp, "Serving run: tensor-parallel chips per replica");
+  tco_cmd->add_option("--serve-chips", ta.serve.chips, "Serving run: total chips");
+  tco_cmd->add_option("--precision", ta.serve.opt.precision, "Serving run: precision");
   tco_cmd->add_option("--tokens-per-s", ta.tokens_per_s, "Or: output tokens/s per chip");
   tco_cmd->add_option("--power-w", ta.power_w, "Average draw per chip, W (default: the serving run's, else avg_power_fraction x TDP)");
   cost_flags(tco_cmd, ta.cost);

@@ -43,7 +43,7 @@ void print_summary(const serve::ServeResult& r, const std::string& what) {
 
 }  // namespace
 
-int cmd_serve(ServeArgs a) {
+ServeRun run_serve(ServeArgs a) {
   auto& o = a.opt;
   o.routing_seed = a.seed;
   if (!a.disaggregate.empty()) {
@@ -118,8 +118,10 @@ int cmd_serve(ServeArgs a) {
   }
   if (!a.requests_out.empty()) serve::write_requests_csv(r, a.requests_out);
   if (!a.trace_out.empty()) serve::write_trace(r, a.trace_out);
-  if (a.json) {
-    auto j = r.json();
+  ServeRun run;
+  {
+    auto& j = run.json;
+    j = r.json();
     j["scenario"] = a.scenario;
     j["model"] = model.name;
     j["chip"] = chip.name;
@@ -132,11 +134,22 @@ int cmd_serve(ServeArgs a) {
     // cost keys (docs/cost.md) when the chip can be costed: the run's own average draw per chip
     add_tco_keys(j, chip, r.output_tokens_per_s / static_cast<double>(std::max<int64_t>(r.chips, 1)),
                  r.simulated_s > 0 ? r.energy_j / r.simulated_s / static_cast<double>(std::max<int64_t>(r.chips, 1)) : 0);
-    fmt::print("{}\n", j.dump(2));
-  } else {
-    print_summary(r, what);
   }
-  if (!met) {
+  run.met = met;
+  run.what = what;
+  run.result = std::move(r);
+  run.slo = slo;
+  return run;
+}
+
+int cmd_serve(ServeArgs a) {
+  const bool json = a.json;
+  const ServeRun run = run_serve(std::move(a));
+  const auto& r = run.result;
+  const auto& slo = run.slo;
+  if (json) fmt::print("{}\n", run.json.dump(2));
+  else print_summary(r, run.what);
+  if (!run.met) {
     fmt::print(stderr,
                "seedchip: error: no rate met p99 TTFT <= {} s and p99 TPOT <= {} s; the best attainment found was {:.1f}% "
                "of requests at {:.4g} requests/s (p99 TTFT {:.3f} s, p99 TPOT {:.4f} s)\n",

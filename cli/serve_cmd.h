@@ -21,6 +21,17 @@ struct ServeArgs {
   std::string requests_out, trace_out;
 };
 
+/// A finished serving run: the result, its `--json` object, whether the
+/// server scenario met its SLOs, and the summary's title.
+struct ServeRun {
+  serve::ServeResult result;
+  nlohmann::json json;
+  bool met = true;
+  std::string what;
+  serve::Slo slo;
+};
+/// Runs the scenario (no output).
+ServeRun run_serve(ServeArgs a);
 /// Runs the scenario and prints a summary or one JSON object.
 int cmd_serve(ServeArgs a);
 

@@ -568,6 +568,9 @@ class Timing(CliCase):
         self.assertAlmostEqual(t["usd_per_million_tokens"], served["usd_per_million_tokens"], delta=1e-9 * served["usd_per_million_tokens"])
         self.assertAlmostEqual(t["per_chip_year_usd"], t["capex_per_year_usd"] + t["facility_per_year_usd"] + t["energy_per_year_usd"],
                                delta=1e-6)
+        m = json.loads(self.assert_ok(run("tco", "--chip", "seedchip-v1", "--model", "gpt2", "--dataset", "fixed:64:16",
+                                          "--requests", "20", "--json")))
+        self.assertGreater(m["usd_per_million_tokens"], 0)  # tco runs serve itself
         h = json.loads(self.assert_ok(run("tco", "--chip", "nvidia-h200-sxm", "--tokens-per-s", "3000", "--json")))
         self.assertEqual(h["price_usd"], 32000)  # a bought part at its market price
         self.assert_clean_error(run("tco", "--chip", "nvidia-h200-sxm", "--serve-json", sp), "a run on 'seedchip-v1'")
