@@ -454,6 +454,19 @@ class Timing(CliCase):
             self.assertIn("seedchip", row["command"])
         self.assertTrue(all(row["why_not"] for row in out["rows"] if not row["expressible"]))
         self.assertLessEqual(out["mean_abs_error"], 0.15)
+        # in sample and leave one out: the calibrated parameter, the rows it is fitted on, and their refitted errors
+        cal = out["calibrated_parameters"][0]
+        self.assertEqual(cal["name"], "timing.kernel_launch_ns")
+        self.assertEqual(cal["chosen"], cal["chip_files"])  # the chip files carry the fit
+        fitted = [row for row in predicted if row["fitted_on"]]
+        self.assertEqual(sorted(row["id"] for row in fitted), sorted(cal["fitted_on"]))
+        self.assertGreaterEqual(len(fitted), 5)
+        for row in predicted:
+            self.assertAlmostEqual(row["loo_error"], (row["loo_predicted"] - row["measured"]) / row["measured"], places=9)
+            if not row["fitted_on"]:
+                self.assertEqual(row["loo_error"], row["error"])  # nothing fitted on it: the same prediction
+        self.assertAlmostEqual(out["loo_mean_abs_error"], sum(abs(r["loo_error"]) for r in predicted) / len(predicted), places=9)
+        self.assertGreaterEqual(out["loo_mean_abs_error"], out["mean_abs_error"])  # the fit can only lose out of sample
         csv = self.path("cal.csv")
         with open(csv, "w") as f:
             f.write("id,hardware,software,workload,metric,value,unit,source\n"

@@ -226,7 +226,8 @@ void predict(ValidationRow& r) {
   if (!r.expressible) throw std::logic_error("predict: row " + r.id + " is not expressible");
   if (r.kind == ValidationRow::Kind::serving)
     throw std::logic_error("predict: row " + r.id + " is a serving row (serve::predict_serving_row)");
-  const auto chip = arch::find_chip(r.chip);
+  auto chip = arch::find_chip(r.chip);
+  if (r.kernel_launch_ns >= 0) chip.timing.kernel_launch_ns = r.kernel_launch_ns;
   if (r.kind == ValidationRow::Kind::gemm_flops) {
     const int64_t n = r.gemm_size;
     const auto pol = precision_policy(r.options.precision);
@@ -261,6 +262,64 @@ void predict(ValidationRow& r) {
     }
   }
   r.error = (r.predicted - r.measured) / r.measured;
+}
+
+bool fits_kernel_launch(const ValidationRow& r) {
+  return r.expressible && r.kind != ValidationRow::Kind::serving && r.kind != ValidationRow::Kind::gemm_flops &&
+         r.chip.rfind("nvidia-", 0) == 0;
+}
+
+CalibratedParameter predict_with_leave_one_out(std::vector<ValidationRow>& rows) {
+  CalibratedParameter p;
+  p.name = "timing.kernel_launch_ns";
+  p.applies_to = "nvidia-a100-sxm, nvidia-h100-sxm, nvidia-h200-sxm (one value for all three)";
+  p.candidates = {2000, 4000, 6000, 8000};  // the grid the chip files' value was chosen from
+  p.chip_files = arch::find_chip("nvidia-h100-sxm").timing.kernel_launch_ns;
+  std::vector<size_t> fit;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    auto& r = rows[i];
+    if (!r.expressible || r.kind == ValidationRow::Kind::serving) continue;
+    if (fits_kernel_launch(r)) {
+      fit.push_back(i);
+      r.fitted_on = true;
+      p.fitted_on.push_back(r.id);
+    } else {
+      predict(r);
+      r.loo_predicted = r.predicted, r.loo_error = r.error;
+    }
+  }
+  if (fit.empty()) return p;
+  // err[c][k]: row fit[k] predicted with candidate c
+  std::vector<std::vector<double>> err(p.candidates.size()), pred(p.candidates.size());
+  for (size_t c = 0; c < p.candidates.size(); ++c)
+    for (size_t k : fit) {
+      ValidationRow r = rows[k];
+      r.kernel_launch_ns = p.candidates[c];
+      predict(r);
+      err[c].push_back(r.error);
+      pred[c].push_back(r.predicted);
+    }
+  // the candidate with the lowest mean |error| over the fitting rows, leaving out row `skip` (none: -1)
+  auto best = [&](long skip) {
+    size_t b = 0;
+    double bv = 1e300;
+    for (size_t c = 0; c < p.candidates.size(); ++c) {
+      double s = 0;
+      for (size_t k = 0; k < fit.size(); ++k)
+        if (static_cast<long>(k) != skip) s += std::abs(err[c][k]);
+      if (s < bv - 1e-12) bv = s, b = c;
+    }
+    return b;
+  };
+  const size_t all = best(-1);
+  p.chosen = p.candidates[all];
+  for (size_t k = 0; k < fit.size(); ++k) {
+    auto& r = rows[fit[k]];
+    r.predicted = pred[all][k], r.error = err[all][k];
+    const size_t c = best(static_cast<long>(k));
+    r.loo_predicted = pred[c][k], r.loo_error = err[c][k];
+  }
+  return p;
 }
 
 }  // namespace seedchip::llm

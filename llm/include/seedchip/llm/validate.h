@@ -32,7 +32,36 @@ struct ValidationRow {
   double predicted = 0;  ///< in the row's unit
   double error = 0;      ///< (predicted - measured) / measured
   std::string command;   ///< the seedchip command that computes the prediction
+  /// Leave-one-out: the prediction with every calibrated parameter refitted
+  /// without this row (the in-sample one for rows nothing is fitted on).
+  double loo_predicted = 0, loo_error = 0;
+  bool fitted_on = false;  ///< a calibrated parameter is fitted on this row
+  /// > = 0: predict with this timing.kernel_launch_ns instead of the chip file's (refits).
+  double kernel_launch_ns = -1;
 };
+
+/// A calibrated parameter: chosen from `candidates` by the lowest mean
+/// absolute error over the rows it is fitted on.
+struct CalibratedParameter {
+  std::string name;                  ///< "timing.kernel_launch_ns"
+  std::string applies_to;            ///< which chips carry it
+  std::vector<double> candidates;
+  double chosen = 0;                 ///< the fit over all its rows
+  double chip_files = 0;             ///< the value the chip files carry (should equal `chosen`)
+  std::vector<std::string> fitted_on;  ///< row ids
+};
+
+/// Whether a row takes part in fitting timing.kernel_launch_ns: the
+/// fixed-batch LLM rows on the GPU descriptions (TTFT, TPOT, throughput).
+bool fits_kernel_launch(const ValidationRow& r);
+
+/// Predicts the rows nothing is fitted on as they are; refits
+/// timing.kernel_launch_ns over the fitting rows (in sample), and for each of
+/// them again without it (leave one out). Sets predicted/error (in sample)
+/// and loo_predicted/loo_error on every expressible non-serving row. Serving
+/// rows are left to the caller (nothing is fitted on them: their
+/// leave-one-out prediction is the in-sample one).
+CalibratedParameter predict_with_leave_one_out(std::vector<ValidationRow>& rows);
 
 /// Parses calibration CSV text (header line first); errors name `source`,
 /// the line and the field.
