@@ -262,6 +262,44 @@ class ModelBadInput(CliCase):
         from onnx import helper, TensorProto
         return helper.make_tensor_value_info(n, TensorProto.FLOAT, shape)
 
+    def test_int8_on_a_chip_without_fp32(self):
+        """tpu-v1 has only an int8 array: activation scales are calibrated on the host evaluator."""
+        from onnx import helper, numpy_helper
+        rng = np.random.default_rng(0)
+        const = lambda a, n: numpy_helper.from_array(a.astype(np.float32) if a.dtype.kind == "f" else a, n)
+        mlp = self.make("mlp", [helper.make_node("MatMul", ["x", "w1"], ["h"], name="mm1"),
+                                helper.make_node("Add", ["h", "b1"], ["hb"], name="add1"),
+                                helper.make_node("Relu", ["hb"], ["r"], name="relu"),
+                                helper.make_node("MatMul", ["r", "w2"], ["y"], name="mm2")],
+                        [self.vi("x", [16, 64])], [self.vi("y", [16, 32])],
+                        [const(rng.standard_normal((64, 128)) * 0.1, "w1"), const(rng.standard_normal(128) * 0.1, "b1"),
+                         const(rng.standard_normal((128, 32)) * 0.1, "w2")], opset=13)
+        cnn = self.make("cnn", [helper.make_node("Conv", ["x", "w", "b"], ["c"], pads=[1, 1, 1, 1], name="conv"),
+                                helper.make_node("Relu", ["c"], ["r"], name="relu"),
+                                helper.make_node("MaxPool", ["r"], ["p"], kernel_shape=[2, 2], strides=[2, 2], name="pool"),
+                                helper.make_node("Reshape", ["p", "shp"], ["f"], name="flat"),
+                                helper.make_node("MatMul", ["f", "w2"], ["y"], name="fc")],
+                        [self.vi("x", [1, 3, 16, 16])], [self.vi("y", [1, 10])],
+                        [const(rng.standard_normal((8, 3, 3, 3)) * 0.2, "w"), const(rng.standard_normal(8) * 0.1, "b"),
+                         const(rng.standard_normal((512, 10)) * 0.05, "w2"), const(np.array([1, 512], np.int64), "shp")],
+                        opset=13)
+        for model, shape in ((mlp, (16, 64)), (cnn, (1, 3, 16, 16))):
+            x = self.path("x.npy")
+            np.save(x, rng.standard_normal(shape).astype(np.float32))
+            outs = {}
+            for chip, prec in (("tpu-v1", "int8"), ("seedchip-v1", "int8"), ("seedchip-v1", "fp32")):
+                d = self.path(f"{chip}-{prec}")
+                os.makedirs(d, exist_ok=True)
+                for mode in ("functional", "timing", "both"):
+                    self.assert_ok(run("run", model, "--chip", chip, "--precision", prec, "--input", f"x={x}",
+                                       "--output-dir", d, "--mode", mode))
+                outs[chip, prec] = np.load(os.path.join(d, "y.npy"))
+            ref = outs["seedchip-v1", "fp32"]
+            # the host's scales match the chip's to rounding (fp32 sums in another order): the same int8
+            # answer on both chips to a few ulps, within int8's error of fp32
+            np.testing.assert_allclose(outs["tpu-v1", "int8"], outs["seedchip-v1", "int8"], rtol=1e-5, atol=1e-6)
+            self.assertLess(np.abs(outs["tpu-v1", "int8"] - ref).max(), 0.05 * np.abs(ref).max())
+
     def relu_model(self, name="good", shape=(2, 3), opset=17):
         from onnx import helper
         return self.make(name, [helper.make_node("Relu", ["x"], ["y"], name="r")], [self.vi("x", list(shape))],

@@ -13,6 +13,7 @@
 #include "lower/lowering.h"
 #include "seedchip/numerics/convert.h"
 #include "passes/passes.h"
+#include "seedchip/hostops/hostops.h"
 
 namespace seedchip::compiler {
 
@@ -55,6 +56,41 @@ ir::Graph run_pass(const std::string& name, ir::Graph g) {
   throw CompileError(fmt::format("unknown pass '{}' (fold, canonicalize, fuse, dce)", name));
 }
 
+namespace {
+
+// Runs `g` on the host reference evaluator (hostops) and returns the values
+// named `names`; errors name the node the evaluator cannot run.
+std::vector<ir::HostTensor> host_values(const ir::Graph& g, const std::vector<ir::HostTensor>& inputs,
+                                        const std::vector<std::string>& names) {
+  if (inputs.size() != g.inputs.size())
+    throw CompileError(fmt::format("calibration: {} inputs given, the graph has {}", inputs.size(), g.inputs.size()));
+  std::vector<std::shared_ptr<const ir::HostTensor>> val(g.values.size());
+  for (size_t i = 0; i < g.values.size(); ++i) val[i] = g.values[i].data;
+  for (size_t i = 0; i < g.inputs.size(); ++i) val[static_cast<size_t>(g.inputs[i])] = std::make_shared<const ir::HostTensor>(inputs[i]);
+  for (const auto& n : g.nodes) {
+    std::vector<const ir::HostTensor*> in;
+    for (int v : n.inputs) in.push_back(v >= 0 ? val[static_cast<size_t>(v)].get() : nullptr);
+    std::vector<ir::HostTensor> out;
+    try {
+      out = hostops::eval(n, in);
+    } catch (const std::exception& e) {
+      throw CompileError(fmt::format("calibrating activation scales on the host: {}", e.what()));
+    }
+    for (size_t k = 0; k < n.outputs.size() && k < out.size(); ++k)
+      if (n.outputs[k] >= 0) val[static_cast<size_t>(n.outputs[k])] = std::make_shared<const ir::HostTensor>(std::move(out[k]));
+  }
+  std::vector<ir::HostTensor> r;
+  for (const auto& nm : names) {
+    const int v = g.find_value(nm);
+    if (v < 0 || !val[static_cast<size_t>(v)])
+      throw CompileError(fmt::format("calibrating activation scales on the host: value '{}' is not computed", nm));
+    r.push_back(*val[static_cast<size_t>(v)]);
+  }
+  return r;
+}
+
+}  // namespace
+
 CompiledModel compile(const ir::Graph& input, const arch::Chip& chip, const CompileOptions& opt) {
   for (const auto& s : opt.dump_ir) {
     bool known = s == "all";
@@ -69,6 +105,7 @@ CompiledModel compile(const ir::Graph& input, const arch::Chip& chip, const Comp
   dump(opt, "fold", g);
   std::set<std::string> after_fold;
   for (const auto& n : g.nodes) after_fold.insert(n.name);
+  const ir::Graph unfused = g;  // what the host reference evaluator calibrates on
   g = fuse(std::move(g));
   dump(opt, "fuse", g);
   if (opt.precision == Precision::int8 || opt.precision == Precision::fp8) {
@@ -81,11 +118,26 @@ CompiledModel compile(const ir::Graph& input, const arch::Chip& chip, const Comp
       if (a >= 0 && std::find(watch.begin(), watch.end(), a) == watch.end()) watch.push_back(a);
     }
     if (!watch.empty()) {
-      if ((opt.calibration.empty() || !opt.runner) && !opt.uncalibrated_ok)
+      if (opt.calibration.empty() && !opt.uncalibrated_ok)
         throw CompileError(fmt::format("--precision {} needs calibration inputs to choose activation scales",
                                        precision_name(opt.precision)));
     }
-    if (!watch.empty() && !opt.calibration.empty() && opt.runner) {
+    // A chip whose matrix engine has no fp32 (tpu-v1) cannot run the fp32
+    // graph: its scales come from the host reference evaluator, as they do
+    // when no runner is given.
+    const bool on_host = !opt.runner || !chip.matrix_supports(DType::fp32);
+    if (!watch.empty() && !opt.calibration.empty() && on_host) {
+      std::vector<std::string> names;
+      for (int v : watch) names.push_back(g.values[v].name);
+      for (const auto& set : opt.calibration) {
+        const auto seen = host_values(unfused, set, names);
+        for (size_t k = 0; k < watch.size(); ++k) {
+          double& m = absmax[watch[k]];
+          const auto& t = seen[k];
+          for (int64_t i = 0; i < t.elements(); ++i) m = std::max(m, std::fabs(t.get(i)));
+        }
+      }
+    } else if (!watch.empty() && !opt.calibration.empty()) {
       ir::Graph cal = g;
       const size_t first = cal.outputs.size();
       for (int v : watch) cal.outputs.push_back(v);

@@ -295,11 +295,107 @@ Tensors op_mean_variance_norm(const Ctx& c) {
 
 }  // namespace
 
+// Geometry of a 2-D window op (Conv, MaxPool, AveragePool) over NCHW.
+struct Window2d {
+  int64_t kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1, pt = 0, pl = 0, pb = 0, pr = 0, oh = 0, ow = 0;
+};
+Window2d window2d(const Ctx& c, const Shape& x, int64_t kh, int64_t kw) {
+  if (x.size() != 4) c.unsupported(fmt::format("input of rank {} (the host evaluates 2-D windows over NCHW)", x.size()));
+  const std::string pad = c.node.attr_str("auto_pad", "NOTSET");
+  if (pad != "NOTSET" && pad != "VALID") c.unsupported(fmt::format("auto_pad {}", pad));
+  if (c.node.attr_int("ceil_mode", 0) != 0) c.unsupported("ceil_mode");
+  Window2d w;
+  w.kh = kh, w.kw = kw;
+  const auto st = c.node.attr_ints("strides", {1, 1}), di = c.node.attr_ints("dilations", {1, 1});
+  const auto pd = c.node.attr_ints("pads", {0, 0, 0, 0});
+  if (st.size() != 2 || di.size() != 2 || pd.size() != 4) c.fail("strides, dilations and pads must be given for 2 spatial dims");
+  w.sh = st[0], w.sw = st[1], w.dh = di[0], w.dw = di[1];
+  if (pad == "NOTSET") w.pt = pd[0], w.pl = pd[1], w.pb = pd[2], w.pr = pd[3];
+  if (w.sh < 1 || w.sw < 1 || w.dh < 1 || w.dw < 1 || w.pt < 0 || w.pl < 0 || w.pb < 0 || w.pr < 0 || kh < 1 || kw < 1)
+    c.fail("kernel, strides and dilations must be positive, pads >= 0");
+  w.oh = (x[2] + w.pt + w.pb - w.dh * (kh - 1) - 1) / w.sh + 1;
+  w.ow = (x[3] + w.pl + w.pr - w.dw * (kw - 1) - 1) / w.sw + 1;
+  if (w.oh < 1 || w.ow < 1) c.fail("the window is larger than the padded input");
+  return w;
+}
+
+// Conv (2-D, groups): y[n, m] = b[m] + sum over c in m's group, kh, kw of x * w, accumulated in double.
+Tensors op_conv(const Ctx& c) {
+  const HostTensor &x = c.in(0), &w = c.in(1);
+  const HostTensor* b = c.opt(2);
+  if (w.shape.size() != 4) c.unsupported("weights of rank other than 4");
+  const int64_t group = c.node.attr_int("group", 1);
+  const int64_t N = x.shape.size() == 4 ? x.shape[0] : 0, C = x.shape.size() == 4 ? x.shape[1] : 0, M = w.shape[0];
+  const Window2d g = window2d(c, x.shape, w.shape[2], w.shape[3]);
+  if (group < 1 || C % group || M % group || w.shape[1] != C / group) c.fail("channels do not match the weights and group");
+  if (b && (b->shape.size() != 1 || b->shape[0] != M)) c.fail("bias must be [M]");
+  const int64_t H = x.shape[2], W = x.shape[3], cg = C / group, mg = M / group;
+  HostTensor y = c.make(x.type, {N, M, g.oh, g.ow});
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t m = 0; m < M; ++m) {
+      const int64_t c0 = m / mg * cg;
+      for (int64_t oy = 0; oy < g.oh; ++oy)
+        for (int64_t ox = 0; ox < g.ow; ++ox) {
+          double acc = b ? ld_f(*b, m) : 0.0;
+          for (int64_t ci = 0; ci < cg; ++ci)
+            for (int64_t ky = 0; ky < g.kh; ++ky) {
+              const int64_t iy = oy * g.sh - g.pt + ky * g.dh;
+              if (iy < 0 || iy >= H) continue;
+              for (int64_t kx = 0; kx < g.kw; ++kx) {
+                const int64_t ix = ox * g.sw - g.pl + kx * g.dw;
+                if (ix < 0 || ix >= W) continue;
+                acc += ld_f(x, ((n * C + c0 + ci) * H + iy) * W + ix) * ld_f(w, ((m * cg + ci) * g.kh + ky) * g.kw + kx);
+              }
+            }
+          st_f(y, ((n * M + m) * g.oh + oy) * g.ow + ox, acc);
+        }
+    }
+  return {y};
+}
+
+// MaxPool / AveragePool (2-D; AveragePool counts padding when count_include_pad).
+template <bool kMax>
+Tensors op_pool(const Ctx& c) {
+  const HostTensor& x = c.in(0);
+  const auto k = c.node.attr_ints("kernel_shape", {});
+  if (k.size() != 2) c.unsupported("kernel_shape of other than 2 dims");
+  if (kMax && c.n_outputs(1) > 1) c.unsupported("the Indices output");
+  if (kMax && c.node.attr_int("storage_order", 0) != 0) c.unsupported("storage_order");
+  const Window2d g = window2d(c, x.shape, k[0], k[1]);
+  const bool include_pad = c.node.attr_int("count_include_pad", 0) != 0;
+  const int64_t NC = x.shape[0] * x.shape[1], H = x.shape[2], W = x.shape[3];
+  HostTensor y = c.make(x.type, {x.shape[0], x.shape[1], g.oh, g.ow});
+  for (int64_t p = 0; p < NC; ++p)
+    for (int64_t oy = 0; oy < g.oh; ++oy)
+      for (int64_t ox = 0; ox < g.ow; ++ox) {
+        double acc = kMax ? -INFINITY : 0.0;
+        int64_t cnt = 0;
+        for (int64_t ky = 0; ky < g.kh; ++ky)
+          for (int64_t kx = 0; kx < g.kw; ++kx) {
+            const int64_t iy = oy * g.sh - g.pt + ky * g.dh, ix = ox * g.sw - g.pl + kx * g.dw;
+            const bool inside = iy >= 0 && iy < H && ix >= 0 && ix < W;
+            if (!inside) {
+              // padding counts as zeros only within the padded extent
+              if (!kMax && include_pad && iy < H + g.pb && ix < W + g.pr) ++cnt;
+              continue;
+            }
+            const double v = ld_f(x, (p * H + iy) * W + ix);
+            if (kMax) acc = std::isnan(v) || v > acc ? v : acc;
+            else acc += v, ++cnt;
+          }
+        st_f(y, (p * g.oh + oy) * g.ow + ox, kMax ? acc : acc / static_cast<double>(std::max<int64_t>(cnt, 1)));
+      }
+  return {y};
+}
+
 void register_nn(Registry& r) {
   r["QuantizeLinear"] = {op_quantize_linear, 10};
   r["DequantizeLinear"] = {op_dequantize_linear, 10};
   r["DynamicQuantizeLinear"] = {op_dynamic_quantize_linear, 11};
   r["MatMulInteger"] = {op_matmul_integer, 10};
+  r["Conv"] = {op_conv, 1};
+  r["MaxPool"] = {op_pool<true>, 1};
+  r["AveragePool"] = {op_pool<false>, 7};
   r["GlobalAveragePool"] = {op_global_pool<false>};
   r["GlobalMaxPool"] = {op_global_pool<true>};
   r["ReverseSequence"] = {op_reverse_sequence, 10};

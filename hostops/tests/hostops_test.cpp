@@ -105,7 +105,7 @@ void expect_throw(const ir::Node& n, std::vector<std::optional<HostTensor>> in, 
 TEST(HostOps, SupportedChecksOpOpsetAndDomain) {
   EXPECT_TRUE(hostops::supported(N("Add", 14)));
   EXPECT_TRUE(hostops::supported(N("Add", 0)));  // 0: newest
-  EXPECT_FALSE(hostops::supported(N("Conv", 11)));
+  EXPECT_FALSE(hostops::supported(N("LSTM", 14)));
   EXPECT_FALSE(hostops::supported(N("Range", 10)));  // Range is opset 11+
   EXPECT_FALSE(hostops::supported(N("Add", 99)));
   ir::Node n = N("Add", 14);
@@ -119,7 +119,7 @@ TEST(HostOps, SupportedChecksOpOpsetAndDomain) {
 }
 
 TEST(HostOps, UnsupportedAndBadInputsThrowWithNodeAndOp) {
-  expect_throw<Unsupported>(N("Conv", 11), {F({1}, {1})});
+  expect_throw<Unsupported>(N("LSTM", 14), {F({1}, {1})});
   expect_throw<EvalError>(N("Add", 14), {F({2}, {1, 2})}, "input 1 is missing");
   HostTensor bad = F({2}, {1, 2});
   bad.data.pop_back();
@@ -680,4 +680,29 @@ TEST(HostOps, Normalizations) {
   EXPECT_EQ(run1(N("GlobalMaxPool", 1), {x}).shape, (Shape{1, 2, 1}));
   EXPECT_EQ(run1(N("ReverseSequence", 10, {{"batch_axis", int64_t{0}}, {"time_axis", int64_t{1}}}), {I({2, 3}, {1, 2, 3, 4, 5, 6}), I1({2, 3})}),
             I({2, 3}, {2, 1, 3, 6, 5, 4}));
+}
+
+TEST(HostOps, ConvAndPools2d) {
+  // 1x1x3x3 input, one 2x2 filter, pad 1 on top/left only, stride 2: hand-computed
+  const auto x = F({1, 1, 3, 3}, {1, 2, 3, 4, 5, 6, 7, 8, 9});
+  const auto w = F({1, 1, 2, 2}, {1, 0, 0, -1});
+  // output 2x2: windows at rows {-1,0},{1,2} x cols {-1,0},{1,2}
+  // (0,0): x[-1,-1]*1 + x[0,0]*-1 = -1; (0,1): x[-1,1]*1 + x[0,2]*-1 = -3
+  // (1,0): x[1,-1]*1 + x[2,0]*-1 = -7; (1,1): x[1,1]*1 + x[2,2]*-1 = 5 - 9 = -4
+  expect_near(run1(N("Conv", 13, {{"pads", Shape{1, 1, 0, 0}}, {"strides", Shape{2, 2}}}), {x, w, F({1}, {0.5})}),
+              {-0.5, -2.5, -6.5, -3.5});
+  // two groups: each output channel sees its own input channel
+  const auto x2 = F({1, 2, 1, 2}, {1, 2, 10, 20});
+  const auto w2 = F({2, 1, 1, 1}, {2, 3});
+  expect_near(run1(N("Conv", 13, {{"group", int64_t{2}}}), {x2, w2, std::nullopt}), {2, 4, 30, 60});
+  expect_near(run1(N("MaxPool", 13, {{"kernel_shape", Shape{2, 2}}}), {x}), {5, 6, 8, 9});
+  expect_near(run1(N("AveragePool", 13, {{"kernel_shape", Shape{2, 2}}, {"strides", Shape{1, 1}}}), {x}), {3, 4, 6, 7});
+  // padding: excluded from the average by default, counted with count_include_pad
+  const Attrs pad{{"kernel_shape", Shape{2, 2}}, {"pads", Shape{1, 1, 0, 0}}, {"strides", Shape{2, 2}}};
+  expect_near(run1(N("AveragePool", 13, pad), {x}), {1, 2.5, 5.5, 7});
+  Attrs inc = pad;
+  inc["count_include_pad"] = int64_t{1};
+  expect_near(run1(N("AveragePool", 13, inc), {x}), {0.25, 1.25, 2.75, 7});
+  expect_throw<EvalError>(N("Conv", 13), {x, F({1, 2, 2, 2}, std::vector<double>(8, 1)), std::nullopt}, "channels");
+  expect_throw<Unsupported>(N("Conv", 13), {F({1, 1, 4}, {1, 2, 3, 4}), F({1, 1, 2}, {1, 1}), std::nullopt}, "rank");
 }

@@ -383,9 +383,19 @@ bool lower_matmul(Lowering& L, const ir::Node& n) {
       };
       G.zp_a = zp(2);
       G.zp_b = zp(3);
-    } else {
-      G.ct = compute_dtype(L, n, a.dtype);
     }
+    const ir::HostTensor* wb = L.constant(n.inputs[1]);
+    const QuantAttrs q = quant_attrs(L, n);
+    const bool quant = q.on && wb && b.shape.size() == 2;
+    // Timing-only graphs (LLM layers) pass pre-quantised weights as inputs:
+    // the activations are quantised on the fly and the GEMM runs at the
+    // weights' rate; unit scales, since no values are computed.
+    const bool prequant = !wb && L.options().uncalibrated_ok && op == "MatMul" && b.shape.size() == 2 &&
+                          ((L.options().precision == Precision::fp8 && b.dtype == DType::fp8e4m3) ||
+                           (L.options().precision == Precision::int8 && b.dtype == DType::int8)) &&
+                          L.em().chip().matrix_supports(b.dtype);
+    // (a quantised GEMM never needs the float type: a chip without one still runs it)
+    if (op != "MatMulInteger" && !quant && !prequant) G.ct = compute_dtype(L, n, a.dtype);
     auto batch_off = [&](const View& v, size_t rv, int64_t bi) {
       // offset of batch index bi (in broadcast batch_shape) into view v with rv batch dims
       int64_t off = 0, rem = bi;
@@ -399,10 +409,8 @@ bool lower_matmul(Lowering& L, const ir::Node& n) {
       }
       return off;
     };
-    const ir::HostTensor* wb = L.constant(n.inputs[1]);
     View bconst;
-    const QuantAttrs q = quant_attrs(L, n);
-    if (q.on && wb && b.shape.size() == 2) {
+    if (quant) {
       View cs;
       bconst = quant_weight(L, K, N, [&](int64_t k, int64_t j) { return wb->get(k * N + j); }, q.dtype, q.act_scale, cs);
       G.ct = q.dtype;
@@ -410,13 +418,7 @@ bool lower_matmul(Lowering& L, const ir::Node& n) {
       G.colscale = cs;
     } else if (wb && batch == 1 && b.shape.size() == 2 && !dtype_is_int(b.dtype)) {
       bconst = const_weight(L, *wb, K, N, false, G.ct);
-    } else if (!wb && L.options().uncalibrated_ok && op == "MatMul" && b.shape.size() == 2 &&
-               ((L.options().precision == Precision::fp8 && b.dtype == DType::fp8e4m3) ||
-                (L.options().precision == Precision::int8 && b.dtype == DType::int8)) &&
-               L.em().chip().matrix_supports(b.dtype)) {
-      // Timing-only graphs (LLM layers) pass pre-quantised weights as inputs:
-      // the activations are quantised on the fly and the GEMM runs at the
-      // weights' rate; unit scales, since no values are computed.
+    } else if (prequant) {
       G.ct = b.dtype;
       G.act_scale = a.dtype != b.dtype ? 1.0 : 0.0;
     }
@@ -477,11 +479,11 @@ bool lower_matmul(Lowering& L, const ir::Node& n) {
     G.M = a.shape[0], G.K = a.shape[1], G.N = b.shape[1];
     G.alpha = n.attr_float("alpha", 1.0);
     G.beta = n.attr_float("beta", 1.0);
-    G.ct = compute_dtype(L, n, a.dtype);
     G.act = n.attr_str("activation", "");
     const ir::HostTensor* wb = L.constant(n.inputs[1]);
     View bv = b;
     const QuantAttrs q = quant_attrs(L, n);
+    if (!(q.on && wb)) G.ct = compute_dtype(L, n, a.dtype);
     if (q.on && wb) {
       View cs;
       const int64_t K = G.K, N = G.N;
