@@ -125,12 +125,12 @@ int main(int argc, char** argv) {
 
   // sim
   auto* sim_cmd = app.add_subcommand("sim", "Run a program on the functional simulator");
-  std::string sim_in, sim_chip = "seedchip-v1", sim_outdir = ".";
+  std::string sim_in, sim_chip = "seedchip-v1", sim_outdir;
   std::vector<std::string> sim_inputs;
   sim_cmd->add_option("file", sim_in, "Binary program (or .s assembly)")->required();
   sim_cmd->add_option("--chip", sim_chip, "Chip name or YAML file")->capture_default_str();
   sim_cmd->add_option("--input", sim_inputs, "SYMBOL=FILE.npy for each input tensor");
-  sim_cmd->add_option("--output-dir", sim_outdir, "Directory for one .npy per output tensor")->capture_default_str();
+  sim_cmd->add_option("--output-dir", sim_outdir, "Directory for one .npy per output tensor (default: outputs not written)");
 
   // demo
   auto* demo_cmd = app.add_subcommand("demo", "Run the built-in example (int8 GEMM + bias + ReLU) and check it");
@@ -153,11 +153,11 @@ int main(int argc, char** argv) {
   compile_cmd->add_option("--input", compile_inputs, "NAME=FILE calibration input for int8/fp8 (random where absent)");
   add_model_opts(compile_cmd);
   auto* run_cmd = app.add_subcommand("run", "Compile (if needed) and run a model on the functional simulator");
-  std::string run_in, run_outdir = ".";
+  std::string run_in, run_outdir;
   std::vector<std::string> run_inputs;
   run_cmd->add_option("model", run_in, "ONNX model or compiled .scp program")->required();
   run_cmd->add_option("--input", run_inputs, "NAME=FILE (.npy or ONNX TensorProto .pb); others get random data");
-  run_cmd->add_option("--output-dir", run_outdir, "Directory for one .npy per output")->capture_default_str();
+  run_cmd->add_option("--output-dir", run_outdir, "Directory for one .npy per output (default: outputs not written)");
   run_cmd->add_option("--mode", margs.mode, "functional (values), timing (cycles, no data) or both")->capture_default_str();
   run_cmd->add_option("--metrics", margs.metrics, "Write timing metrics JSON here");
   run_cmd->add_option("--trace", margs.trace, "Write a Perfetto/Chrome trace JSON here");
@@ -294,10 +294,13 @@ int main(int argc, char** argv) {
       sim::FunctionalSim s(chip, p);
       runtime::bind_inputs(s, p, parse_inputs(sim_inputs));
       auto st = s.run();
-      auto outs = runtime::write_outputs(s, p, sim_outdir);
       fmt::print("{} on {}: ok\n", sim_in, chip.name);
       print_stats(st);
-      for (const auto& o : outs) fmt::print("wrote {}\n", o);
+      if (sim_outdir.empty()) {
+        fmt::print("outputs not written (--output-dir DIR writes one .npy per output)\n");
+      } else {
+        for (const auto& o : runtime::write_outputs(s, p, sim_outdir)) fmt::print("wrote {}\n", o);
+      }
     } else if (demo_cmd->parsed()) {
       return cli::run_demo(demo_chip);
     } else if (compile_cmd->parsed()) {

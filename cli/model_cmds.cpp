@@ -231,11 +231,12 @@ int cmd_run(const std::string& model, const ModelArgs& a, const std::vector<std:
     auto outs = runtime::run_model(m, chip, inputs, &st, bar.callback());
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::error_code ec;
-    fs::create_directories(outdir, ec);
+    if (!outdir.empty()) fs::create_directories(outdir, ec);
     if (ec) throw std::runtime_error(fmt::format("{}: cannot create output directory: {}", outdir, ec.message()));
     fmt::print("functional simulation: {:.2f} s\n", wall);
     print_summary(m, &st);
-    for (size_t i = 0; i < outs.size(); ++i) {
+    if (outdir.empty()) fmt::print("outputs not written (--output-dir DIR writes one .npy per output)\n");
+    for (size_t i = 0; i < outs.size() && !outdir.empty(); ++i) {
       std::string safe = m.outputs[i].name;
       for (char& c : safe)
         if (c == '/' || c == '\\' || c == ':') c = '_';

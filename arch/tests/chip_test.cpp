@@ -1051,7 +1051,7 @@ TEST(Interconnect, AllReduceTimes) {
 }
 
 TEST(Builtins, GpuChipsMatchSpecsCsv) {
-  // nvidia-*.yaml are written from /work/shared/reference/specs.csv: their
+  // nvidia-*.yaml are written from reference/specs.csv: their
   // derived peaks, bandwidths and capacities must be the datasheet figures.
   struct Row {
     const char* name;

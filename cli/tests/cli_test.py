@@ -481,7 +481,7 @@ class Timing(CliCase):
     def test_validate_reports_rows_and_refuses_bad_files(self):
         # the MLPerf serving rows serve whole datasets (ctest llm_validate runs them,
         # labelled slow); here the fixed-batch rows, which stay fast under the sanitizers
-        rows = [l for l in slurp(os.path.join(SRC, "llm/validation/calibration.csv")).splitlines() if "MLPerf" not in l]
+        rows = [l for l in slurp(os.path.join(SRC, "reference/calibration.csv")).splitlines() if "MLPerf" not in l]
         r = run("validate", "--json", "--csv", self.write("fixed.csv", "\n".join(rows) + "\n"), timeout=300)
         self.assert_ok(r)
         out = json.loads(r.stdout)

@@ -1,6 +1,6 @@
 // seedchip — validation against published measurements: each row of a
 // calibration CSV (id,hardware,software,workload,metric,value,unit,source;
-// /work/shared/reference/calibration.csv is built in) is read as a job
+// reference/calibration.csv is built in) is read as a job
 // seedchip can express (chip and count, model, precision, batch, prompt and
 // output lengths, metric), predicted with run_llm, and compared.
 #pragma once
@@ -68,7 +68,7 @@ CalibratedParameter predict_with_leave_one_out(std::vector<ValidationRow>& rows)
 std::vector<ValidationRow> parse_calibration(const std::string& csv_text, const std::string& source);
 
 /// The calibration CSV built into the binary (a copy of
-/// /work/shared/reference/calibration.csv, llm/validation/calibration.csv).
+/// reference/calibration.csv, reference/calibration.csv).
 const char* builtin_calibration_csv();
 
 /// Reads each row's hardware, software, workload, metric and unit into a job,
