@@ -18,8 +18,8 @@ ir::Graph canonicalize(ir::Graph g);
 /// Removes nodes whose outputs nobody uses (and are not graph outputs).
 ir::Graph remove_dead(ir::Graph g);
 
-/// Fusion: MatMul/Gemm + bias Add + Relu, Conv + Relu (BatchNormalization into
-/// Conv weights when constant), into FusedGemm / FusedConv nodes.
+/// Fusion: MatMul + bias Add (+ Relu) into FusedMatMul, Gemm/Conv + Relu as an
+/// `activation` attribute, BatchNormalization into Conv weights when constant.
 ir::Graph fuse(ir::Graph g);
 
 /// The value a quantised matmul-family node multiplies by its constant

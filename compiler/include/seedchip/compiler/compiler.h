@@ -1,10 +1,11 @@
 // seedchip — the model compiler: IR graph in, chip program out.
 //
 // Pipeline (each stage IR -> IR, printable with --dump-ir=STAGE):
-//   fold      constant folding (Constant/Shape/ConstantOfShape chains, initializer-only subgraphs)
-//   simplify  aliases (Reshape/Squeeze/...), BatchNorm to affine, Gemm/Conv canonical forms
-//   fuse      MatMul/Gemm/Conv + bias + activation, decomposed LayerNorm/Softmax/GELU
-//   precision casts / quantisation for bf16, fp8, int8
+//   import        the graph as the frontend gave it
+//   canonicalize  QLinear*/ConvInteger/Einsum/Resize into ops the lowering knows (after a first fold)
+//   fold          constant folding (any node with constant inputs the host evaluator implements)
+//   fuse          MatMul + bias + Relu into FusedMatMul, Gemm/Conv + Relu, BatchNorm into Conv weights
+//   quantize      int8/fp8: q_dtype and act_scale on each quantisable matmul (scales calibrated in fp32)
 // then lowering: HBM planning, tiling to SRAM with double buffering, core
 // partitioning, semaphore scheduling and code generation.
 #pragma once
