@@ -1,4 +1,4 @@
-// seedchip — lowering a (folded, simplified) IR graph to a chip program.
+// seedchip — lowering a (canonicalized, folded, fused, quantised) IR graph to a chip program.
 // Internal to the compiler; kernels for each op family live in kernels_*.cpp.
 #pragma once
 

@@ -1,6 +1,7 @@
 // seedchip — the timing model: executes a program's instruction streams on
 // decoupled engines in simulated time (no tensor data), giving cycles,
-// per-engine utilisation, bytes per memory level, energy and a trace.
+// per-engine utilisation, bytes per memory level and a trace; its counters
+// feed the energy model (econ::run_energy), whose joules it reports.
 #pragma once
 
 #include <array>
