@@ -14,6 +14,7 @@
 #include "seedchip/compiler/compiler.h"
 #include "seedchip/hostops/hostops.h"
 #include "seedchip/runtime/model.h"
+#include "seedchip/sim/timing.h"
 
 using namespace seedchip;
 
@@ -470,4 +471,29 @@ TEST(Compiler, FlashAttentionOnlineSoftmaxOverLongContexts) {
     for (size_t i = 0; i < want.size(); ++i)
       ASSERT_NEAR(y.get(static_cast<int64_t>(i)), want[i], 1e-4 * (1 + std::fabs(want[i]))) << i;
   }
+}
+
+// A GEMM of two runtime fp32 operands at --precision bf16 (an ONNX graph whose
+// weights are inputs): both are cast to bf16 once, so the GEMM tiles as a
+// bf16 GEMM does instead of converting every tile (81% of the bf16 peak before).
+TEST(Compiler, GemmOfTwoActivationsReachesTheBf16Rate) {
+  const auto chip = arch::find_chip("seedchip-v1");
+  const int64_t n = 8192;
+  const auto g = ir::parse(fmt::format(R"(graph "g" {{
+  input %a : f32[{0},{0}]
+  input %b : f32[{0},{0}]
+  %c : f32[{0},{0}] = MatMul(%a, %b) name="mm" opset=13
+  output %c
+}})",
+                                       n),
+                           "g");
+  compiler::CompileOptions o;
+  o.precision = compiler::Precision::bf16;
+  const auto m = compiler::compile(g, chip, o);
+  int casts = 0;
+  for (const auto& p : m.placement) casts += p.op == "Cast";
+  EXPECT_EQ(casts, 2);
+  const auto r = sim::run_timing(chip, m.program);
+  const double flops = 2.0 * static_cast<double>(n * n) * static_cast<double>(n);
+  EXPECT_GE(flops / r.seconds / chip.peak_ops_per_s(DType::bf16), 0.90);
 }
