@@ -158,10 +158,8 @@ int cmd_tco(const TcoArgs& a) {
                         {"tokens_per_s_per_usd", t.tokens_per_s_per_usd}};
     nlohmann::json asj = nlohmann::json::object();
     for (const char* k : {"server_share_usd", "host_power_factor", "pue", "electricity_usd_per_kwh", "dc_capex_usd_per_w",
-                          "dc_life_years", "life_years", "utilization", "margin", "avg_power_fraction"}) {
-      const auto& p = as.params.at(k);
-      asj[k] = {{"value", p.value}, {"low", p.low}, {"high", p.high}, {"unit", p.unit}, {"source", p.source}};
-    }
+                          "dc_life_years", "life_years", "utilization", "margin", "avg_power_fraction"})
+      asj[k] = econ::param_json(as.params.at(k));
     j["assumptions"] = asj;
     if (a.cost.sensitivity) {
       nlohmann::json rows = nlohmann::json::array();

@@ -62,22 +62,11 @@ namespace {
 // named `names`; errors name the node the evaluator cannot run.
 std::vector<ir::HostTensor> host_values(const ir::Graph& g, const std::vector<ir::HostTensor>& inputs,
                                         const std::vector<std::string>& names) {
-  if (inputs.size() != g.inputs.size())
-    throw CompileError(fmt::format("calibration: {} inputs given, the graph has {}", inputs.size(), g.inputs.size()));
-  std::vector<std::shared_ptr<const ir::HostTensor>> val(g.values.size());
-  for (size_t i = 0; i < g.values.size(); ++i) val[i] = g.values[i].data;
-  for (size_t i = 0; i < g.inputs.size(); ++i) val[static_cast<size_t>(g.inputs[i])] = std::make_shared<const ir::HostTensor>(inputs[i]);
-  for (const auto& n : g.nodes) {
-    std::vector<const ir::HostTensor*> in;
-    for (int v : n.inputs) in.push_back(v >= 0 ? val[static_cast<size_t>(v)].get() : nullptr);
-    std::vector<ir::HostTensor> out;
-    try {
-      out = hostops::eval(n, in);
-    } catch (const std::exception& e) {
-      throw CompileError(fmt::format("calibrating activation scales on the host: {}", e.what()));
-    }
-    for (size_t k = 0; k < n.outputs.size() && k < out.size(); ++k)
-      if (n.outputs[k] >= 0) val[static_cast<size_t>(n.outputs[k])] = std::make_shared<const ir::HostTensor>(std::move(out[k]));
+  std::vector<std::shared_ptr<const ir::HostTensor>> val;
+  try {
+    val = hostops::eval_graph(g, inputs);
+  } catch (const std::exception& e) {
+    throw CompileError(fmt::format("calibrating activation scales on the host: {}", e.what()));
   }
   std::vector<ir::HostTensor> r;
   for (const auto& nm : names) {

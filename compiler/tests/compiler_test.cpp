@@ -38,17 +38,7 @@ ir::HostTensor rnd(ir::ElemType t, std::vector<int64_t> s, uint32_t seed, double
 
 // Reference: evaluate the graph node by node on the host.
 std::vector<ir::HostTensor> reference(const ir::Graph& g, const std::vector<ir::HostTensor>& inputs) {
-  std::vector<std::shared_ptr<ir::HostTensor>> vals(g.values.size());
-  for (size_t i = 0; i < g.inputs.size(); ++i) vals[g.inputs[i]] = std::make_shared<ir::HostTensor>(inputs[i]);
-  for (size_t v = 0; v < g.values.size(); ++v)
-    if (g.values[v].is_const()) vals[v] = std::make_shared<ir::HostTensor>(*g.values[v].data);
-  for (const auto& n : g.nodes) {
-    std::vector<const ir::HostTensor*> ins;
-    for (int v : n.inputs) ins.push_back(v >= 0 ? vals[v].get() : nullptr);
-    auto outs = hostops::eval(n, ins);
-    for (size_t k = 0; k < n.outputs.size(); ++k)
-      if (n.outputs[k] >= 0) vals[n.outputs[k]] = std::make_shared<ir::HostTensor>(outs[k]);
-  }
+  const auto vals = hostops::eval_graph(g, inputs);
   std::vector<ir::HostTensor> r;
   for (int o : g.outputs) r.push_back(*vals[o]);
   return r;

@@ -55,6 +55,16 @@ const std::map<std::string, Param>& global_params() {
 
 const char* kNodeKeys[] = {"logic_mtr_mm2", "sram_mb_mm2", "d0_per_cm2", "alpha", "wafer_usd", "mask_musd"};
 
+// Assumptions of a node without the calibrated parameters (the fit's own input).
+Assumptions raw_assumptions(const std::string& node) {
+  Assumptions a;
+  a.node = node;
+  a.params = global_params();
+  const YAML::Node row = nodes_table()[node];
+  for (const char* k : kNodeKeys) a.params[k] = read_param(row[k], fmt::format("econ/data/nodes.yaml: {}.{}", node, k));
+  return a;
+}
+
 // Type class of a matrix dtype for the PE's transistor budget.
 std::string type_class(DType t) {
   switch (t) {
@@ -141,10 +151,7 @@ Assumptions assumptions(const std::string& node_in, const std::string& where) {
     for (const auto& n : node_names()) known += (known.empty() ? "" : ", ") + n;
     throw EconError(fmt::format("{}: unknown process node '{}' (known: {})", where, node, known));
   }
-  Assumptions a;
-  a.node = node;
-  a.params = global_params();
-  for (const char* k : kNodeKeys) a.params[k] = read_param(row[k], fmt::format("econ/data/nodes.yaml: {}.{}", node, k));
+  Assumptions a = raw_assumptions(node);
   const auto& cal = calibration();
   a.params["core_logic_mtr"] = {cal.core_logic_mtr, cal.core_logic_mtr, cal.core_logic_mtr, "MTr per control unit",
                                 "fitted on the calibration dies (seedchip chip cost --calibration)"};
@@ -248,16 +255,6 @@ const std::vector<PublishedDie>& published_dies() {
 }
 
 namespace {
-
-// Assumptions of a node without the calibrated scales (the fit's own input).
-Assumptions raw_assumptions(const std::string& node) {
-  Assumptions a;
-  a.node = node;
-  a.params = global_params();
-  const YAML::Node row = nodes_table()[node];
-  for (const char* k : kNodeKeys) a.params[k] = read_param(row[k], fmt::format("econ/data/nodes.yaml: {}.{}", node, k));
-  return a;
-}
 
 // Least squares on log area over `dies` for (log core_logic_mtr, log
 // sram_scale): a coarse grid, then finer ones around the best point.
@@ -389,14 +386,14 @@ Cost chip_cost(const arch::Chip& chip, const Assumptions& a, int64_t units, cons
   }
   c.good_die_cost_usd = a["wafer_usd"] / (c.dies_per_wafer * c.yield);
   const bool hbm = chip.memory.type.rfind("hbm", 0) == 0;
-  double usd_gb = chip.process.hbm_usd_per_gb;
-  if (usd_gb == 0) {
-    const std::string& t = chip.memory.type;
-    usd_gb = t == "hbm3e" ? a["hbm3e_usd_per_gb"] : t == "hbm3" ? a["hbm3_usd_per_gb"] : hbm ? a["hbm2e_usd_per_gb"] : a["dram_usd_per_gb"];
-  }
+  // the memory's price by type (unless the chip file states one) and the package's: parameter keys
+  const std::string& mt = chip.memory.type;
+  const std::string mem_key = mt == "hbm3e" || mt == "hbm3" ? mt + "_usd_per_gb" : hbm ? "hbm2e_usd_per_gb" : "dram_usd_per_gb";
+  const double usd_gb = chip.process.hbm_usd_per_gb > 0 ? chip.process.hbm_usd_per_gb : a[mem_key];
   c.hbm_cost_usd = static_cast<double>(chip.memory.capacity_bytes) / 1e9 * usd_gb;
-  const std::string pkg = !chip.process.package.empty() ? chip.process.package : hbm ? "cowos-s" : "organic";
-  c.package_cost_usd = pkg == "cowos-s" ? a["package_cowos_s_usd"] : pkg == "cowos-l" ? a["package_cowos_l_usd"] : a["package_organic_usd"];
+  std::string pkg_key = "package_" + (!chip.process.package.empty() ? chip.process.package : hbm ? "cowos-s" : "organic") + "_usd";
+  std::replace(pkg_key.begin(), pkg_key.end(), '-', '_');
+  c.package_cost_usd = a[pkg_key];
   c.test_cost_usd = a["test_usd"];
   c.nre_usd = (a["mask_musd"] + a["ip_musd"] + a["design_musd"]) * 1e6;
   c.nre_per_unit_usd = c.nre_usd / static_cast<double>(units);
@@ -412,10 +409,8 @@ Cost chip_cost(const arch::Chip& chip, const Assumptions& a, int64_t units, cons
   if (in.dram_channels > 0) c.used.push_back("dram_phy_mm2");
   if (in.links > 0) c.used.push_back("link_phy_mm2");
   c.used.push_back("pcie_phy_mm2");
-  if (chip.process.hbm_usd_per_gb == 0)
-    c.used.push_back(chip.memory.type == "hbm3e" ? "hbm3e_usd_per_gb" : chip.memory.type == "hbm3" ? "hbm3_usd_per_gb"
-                     : hbm ? "hbm2e_usd_per_gb" : "dram_usd_per_gb");
-  c.used.push_back(pkg == "cowos-s" ? "package_cowos_s_usd" : pkg == "cowos-l" ? "package_cowos_l_usd" : "package_organic_usd");
+  if (chip.process.hbm_usd_per_gb == 0) c.used.push_back(mem_key);
+  c.used.push_back(pkg_key);
   std::sort(c.used.begin(), c.used.end());
   return c;
 }
@@ -424,14 +419,15 @@ double owner_price(const arch::Chip& chip, const Cost& c, const Assumptions& a) 
   return chip.process.price_usd > 0 ? chip.process.price_usd : c.unit_cost_usd * (1 + a["margin"]);
 }
 
+nlohmann::json param_json(const Param& p) {
+  return {{"value", p.value}, {"low", p.low}, {"high", p.high}, {"unit", p.unit}, {"source", p.source}};
+}
+
 nlohmann::json cost_json(const Cost& c, const Assumptions& a) {
   nlohmann::json br = nlohmann::json::object();
   for (const auto& [k, v] : c.area.breakdown) br[k] = v;
   nlohmann::json as = nlohmann::json::object();
-  for (const auto& k : c.used) {
-    const Param& p = a.params.at(k);
-    as[k] = {{"value", p.value}, {"low", p.low}, {"high", p.high}, {"unit", p.unit}, {"source", p.source}};
-  }
+  for (const auto& k : c.used) as[k] = param_json(a.params.at(k));
   return {{"node", c.node},
           {"die_area_mm2", c.area.total},
           {"area_breakdown_mm2", br},

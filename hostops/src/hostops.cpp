@@ -284,4 +284,20 @@ std::vector<ir::HostTensor> eval(const ir::Node& node, const std::vector<const i
   return out;
 }
 
+std::vector<std::shared_ptr<const ir::HostTensor>> eval_graph(const ir::Graph& g, const std::vector<ir::HostTensor>& inputs) {
+  if (inputs.size() != g.inputs.size())
+    throw EvalError(fmt::format("graph '{}': {} inputs given, it has {}", g.name, inputs.size(), g.inputs.size()));
+  std::vector<std::shared_ptr<const ir::HostTensor>> val(g.values.size());
+  for (size_t i = 0; i < g.values.size(); ++i) val[i] = g.values[i].data;
+  for (size_t i = 0; i < g.inputs.size(); ++i) val[static_cast<size_t>(g.inputs[i])] = std::make_shared<const ir::HostTensor>(inputs[i]);
+  for (const auto& n : g.nodes) {
+    std::vector<const ir::HostTensor*> in;
+    for (int v : n.inputs) in.push_back(v >= 0 ? val[static_cast<size_t>(v)].get() : nullptr);
+    auto out = eval(n, in);
+    for (size_t k = 0; k < n.outputs.size() && k < out.size(); ++k)
+      if (n.outputs[k] >= 0) val[static_cast<size_t>(n.outputs[k])] = std::make_shared<const ir::HostTensor>(std::move(out[k]));
+  }
+  return val;
+}
+
 }  // namespace seedchip::hostops

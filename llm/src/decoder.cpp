@@ -26,12 +26,14 @@ using Shape = std::vector<int64_t>;
 class Decoder {
  public:
   Decoder(const ModelConfig& c, const DecoderSpec& s, const PrecisionPolicy& p)
-      : c_(c), s_(s), p_(p), b_(fmt::format("{} {}", c.name, s.arithmetic == Arithmetic::eager ? "step" : "layer")),
+      : c_(c), s_(s), p_(p),
+        b_(s.arithmetic == Arithmetic::eager
+               ? fmt::format("{} step past={} tokens={}", c.name, s.context - s.tokens, s.tokens)
+               : fmt::format("{} layer", c.name)),
         eager_(s.arithmetic == Arithmetic::eager), bound_(s.weights != nullptr) {
     B_ = s.batch, T_ = s.tokens, C_ = s.context, past_ = s.context - s.tokens;
     // eager graphs compute in the weights' type; fused ones in the policy's activation type
     at_ = bound_ ? s.weights->type : p.activations;
-    if (eager_) b_.g.name = fmt::format("{} step past={} tokens={}", c.name, past_, T_);
   }
 
   ir::Graph build() {
@@ -61,7 +63,6 @@ class Decoder {
       one_ = b_.scalar(at_, 1.0);
     }
     for (int64_t l = 0; l < s_.layers; ++l) x = layer(l, x);
-    std::vector<int> outs;
     if (s_.head) {
       if (eager_ && !s_.all_logits) x = last_row(x);
       x = linear(norm(x, "norm", lw_final()), "lm_head", c_.vocab, head_weight(), nullptr, false, true);
@@ -363,12 +364,9 @@ class Decoder {
       const int ctx = attn ? cache_attention(q3, p) : b_.node("Identity", {q3}, at_, b_.shape(q3), {}, 14);
       o = linear(b_.reshape(ctx, {BT, nh * hd}), p + "wo", H, nullptr, nullptr, out_bias());
     }
-    if (c_.parallel_residual) {  // GPT-J: x + attn(ln(x)) + mlp(ln(x))
-      const int r1 = b_.ew("Add", x, o);
-      return b_.ew("Add", r1, ffn(h, L, p));
-    }
     const int r1 = b_.ew("Add", x, o);
-    const int h2 = norm(r1, p + "ln2", L ? NormW{&L->ln2, &L->ln2_b} : NormW{});
+    // GPT-J: x + attn(ln(x)) + mlp(ln(x)); the others norm the residual again
+    const int h2 = c_.parallel_residual ? h : norm(r1, p + "ln2", L ? NormW{&L->ln2, &L->ln2_b} : NormW{});
     return b_.ew("Add", r1, ffn(h2, L, p));
   }
 

@@ -115,6 +115,8 @@ struct Cost {
 /// default) for `units` units. Throws EconError for a die over the reticle,
 /// more spare cores than make sense, a zero unit count.
 Cost chip_cost(const arch::Chip& chip, const Assumptions& a, int64_t units, const std::string& yield_model = "negative-binomial");
+/// {value, low, high, unit, source} of a parameter.
+nlohmann::json param_json(const Param& p);
 /// The JSON of a costing, with `assumptions`: every parameter used, value and source.
 nlohmann::json cost_json(const Cost& c, const Assumptions& a);
 

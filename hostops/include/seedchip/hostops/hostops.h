@@ -10,6 +10,7 @@
 #pragma once
 
 #include <stdexcept>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,12 @@ bool supported(const ir::Node& node);
 /// (Cast `to`, EyeLike `dtype`) hold ONNX TensorProto codes, or an
 /// ir::elem_name string.
 std::vector<ir::HostTensor> eval(const ir::Node& node, const std::vector<const ir::HostTensor*>& inputs);
+
+/// Evaluates a whole graph node by node with eval(): `inputs` bind
+/// g.inputs in order. Returns every value of the graph (constants, inputs and
+/// node outputs; null for values nothing computes). Throws EvalError for an
+/// input count that does not match, and eval()'s errors for a node.
+std::vector<std::shared_ptr<const ir::HostTensor>> eval_graph(const ir::Graph& g, const std::vector<ir::HostTensor>& inputs);
 
 /// The op types eval() knows, sorted (whatever the opset).
 std::vector<std::string> supported_ops();
