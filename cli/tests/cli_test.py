@@ -626,6 +626,16 @@ class Timing(CliCase):
         self.assertEqual(h["price_usd"], 32000)  # a bought part at its market price
         self.assert_clean_error(run("tco", "--chip", "nvidia-h200-sxm", "--serve-json", sp), "a run on 'seedchip-v1'")
         self.assert_clean_error(run("tco", "--chip", "seedchip-v1"), "needs a throughput")
+        self.assert_clean_error(run("tco", "--chip", "seedchip-v1", "--serve-json", self.path("none.json")), "cannot be read")
+        self.assert_clean_error(run("tco", "--chip", "seedchip-v1", "--serve-json", self.write("bad.json", "{")), "not JSON")
+        self.assert_clean_error(run("tco", "--chip", "seedchip-v1", "--serve-json", self.write("part.json", '{"chips": 1}')),
+                                "field 'output_tokens_per_s_per_chip' is missing")
+        self.assert_clean_error(run("chip", "cost", "seedchip-v1", "--assumptions", self.write("bad.yaml", "wafer_usd: lots\n")),
+                                "wafer_usd: expected a number")
+        self.assert_clean_error(run("chip", "cost", "seedchip-v1", "--yield-model", "gauss"), "--yield-model 'gauss'")
+        self.assert_clean_error(run("chip", "cost", "no-such-chip"), "no-such-chip")
+        self.assert_clean_error(run("serve", "--model", "gpt2", "--expert-parallel", "--dataset", "fixed:64:16", "--requests", "4"),
+                                "--expert-parallel: gpt2 is not a mixture of experts")
 
     def test_serve(self):
         base = ("serve", "--model", "gpt2", "--max-batched-tokens", "256", "--max-num-seqs", "16")
