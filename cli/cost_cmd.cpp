@@ -128,7 +128,10 @@ int cmd_tco(const TcoArgs& a) {
         throw std::runtime_error(fmt::format("--serve-json {}: field '{}' is missing (a `seedchip serve --json` result?)", a.serve_json, k));
     if (j.contains("chip") && j["chip"] != chip.name)
       throw std::runtime_error(fmt::format("--serve-json {}: a run on '{}', not '{}'", a.serve_json, j["chip"].get<std::string>(), chip.name));
-    tps = j["output_tokens_per_s_per_chip"].get<double>();
+    // the served capacity (server: the passing rate), else all output over the run (older JSON)
+    tps = j.contains("served_tokens_per_s_per_chip") && j["served_tokens_per_s_per_chip"].is_number()
+              ? j["served_tokens_per_s_per_chip"].get<double>()
+              : j["output_tokens_per_s_per_chip"].get<double>();
     const double sim = j["simulated_s"].get<double>(), chips = j["chips"].get<double>();
     if (power <= 0 && sim > 0 && chips > 0) power = j["energy_j"].get<double>() / sim / chips;
   }
@@ -196,23 +199,6 @@ ChipEconomics chip_economics(const arch::Chip& chip) {
     e.why = x.what();
   }
   return e;
-}
-
-void add_tco_keys(nlohmann::json& j, const arch::Chip& chip, double tps, double power) {
-  econ::Assumptions as;
-  econ::Cost c;
-  try {
-    as = econ::assumptions(chip.process.node, chip.source + ": process.node");
-    c = econ::chip_cost(chip, as, 100000);
-  } catch (const econ::EconError&) {
-    return;  // no cost for this chip: the keys are left out
-  }
-  if (power <= 0) power = as["avg_power_fraction"] * chip.tdp_w;
-  const auto t = econ::tco(econ::owner_price(chip, c, as), tps, power, chip.tdp_w, as);
-  j["price_usd"] = t.price_usd;
-  j["usd_per_million_tokens"] = t.usd_per_million_tokens;
-  j["tokens_per_joule"] = t.tokens_per_joule;
-  j["tokens_per_s_per_usd"] = t.tokens_per_s_per_usd;
 }
 
 }  // namespace seedchip::cli

@@ -45,8 +45,4 @@ struct TcoArgs {
 };
 int cmd_tco(const TcoArgs& a);
 
-/// The TCO keys `seedchip serve --json` adds for a chip that can be costed
-/// (nothing when the die cannot be: over the reticle).
-void add_tco_keys(nlohmann::json& serve_json, const arch::Chip& chip, double tokens_per_s_per_chip, double avg_power_w);
-
 }  // namespace seedchip::cli

@@ -14,6 +14,7 @@
 #include "bench.h"
 #include "llm_cmd.h"
 #include "cost_cmd.h"
+#include "explore_cmd.h"
 #include "serve_cmd.h"
 #include "model_cmds.h"
 #include "seedchip/arch/chip.h"
@@ -230,9 +231,21 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--tpot-slo", sa.tpot_slo, "p99 TPOT limit, s (default: the model's MLPerf limit)");
   serve_cmd->add_flag("--expert-parallel", sa.opt.expert_parallel, "Mixture of experts: whole experts on different chips of a replica (experts/tp each), not a slice of every expert");
   serve_cmd->add_option("--disaggregate", sa.disaggregate, "P:D prefill and decode replicas (KV caches move over the links)");
-  serve_cmd->add_flag("--json", sa.json, "Print one JSON object");
+  bool serve_json = false;
+  serve_cmd->add_flag("--json", serve_json, "Print one JSON object");
   serve_cmd->add_option("--requests-out", sa.requests_out, "Write one CSV row per request");
   serve_cmd->add_option("--trace", sa.trace_out, "Write a Perfetto/Chrome trace (a track per engine, a span per request)");
+
+  auto* explore_cmd = app.add_subcommand("explore", "Design-space sweep: vary chip keys, serve and cost every design, SQLite results, Pareto fronts (docs/explore.md)");
+  cli::ExploreArgs ea;
+  explore_cmd->add_option("sweep", ea.sweep, "Sweep file (YAML)")->required();
+  explore_cmd->add_option("--jobs", ea.jobs, "Worker threads")->capture_default_str();
+  explore_cmd->add_option("--db", ea.db, "SQLite results file: one row per design x workload; an existing one is resumed");
+  explore_cmd->add_option("--report", ea.report, "Write an HTML report (SVG figures) into this folder");
+  explore_cmd->add_flag("--json", ea.json, "Print one JSON object (every row and the Pareto fronts)");
+  explore_cmd->add_flag("--mpi", ea.mpi, "Spread the points over MPI ranks (mpirun -np N seedchip explore ... --mpi)");
+  explore_cmd->add_option("--max-points", ea.max_points, "Evaluate at most this many new points, then stop (resume later)");
+  explore_cmd->add_option("--top", ea.top, "Designs listed per workload")->capture_default_str();
 
   auto* val_cmd = app.add_subcommand("validate", "Predict published GPU measurements and report the error (docs/llm.md)");
   std::string val_csv;
@@ -310,7 +323,9 @@ int main(int argc, char** argv) {
     } else if (llm_cmd->parsed()) {
       return cli::cmd_llm(la);
     } else if (serve_cmd->parsed()) {
-      return cli::cmd_serve(sa);
+      return cli::cmd_serve(sa, serve_json);
+    } else if (explore_cmd->parsed()) {
+      return cli::cmd_explore(ea);
     } else if (val_cmd->parsed()) {
       return cli::cmd_validate(val_csv, val_check, val_mae, val_max, val_json);
     } else if (bench_cmd->parsed()) {

@@ -466,10 +466,6 @@ std::string iec(uint64_t bytes) {
   return fmt::format("{} {}", two_decimals(v), kPrefix[i]);
 }
 
-Chip load_builtin(const detail::EmbeddedChip& e) {
-  const std::string text(reinterpret_cast<const char*>(e.text), e.size);
-  return load_chip_yaml(text, std::string(kBuiltinPrefix) + e.name);
-}
 
 }  // namespace
 
@@ -554,7 +550,8 @@ Chip load_chip_yaml(const std::string& text, const std::string& source) {
   }
 }
 
-Chip load_chip_file(const std::string& path) {
+namespace {
+std::string read_chip_file(const std::string& path) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
     throw ChipError(fmt::format("{}: cannot read chip file: no such file", path));
@@ -568,8 +565,11 @@ Chip load_chip_file(const std::string& path) {
   std::ostringstream buf;
   buf << in.rdbuf();
   if (in.bad()) throw ChipError(fmt::format("{}: cannot read chip file: read error", path));
-  return load_chip_yaml(buf.str(), path);
+  return buf.str();
 }
+}  // namespace
+
+Chip load_chip_file(const std::string& path) { return load_chip_yaml(read_chip_file(path), path); }
 
 std::vector<std::string> builtin_chip_names() {
   std::vector<std::string> names;
@@ -580,14 +580,15 @@ std::vector<std::string> builtin_chip_names() {
   return names;
 }
 
-Chip find_chip(const std::string& name_or_path) {
+ChipText find_chip_text(const std::string& name_or_path) {
   if (name_or_path.find('/') != std::string::npos || ends_with(name_or_path, ".yaml") ||
       ends_with(name_or_path, ".yml")) {
-    return load_chip_file(name_or_path);
+    return {read_chip_file(name_or_path), name_or_path};
   }
   for (std::size_t i = 0; i < detail::kNumEmbeddedChips; ++i) {
     if (name_or_path == detail::kEmbeddedChips[i].name) {
-      return load_builtin(detail::kEmbeddedChips[i]);
+      const auto& e = detail::kEmbeddedChips[i];
+      return {std::string(reinterpret_cast<const char*>(e.text), e.size), std::string(kBuiltinPrefix) + e.name};
     }
   }
   const char* env = std::getenv("SEEDCHIP_CHIP_PATH");
@@ -602,13 +603,31 @@ Chip find_chip(const std::string& name_or_path) {
       const std::filesystem::path candidate = std::filesystem::path(dir) / (name_or_path + ".yaml");
       std::error_code ec;
       if (std::filesystem::is_regular_file(candidate, ec))
-        return load_chip_file(candidate.string());
+        return {read_chip_file(candidate.string()), candidate.string()};
     }
   }
   throw ChipError(fmt::format("unknown chip '{}': built-in chips are {}; {}", name_or_path,
                               fmt::join(builtin_chip_names(), ", "),
                               search.empty() ? std::string("SEEDCHIP_CHIP_PATH is not set")
                                              : "no NAME.yaml in SEEDCHIP_CHIP_PATH=" + search));
+}
+
+Chip find_chip(const std::string& name_or_path) {
+  const ChipText t = find_chip_text(name_or_path);
+  return load_chip_yaml(t.text, t.source);
+}
+
+std::map<std::string, std::vector<std::string>> chip_schema(const std::string& text, const std::string& source) {
+  detail::SchemaLog log;
+  detail::schema_log = &log;
+  try {
+    (void)load_chip_yaml(text, source);
+  } catch (...) {
+    detail::schema_log = nullptr;
+    throw;
+  }
+  detail::schema_log = nullptr;
+  return log;
 }
 
 // ---- summaries ----

@@ -13,6 +13,8 @@
 
 namespace seedchip::arch::detail {
 
+thread_local SchemaLog* schema_log = nullptr;
+
 namespace {
 
 // yaml-cpp gives plain (unquoted) scalars the non-specific tag "?" and quoted
@@ -169,6 +171,11 @@ MapReader Field::as_open_map() const { return MapReader(*this, {}, /*open=*/true
 
 MapReader::MapReader(const Field& field, std::vector<std::string_view> allowed, bool open)
     : self_(field), allowed_(std::move(allowed)) {
+  if (schema_log) {
+    auto& keys = (*schema_log)[field.path()];
+    if (open) keys = {"*"};
+    else keys.assign(allowed_.begin(), allowed_.end());
+  }
   const YAML::Node& node = field.node();
   if (!node.IsMap()) field.fail(fmt::format("must be a map, {}", field.got()));
   for (auto it = node.begin(); it != node.end(); ++it) {

@@ -10,6 +10,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -72,6 +73,12 @@ class Field {
   YAML::Node node_;
   YAML::Mark mark_;
 };
+
+/// While set (non-null), every MapReader records the keys it allows under its
+/// path ("*" for an open map): how arch::chip_schema learns the schema from
+/// the loader itself instead of a second copy of it.
+using SchemaLog = std::map<std::string, std::vector<std::string>>;
+extern thread_local SchemaLog* schema_log;
 
 /// The entries of one YAML map, looked up by key with path tracking.
 class MapReader {

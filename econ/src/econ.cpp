@@ -483,4 +483,22 @@ std::vector<Swing> sensitivity(const Assumptions& a, const std::function<double(
   return out;
 }
 
+void add_tco_keys(nlohmann::json& j, const arch::Chip& chip, double tps, double power) {
+  Assumptions as;
+  Cost c;
+  try {
+    as = assumptions(chip.process.node, chip.source + ": process.node");
+    c = chip_cost(chip, as, 100000);
+  } catch (const EconError&) {
+    return;  // no cost for this chip: the keys are left out
+  }
+  if (power <= 0) power = as["avg_power_fraction"] * chip.tdp_w;
+  const auto t = tco(owner_price(chip, c, as), tps, power, chip.tdp_w, as);
+  j["price_usd"] = t.price_usd;
+  j["usd_per_million_tokens"] = t.usd_per_million_tokens;
+  j["tokens_per_joule"] = t.tokens_per_joule;
+  j["tokens_per_s_per_usd"] = t.tokens_per_s_per_usd;
+}
+
+
 }  // namespace seedchip::econ

@@ -286,6 +286,19 @@ Chip load_chip_yaml(const std::string& text, const std::string& source);
 /// Throws ChipError (listing the built-in names) when nothing matches.
 Chip find_chip(const std::string& name_or_path);
 
+/// The YAML text find_chip would load for `name_or_path` and the source it
+/// would name (the path, or "builtin:NAME"). Throws ChipError as find_chip.
+struct ChipText {
+  std::string text, source;
+};
+ChipText find_chip_text(const std::string& name_or_path);
+
+/// The keys the loader accepts under each map it reads in the chip YAML
+/// `text` (path "" is the top level, "core.matrix" a nested map; an open map
+/// such as core.matrix.rate lists "*"). Maps absent from `text` are absent
+/// here. Throws ChipError for text that does not load.
+std::map<std::string, std::vector<std::string>> chip_schema(const std::string& text, const std::string& source);
+
 /// Names of the chips embedded in the library (from chips/*.yaml), sorted.
 std::vector<std::string> builtin_chip_names();
 

@@ -154,6 +154,11 @@ Tco tco(double price_usd, double tokens_per_s, double avg_power_w, double tdp_w,
 /// The owner's price of a chip: process.price_usd when set, else cost x (1 + margin).
 double owner_price(const arch::Chip& chip, const Cost& c, const Assumptions& a);
 
+/// Adds a serving run's cost keys (price_usd, usd_per_million_tokens,
+/// tokens_per_joule, tokens_per_s_per_usd) for `chip` at its process node and
+/// 100,000 units; nothing when the chip cannot be costed (a die over the reticle).
+void add_tco_keys(nlohmann::json& j, const arch::Chip& chip, double tokens_per_s_per_chip, double avg_power_w);
+
 /// One row of the sensitivity (tornado) table: an uncertain parameter at its low and high ends.
 struct Swing {
   std::string key;
