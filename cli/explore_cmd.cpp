@@ -20,8 +20,9 @@ double fig(const explore::Row& r, const char* k) {
 }
 
 void print_summary(const explore::Sweep& s, const explore::SweepOutcome& o, int top) {
-  fmt::print("sweep {} ({}): {} design points, {} evaluated now, {} from the database, {} invalid{}\n", s.name, s.source,
-             o.points, o.evaluated, o.resumed, o.invalid, o.complete ? "" : " (incomplete: run again to resume)");
+  fmt::print("sweep {} ({}): {} design points and {} baselines; {} evaluated now, {} from the database; {} invalid designs{}\n",
+             s.name, s.source, o.points, s.baselines.size(), o.evaluated, o.resumed, o.invalid,
+             o.complete ? "" : " (incomplete: run again to resume)");
   for (const auto& w : s.workloads) {
     std::vector<const explore::Row*> ok, base;
     for (const auto& r : o.rows) {
@@ -85,9 +86,17 @@ int cmd_explore(const ExploreArgs& a) {
     j["complete"] = out.complete;
     j["rows"] = out.rows_json;
     for (const auto& [w, f] : out.pareto) j["pareto"][w] = f;
+    j["best"] = out.best;
+    j["best_name"] = out.best_name;
+    j["best_score"] = out.best_score;
     fmt::print("{}\n", j.dump(2));
   } else {
     print_summary(s, out, a.top);
+    if (out.best >= 0)
+      fmt::print("\nbest over all workloads: {} (its $/Mtok is {:.3f}x the cheapest design's, geometric mean over the workloads)\n",
+                 out.best_name, out.best_score);
+    else
+      fmt::print("\nno design met the SLOs on every workload\n");
   }
   return 0;
 }

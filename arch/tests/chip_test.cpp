@@ -3,6 +3,8 @@
 #include "seedchip/arch/chip.h"
 
 #include <gtest/gtest.h>
+
+#include <algorithm>
 #include <unistd.h>
 
 #include <cmath>
@@ -1090,3 +1092,28 @@ TEST(Process, OptionalSectionIsReadAndChecked) {
 }  // namespace
 }  // namespace seedchip::arch
 
+
+namespace seedchip::arch {
+TEST(Schema, TheLoaderNamesItsKeys) {
+  const auto t = find_chip_text("seedchip-v1");
+  EXPECT_EQ(t.source, "builtin:seedchip-v1");
+  EXPECT_EQ(load_chip_yaml(t.text, t.source), find_chip("seedchip-v1"));
+  const auto s = chip_schema(t.text, t.source);
+  auto has = [&](const std::string& map, const std::string& key) {
+    auto it = s.find(map);
+    return it != s.end() && std::find(it->second.begin(), it->second.end(), key) != it->second.end();
+  };
+  EXPECT_TRUE(has("", "cores"));
+  EXPECT_TRUE(has("", "process"));
+  EXPECT_TRUE(has("core.matrix", "rows"));
+  EXPECT_TRUE(has("timing.matrix", "weight_rows_per_cycle"));
+  EXPECT_TRUE(has("core.matrix.rate", "*"));  // an open map: any dtype
+  EXPECT_FALSE(has("", "coers"));
+  // a chip without an interconnect section has no schema entry for it
+  const auto tpu = find_chip_text("tpu-v1");
+  EXPECT_EQ(chip_schema(tpu.text, tpu.source).count("interconnect"), 0u);
+  EXPECT_THROW(chip_schema("cores: [", "bad"), ChipError);
+  EXPECT_THROW(find_chip_text("no-such-chip"), ChipError);
+}
+
+}  // namespace seedchip::arch

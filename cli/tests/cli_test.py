@@ -687,5 +687,37 @@ class Timing(CliCase):
         self.assertIn("no rate met", r.stderr)
         self.assertIn("best attainment", r.stderr)
 
+class ExploreBadInput(CliCase):
+    """Sweep files that cannot run end with one error line naming the file and key (no design is served)."""
+
+    BASE = "base: seedchip-v1\nworkloads: [{model: llama-2-7b, chips: 1, tp: 1}]\n"
+
+    def check(self, text, contains):
+        f = self.write("s.yaml", text)
+        self.assert_clean_error(run("explore", f), contains)
+        return f
+
+    def test_bad_sweeps(self):
+        self.check(self.BASE + "parameters: {coers: [4, 8]}\n", "parameters.coers: not a chip description key (did you mean 'cores'?)")
+        self.check(self.BASE + "parameters: {memory.device: [4]}\n", "did you mean 'memory.devices'?")
+        self.check(self.BASE + "parameters: {}\n", "an empty sweep")
+        self.check(self.BASE, "an empty sweep")
+        self.check("", "an empty sweep file")
+        self.check(self.BASE + "parameters: {cores: {from: 8, to: 2}}\n", "parameters.cores: to 2 is below from 8")
+        self.check(self.BASE + "parameters: {cores: [8]}\nconstraint: {}\n", "constraint: unknown key (did you mean 'constraints'?)")
+        self.check(self.BASE + "parameters: {cores: [8]}\nderived: {memory.capacity_gib: '36 * memory.stacks'}\n", "'memory.stacks' is not a numeric key of the design")
+        # no valid design: every point over the area limit
+        self.check(self.BASE + "parameters: {cores: [8, 16]}\nconstraints: {die_area_mm2: {max: 50}}\n",
+                   "no valid design among the 2 points (first reason: constraint die_area_mm2")
+        f = self.write("ok.yaml", self.BASE + "parameters: {cores: [8]}\n")
+        self.assert_clean_error(run("explore", f, "--jobs", "0"), "--jobs 0: must be at least 1")
+        self.assert_clean_error(run("explore", self.path("missing.yaml")), "cannot read sweep file")
+        # a database of another sweep is refused, not mixed
+        db = self.path("r.sqlite")
+        self.assert_ok(run("explore", self.write("one.yaml", self.BASE + "parameters: {cores: [8]}\nconstraints: {die_area_mm2: {max: 50}}\n"),
+                           "--db", db, "--max-points", "0"))
+        self.assert_clean_error(run("explore", f, "--db", db), "holds the results of another sweep")
+
+
 if __name__ == "__main__":
     unittest.main(argv=[sys.argv[0], "-v"])

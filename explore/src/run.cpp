@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
+#include <map>
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -292,6 +294,33 @@ SweepOutcome run_sweep(const Sweep& s, const RunOptions& o) {
     out.pareto.emplace_back(w.name, front);
   }
   store->write_pareto(out.pareto);
+  {
+    std::map<std::string, double> cheapest;
+    std::map<int64_t, std::pair<int, double>> score;  // point -> (workloads ok, sum of log ratios)
+    std::map<int64_t, std::string> names;
+    for (const auto& r : out.rows)
+      if (r.point >= 0 && r.status == "ok") {
+        const double v = r.figures.at("usd_per_million_tokens");
+        auto it = cheapest.find(r.workload);
+        if (it == cheapest.end() || v < it->second) cheapest[r.workload] = v;
+      }
+    for (const auto& r : out.rows)
+      if (r.point >= 0 && r.status == "ok" && cheapest.at(r.workload) > 0) {
+        auto& sc = score[r.point];
+        sc.first++;
+        sc.second += std::log(r.figures.at("usd_per_million_tokens") / cheapest.at(r.workload));
+        names[r.point] = r.name;
+      }
+    for (const auto& [p, sc] : score)
+      if (sc.first == static_cast<int>(s.workloads.size())) {
+        const double g = std::exp(sc.second / static_cast<double>(sc.first));
+        if (out.best < 0 || g < out.best_score) {
+          out.best = p;
+          out.best_score = g;
+          out.best_name = names[p];
+        }
+      }
+  }
   if (out.complete && out.invalid == total && total > 0)
     throw SweepError(fmt::format("{}: parameters: no valid design among the {} points (first reason: {})", s.source, total,
                                  [&] {

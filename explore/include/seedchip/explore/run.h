@@ -37,6 +37,12 @@ struct SweepOutcome {
   std::vector<Row> rows;
   nlohmann::json rows_json;  ///< result_json-style objects, same order as rows
   std::vector<std::pair<std::string, std::vector<int64_t>>> pareto;  ///< workload -> points
+  /// The design with the lowest TCO per million tokens over all workloads
+  /// (geometric mean of each workload's $/Mtok relative to its cheapest),
+  /// among those meeting the SLOs on every workload; -1 when none does.
+  int64_t best = -1;
+  std::string best_name;
+  double best_score = 0;  ///< that geometric mean (1: the cheapest on every workload)
 };
 
 /// Runs (or resumes) the sweep. Throws SweepError (a database of another
