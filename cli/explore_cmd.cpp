@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "progress.h"
+#include "seedchip/explore/report.h"
 #include "seedchip/explore/run.h"
 #include "seedchip/explore/sweep.h"
 
@@ -74,6 +75,12 @@ int cmd_explore(const ExploreArgs& a) {
   }
   explore::mpi_finalize();
   if (!out.is_root) return 0;  // MPI ranks other than 0 print nothing
+  std::string report_path;
+  if (!a.report.empty()) {
+    report::svg::Page page(fmt::format("seedchip explore: {}", s.name));
+    explore::add_sweep_sections(page, s, out);
+    report_path = page.write(a.report);
+  }
   if (a.json) {
     nlohmann::json j;
     j["sweep"] = s.name;
@@ -89,6 +96,7 @@ int cmd_explore(const ExploreArgs& a) {
     j["best"] = out.best;
     j["best_name"] = out.best_name;
     j["best_score"] = out.best_score;
+    if (!report_path.empty()) j["report"] = report_path;
     fmt::print("{}\n", j.dump(2));
   } else {
     print_summary(s, out, a.top);
@@ -97,6 +105,7 @@ int cmd_explore(const ExploreArgs& a) {
                  out.best_name, out.best_score);
     else
       fmt::print("\nno design met the SLOs on every workload\n");
+    if (!report_path.empty()) fmt::print("report: {}\n", report_path);
   }
   return 0;
 }

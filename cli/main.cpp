@@ -14,6 +14,7 @@
 #include "bench.h"
 #include "llm_cmd.h"
 #include "cost_cmd.h"
+#include "analyze_cmd.h"
 #include "explore_cmd.h"
 #include "serve_cmd.h"
 #include "model_cmds.h"
@@ -247,6 +248,19 @@ int main(int argc, char** argv) {
   explore_cmd->add_option("--max-points", ea.max_points, "Evaluate at most this many new points, then stop (resume later)");
   explore_cmd->add_option("--top", ea.top, "Designs listed per workload")->capture_default_str();
 
+  auto* analyze_cmd = app.add_subcommand("analyze", "The flagship analysis: the own chip vs a GPU at MLPerf server limits, cost and TCO, the fleet plan, the report");
+  cli::AnalyzeArgs aa;
+  analyze_cmd->add_option("--chip", aa.chip, "The own chip (name or YAML)")->capture_default_str();
+  analyze_cmd->add_option("--baseline", aa.baseline, "The bought chip to compare with")->capture_default_str();
+  analyze_cmd->add_option("--model", aa.model, "Model served (its MLPerf server limits)")->capture_default_str();
+  analyze_cmd->add_option("--precision", aa.precision, "Precision")->capture_default_str();
+  analyze_cmd->add_option("--chips", aa.chips, "Chips per deployment")->capture_default_str();
+  analyze_cmd->add_option("--requests", aa.requests, "Requests per serving run")->capture_default_str();
+  analyze_cmd->add_option("--units", aa.units, "Own-chip volume for the unit cost")->capture_default_str();
+  analyze_cmd->add_option("--fleet", aa.fleet, "Fleet file for the plan (default: the built-in examples/fleet/seed-2026.yaml)");
+  analyze_cmd->add_option("--report", aa.report, "Write the HTML report into this folder");
+  analyze_cmd->add_flag("--json", aa.json, "Print one JSON object");
+
   auto* val_cmd = app.add_subcommand("validate", "Predict published GPU measurements and report the error (docs/llm.md)");
   std::string val_csv;
   bool val_check = false, val_json = false;
@@ -324,6 +338,8 @@ int main(int argc, char** argv) {
       return cli::cmd_llm(la);
     } else if (serve_cmd->parsed()) {
       return cli::cmd_serve(sa, serve_json);
+    } else if (analyze_cmd->parsed()) {
+      return cli::cmd_analyze(aa);
     } else if (explore_cmd->parsed()) {
       return cli::cmd_explore(ea);
     } else if (val_cmd->parsed()) {

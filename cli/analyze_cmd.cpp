@@ -1,0 +1,49 @@
+// seedchip — `seedchip analyze` (README's main command; docs/explore.md "The flagship analysis").
+#include "analyze_cmd.h"
+
+#include <future>
+
+#include <fmt/format.h>
+
+#include "progress.h"
+#include "seedchip/explore/analysis.h"
+#include "seedchip/explore/report.h"
+
+namespace seedchip::cli {
+
+int cmd_analyze(const AnalyzeArgs& a) {
+  explore::Workload w;
+  w.name = a.model + "-server";
+  w.model = a.model;
+  w.scenario = "server";
+  w.precision = a.precision;
+  w.chips = a.chips;
+  w.requests = a.requests;
+  w.block_size = 256;
+  w.tp.clear();
+  for (int64_t tp = 1; tp <= a.chips; tp *= 2)
+    if (a.chips % tp == 0 && tp >= 2) w.tp.push_back(tp);
+  if (w.tp.empty()) w.tp.push_back(1);
+  // the two chips' runs are independent: one thread each
+  auto other = std::async(std::launch::async, [&] { return explore::serve_and_cost(a.baseline, w, a.units); });
+  std::vector<explore::ChipResult> chips;
+  chips.push_back(explore::serve_and_cost(a.chip, w, a.units));
+  chips.push_back(other.get());
+  auto head = explore::headline_json(chips, w, 1);
+  std::string report_path;
+  if (!a.report.empty()) {
+    report::svg::Page page(fmt::format("seedchip: {} vs {} on {}", a.chip, a.baseline, a.model));
+    explore::add_comparison_sections(page, chips, w, 1);
+    report_path = page.write(a.report);
+    head["report"] = report_path;
+  }
+  if (a.json) {
+    fmt::print("{}\n", head.dump(2));
+  } else {
+    fmt::print("{}", explore::headline_text(chips, w, 1));
+    if (!report_path.empty()) fmt::print("report: {}\n", report_path);
+  }
+  return 0;
+}
+
+}  // namespace seedchip::cli
