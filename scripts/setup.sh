@@ -7,9 +7,10 @@ set -euo pipefail
 
 pkgs=(g++ cmake ninja-build pkg-config zlib1g-dev libyaml-cpp-dev libcli11-dev libfmt-dev
       nlohmann-json3-dev libgtest-dev libbenchmark-dev
-      libonnx-dev libprotobuf-dev protobuf-compiler)
+      libonnx-dev libprotobuf-dev protobuf-compiler libsqlite3-dev coinor-libcbc-dev
+      libopenmpi-dev openmpi-bin)
 if [[ "${1:-}" == "--test" ]]; then
-  pkgs+=(python3 python3-numpy python3-torch python3-torchvision python3-onnx)
+  pkgs+=(python3 python3-numpy python3-torch python3-torchvision python3-onnx chromium)
 fi
 
 missing=()

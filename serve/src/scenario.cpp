@@ -12,7 +12,11 @@
 namespace seedchip::serve {
 
 namespace {
-std::string model_key(const std::string& name) { return std::filesystem::path(name).stem().string(); }
+// A built-in model's name, or a config file's stem ("llama-3.1-405b" has no extension to strip).
+std::string model_key(const std::string& name) {
+  const std::filesystem::path p(name);
+  return p.extension() == ".json" ? p.stem().string() : p.filename().string();
+}
 }  // namespace
 
 std::string default_dataset(const std::string& model) {
