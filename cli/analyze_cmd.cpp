@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 
 #include "progress.h"
+#include "seedchip/arch/chip.h"
+#include "seedchip/llm/config.h"
 #include "seedchip/explore/analysis.h"
 #include "seedchip/explore/report.h"
 
@@ -24,6 +26,12 @@ int cmd_analyze(const AnalyzeArgs& a) {
   for (int64_t tp = 1; tp <= a.chips; tp *= 2)
     if (a.chips % tp == 0 && tp >= 2) w.tp.push_back(tp);
   if (w.tp.empty()) w.tp.push_back(1);
+  // bad names fail before any serving starts
+  (void)arch::find_chip(a.chip);
+  (void)arch::find_chip(a.baseline);
+  (void)llm::find_model(a.model);
+  if (a.chips < 1) throw std::runtime_error(fmt::format("--chips {}: must be at least 1", a.chips));
+  if (a.requests < 10) throw std::runtime_error(fmt::format("--requests {}: at least 10 for a rate search", a.requests));
   // the two chips' runs are independent: one thread each
   auto other = std::async(std::launch::async, [&] { return explore::serve_and_cost(a.baseline, w, a.units); });
   std::vector<explore::ChipResult> chips;

@@ -701,6 +701,7 @@ class ExploreBadInput(CliCase):
         self.check(self.BASE + "parameters: {coers: [4, 8]}\n", "parameters.coers: not a chip description key (did you mean 'cores'?)")
         self.check(self.BASE + "parameters: {memory.device: [4]}\n", "did you mean 'memory.devices'?")
         self.check(self.BASE + "parameters: {}\n", "an empty sweep")
+        self.check("base: seedchip-v1\nparameters: {cores: [8]}\nworkloads: [{model: nomodel}]\n", "workloads[0].model: model 'nomodel'")
         self.check(self.BASE, "an empty sweep")
         self.check("", "an empty sweep file")
         self.check(self.BASE + "parameters: {cores: {from: 8, to: 2}}\n", "parameters.cores: to 2 is below from 8")
@@ -717,6 +718,12 @@ class ExploreBadInput(CliCase):
         self.assert_ok(run("explore", self.write("one.yaml", self.BASE + "parameters: {cores: [8]}\nconstraints: {die_area_mm2: {max: 50}}\n"),
                            "--db", db, "--max-points", "0"))
         self.assert_clean_error(run("explore", f, "--db", db), "holds the results of another sweep")
+
+    def test_bad_analyze(self):
+        self.assert_clean_error(run("analyze", "--chip", "nochip"), "unknown chip 'nochip'")
+        self.assert_clean_error(run("analyze", "--baseline", "nochip.yaml"), "nochip.yaml")
+        self.assert_clean_error(run("analyze", "--requests", "3"), "--requests 3")
+        self.assert_clean_error(run("analyze", "--model", "nomodel"), "nomodel")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@
 
 #include "seedchip/arch/chip.h"
 #include "seedchip/econ/econ.h"
+#include "seedchip/llm/config.h"
 #include "seedchip/serve/scenario.h"
 
 namespace seedchip::explore {
@@ -499,6 +500,11 @@ Sweep load_sweep(const std::string& path) {
     std::set<std::string> names;
     for (size_t i = 0; i < ws.size(); ++i) {
       auto w = read_workload(ws[i], path, fmt::format("workloads[{}]", i));
+      try {
+        (void)llm::find_model(w.model);
+      } catch (const std::exception& e) {
+        throw SweepError(fmt::format("{}: workloads[{}].model: {}", path, i, e.what()));
+      }
       if (!names.insert(w.name).second) throw SweepError(fmt::format("{}: workloads[{}].name: '{}' given twice", path, i, w.name));
       s.workloads.push_back(std::move(w));
     }
