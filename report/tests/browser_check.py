@@ -3,7 +3,7 @@
 rendered (the page's own script records it on <body>) with no script or
 console error.
 
-Usage: check_report.py REPORT.html [--min-figures N]
+Usage: browser_check.py REPORT.html [--min-figures N]
 Exit 0 with a one-line summary, 1 with the reason.
 """
 import argparse
@@ -30,11 +30,11 @@ def main():
     ap.add_argument("--min-figures", type=int, default=1)
     a = ap.parse_args()
     if not os.path.isfile(a.report):
-        print(f"check_report: {a.report}: no such file")
+        print(f"browser_check: {a.report}: no such file")
         return 1
     exe = browser()
     if not exe:
-        print("check_report: chromium is not installed (scripts/setup.sh --test installs Debian's chromium)")
+        print("browser_check: chromium is not installed (scripts/setup.sh --test installs Debian's chromium)")
         return 1
     url = "file://" + os.path.abspath(a.report)
     with tempfile.TemporaryDirectory() as profile:
@@ -44,18 +44,18 @@ def main():
         try:
             r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
         except subprocess.TimeoutExpired:
-            print("check_report: chromium did not finish in 120 s")
+            print("browser_check: chromium did not finish in 120 s")
             return 1
     if r.returncode != 0:
-        print(f"check_report: chromium exited {r.returncode}: {r.stderr[-2000:]}")
+        print(f"browser_check: chromium exited {r.returncode}: {r.stderr[-2000:]}")
         return 1
     m = re.search(r"<body([^>]*)>", r.stdout)
     if not m:
-        print("check_report: no <body> in the dumped DOM")
+        print("browser_check: no <body> in the dumped DOM")
         return 1
     attrs = {k: html.unescape(v) for k, v in re.findall(r'([\w-]+)="([^"]*)"', m.group(1))}
     if "data-figures" not in attrs:
-        print("check_report: the page's check did not run (no data-figures on <body>)")
+        print("browser_check: the page's check did not run (no data-figures on <body>)")
         return 1
     n, ok = int(attrs["data-figures"]), int(attrs.get("data-figures-ok", "0"))
     problems = []
@@ -69,9 +69,9 @@ def main():
     if console:
         problems.append("console errors: " + " / ".join(console[:5]))
     if problems:
-        print("check_report: " + "; ".join(problems))
+        print("browser_check: " + "; ".join(problems))
         return 1
-    print(f"check_report: {a.report}: {n} figures rendered, no errors")
+    print(f"browser_check: {a.report}: {n} figures rendered, no errors")
     return 0
 
 
