@@ -16,6 +16,7 @@
 #include "cost_cmd.h"
 #include "analyze_cmd.h"
 #include "explore_cmd.h"
+#include "plan_cmd.h"
 #include "serve_cmd.h"
 #include "model_cmds.h"
 #include "seedchip/arch/chip.h"
@@ -261,6 +262,14 @@ int main(int argc, char** argv) {
   analyze_cmd->add_option("--report", aa.report, "Write the HTML report into this folder");
   analyze_cmd->add_flag("--json", aa.json, "Print one JSON object");
 
+  auto* plan_cmd = app.add_subcommand("plan", "The fleet planner: which hardware to buy per quarter under budget, HBM and power limits (MILP, docs/plan.md)");
+  cli::PlanArgs pa;
+  plan_cmd->add_option("fleet", pa.fleet, "Fleet file (YAML)")->required();
+  plan_cmd->add_flag("--json", pa.json, "Print one JSON object");
+  plan_cmd->add_option("--report", pa.report, "Write an HTML report (SVG figures) into this folder");
+  plan_cmd->add_flag("--check", pa.check, "Recompute every constraint from the plan's decisions; exit 1 on a violation");
+  plan_cmd->add_option("--requests", pa.requests, "Requests per serving run that fills a missing tokens/s")->capture_default_str();
+
   auto* val_cmd = app.add_subcommand("validate", "Predict published GPU measurements and report the error (docs/llm.md)");
   std::string val_csv;
   bool val_check = false, val_json = false;
@@ -338,6 +347,8 @@ int main(int argc, char** argv) {
       return cli::cmd_llm(la);
     } else if (serve_cmd->parsed()) {
       return cli::cmd_serve(sa, serve_json);
+    } else if (plan_cmd->parsed()) {
+      return cli::cmd_plan(pa);
     } else if (analyze_cmd->parsed()) {
       return cli::cmd_analyze(aa);
     } else if (explore_cmd->parsed()) {

@@ -8,9 +8,9 @@ set -euo pipefail
 pkgs=(g++ cmake ninja-build pkg-config zlib1g-dev libyaml-cpp-dev libcli11-dev libfmt-dev
       nlohmann-json3-dev libgtest-dev libbenchmark-dev
       libonnx-dev libprotobuf-dev protobuf-compiler libsqlite3-dev coinor-libcbc-dev
-      libopenmpi-dev openmpi-bin)
+      libopenmpi-dev openmpi-bin pybind11-dev python3-dev)
 if [[ "${1:-}" == "--test" ]]; then
-  pkgs+=(python3 python3-numpy python3-torch python3-torchvision python3-onnx chromium)
+  pkgs+=(python3 python3-numpy python3-torch python3-torchvision python3-onnx python3-pytest python3-matplotlib chromium)
 fi
 
 missing=()

@@ -36,7 +36,7 @@ double per_chip_power(const serve::ServeResult& r) {
 
 }  // namespace
 
-ChipResult serve_and_cost(const std::string& name, const Workload& w, int64_t units) {
+ChipResult serve_and_cost(const std::string& name, const Workload& w, int64_t units, bool details) {
   ChipResult c;
   c.chip = arch::find_chip(name);
   c.assumptions = econ::assumptions(c.chip.process.node, c.chip.source + ": process.node");
@@ -65,7 +65,7 @@ ChipResult serve_and_cost(const std::string& name, const Workload& w, int64_t un
   c.avg_power_w = per_chip_power(c.run.result);
   c.tco = econ::tco(c.price_usd, c.tokens_per_s_per_chip(), c.avg_power_w, c.chip.tdp_w, c.assumptions);
   // throughput and tail latency against the offered rate, around the passing one
-  if (w.scenario == "server" && c.run.result.rate_qps > 0) {
+  if (details && w.scenario == "server" && c.run.result.rate_qps > 0) {
     for (const double f : {0.25, 0.5, 0.75, 0.9, 1.0, 1.1, 1.25, 1.5}) {
       auto a = args_of(w, c.chip, c.tp);
       a.rate = c.run.result.rate_qps * f;
@@ -79,7 +79,7 @@ ChipResult serve_and_cost(const std::string& name, const Workload& w, int64_t un
       c.curve.push_back(p);
     }
   }
-  if (c.chip.process.price_usd <= 0) {
+  if (details && c.chip.process.price_usd <= 0) {
     const double tps = c.tokens_per_s_per_chip(), power = c.avg_power_w;
     const auto& chip = c.chip;
     c.sensitivity = econ::sensitivity(c.assumptions, [&](const econ::Assumptions& x) {

@@ -2,12 +2,14 @@
 #include "seedchip/explore/report.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 
 #include <fmt/format.h>
 
 #include "seedchip/arch/chip.h"
+#include "seedchip/explore/plan.h"
 
 namespace seedchip::explore {
 
@@ -247,6 +249,59 @@ void add_comparison_sections(svg::Page& page, const std::vector<ChipResult>& chi
                              fmt::format("{}: sensitivity of TCO per million tokens (each uncertain parameter over its range, others at their values)",
                                          c.chip.name)));
   }
+}
+
+}  // namespace seedchip::explore
+
+namespace seedchip::explore {
+
+void add_plan_sections(svg::Page& page, const Plan& p, const Fleet& f, const std::string& title) {
+  page.heading(title.empty() ? fmt::format("Fleet plan: {} ({})", f.name, p.status) : title);
+  page.paragraph(fmt::format("{}: {} over {} quarters; total cash cost ${:.3g}B (capex ${:.3g}B, opex ${:.3g}B), ${:.4f} per million "
+                             "tokens amortised, {:.1f}% of the demand served.",
+                             f.source, p.objective, f.quarters.size(), p.total_cost_usd / 1e9, p.capex_total_usd / 1e9,
+                             p.opex_total_usd / 1e9, p.usd_per_mtoken, 100 * p.served_share));
+  svg::Bars units{"plan-units", "Units installed per quarter", "", "units", f.quarters, {}};
+  for (size_t h = 0; h < f.hardware.size() && h < p.installed.size(); ++h) {
+    std::vector<double> v(p.installed[h].begin(), p.installed[h].end());
+    units.parts.emplace_back(f.hardware[h].name, v);
+  }
+  page.figure(svg::bars_svg(units), "Installed units of each hardware at the end of each quarter (bought so far plus installed at the start).");
+  svg::Bars cash{"plan-cash", "Spending per quarter", "", "USD", f.quarters, {}};
+  cash.parts.emplace_back("capex", p.capex_usd);
+  cash.parts.emplace_back("facility", p.facility_usd);
+  cash.parts.emplace_back("energy", p.energy_usd);
+  page.figure(svg::bars_svg(cash), "Capex (chips and their server share) and opex (facility and energy) per quarter.");
+  std::vector<double> q(f.quarters.size());
+  for (size_t i = 0; i < q.size(); ++i) q[i] = static_cast<double>(i + 1);
+  svg::Chart lim{"plan-limits", "Facility power and HBM against their limits", "", {"quarter (1 = " + (f.quarters.empty() ? std::string() : f.quarters[0]) + ")"},
+                 {"share of the limit"}, {}, {}};
+  auto share = [&](const std::vector<double>& used, const std::vector<double>& limit, const std::string& name) {
+    if (limit.empty()) return;
+    svg::Series s{name, {}, {}, {}, svg::Series::Style::line, false};
+    for (size_t i = 0; i < q.size() && i < used.size() && i < limit.size(); ++i)
+      if (limit[i] > 0) {
+        s.x.push_back(q[i]);
+        s.y.push_back(used[i] / limit[i]);
+        s.labels.push_back(fmt::format("{}: {:.3g} of {:.3g}", f.quarters[i], used[i], limit[i]));
+      }
+    lim.series.push_back(s);
+  };
+  share(p.mw, f.power_mw, "facility MW");
+  share(p.hbm_stacks, f.hbm_stacks, "HBM stacks");
+  share(p.hbm_gb, f.hbm_gb, "HBM GB");
+  if (!lim.series.empty()) {
+    lim.y.min = 0;
+    lim.series.push_back({"limit", {q.front(), q.back()}, {1, 1}, {}, svg::Series::Style::line, false});
+    page.figure(svg::chart_svg(lim), "Used over available per quarter: 1 is the limit (a binding constraint).");
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& c : p.constraints)
+    if (c.binding)
+      rows.push_back({c.name, fmt::format("{:.4g}", c.lhs), fmt::format("{}", c.sense == 'L' ? "<=" : ">="), fmt::format("{:.4g}", c.rhs),
+                      c.unit, std::isnan(c.shadow_price) ? "" : fmt::format("{:.4g}", c.shadow_price)});
+  page.raw(svg::table_html({"binding constraint", "used", "", "limit", "unit", "shadow price"}, rows,
+                           "Constraints with no room left (the LP relaxation's shadow price: objective change per unit more)"));
 }
 
 }  // namespace seedchip::explore

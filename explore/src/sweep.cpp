@@ -478,7 +478,7 @@ Sweep load_sweep(const std::string& path) {
     if (const YAML::Node c = root["constraints"]) {
       if (!c.IsMap()) throw SweepError(fmt::format("{}: constraints: must be a map of figure: {{min, max}}", path));
       for (auto it = c.begin(); it != c.end(); ++it) {
-        Constraint k;
+        DesignConstraint k;
         k.figure = it->first.as<std::string>();
         const std::string key = "constraints." + k.figure;
         const auto& figs = design_figures();
@@ -536,7 +536,10 @@ Sweep load_sweep(const std::string& path) {
     f["workloads"].push_back({w.name, w.model, w.scenario, w.precision, w.dataset, w.chips, w.requests, w.block_size,
                               w.max_num_seqs, w.pp, w.tp, w.ttft_slo, w.tpot_slo, w.expert_parallel, w.seed});
   f["baselines"] = s.baselines;
-  s.fingerprint = fmt::format("{:016x}", std::hash<std::string>{}(f.dump()));
+  // FNV-1a: the same digest from every build (std::hash is not specified)
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char ch : f.dump()) h = (h ^ ch) * 1099511628211ull;
+  s.fingerprint = fmt::format("{:016x}", h);
   return s;
 }
 
@@ -611,6 +614,19 @@ std::string point_yaml(const Sweep& s, const DesignPoint& p) {
         },
         where(s, "derived." + key));
     set_path(root, key, fmt_num(v));
+  }
+  YAML::Emitter e;
+  e << root;
+  return e.c_str();
+}
+
+std::string set_keys(const std::string& yaml, const std::vector<std::pair<std::string, std::string>>& values) {
+  YAML::Node root = YAML::Load(yaml);
+  for (const auto& [k, v] : values) {
+    const auto parts = split_path(k);
+    if (std::find(parts.begin(), parts.end(), "") != parts.end())
+      throw SweepError(fmt::format("key '{}': not a dotted chip key", k));
+    set_path(root, k, v);
   }
   YAML::Emitter e;
   e << root;

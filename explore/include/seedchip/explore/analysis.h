@@ -36,10 +36,10 @@ struct ChipResult {
   double tokens_per_s_per_chip() const { return run.served_tokens_per_s_per_chip; }
 };
 
-/// Serves `w` on `chip` (best of w.tp meeting the SLOs), costs it for
-/// `units` and measures its rate curve. Throws std::runtime_error when no
-/// layout runs.
-ChipResult serve_and_cost(const std::string& chip, const Workload& w, int64_t units);
+/// Serves `w` on `chip` (best of w.tp meeting the SLOs) and costs it for
+/// `units`; with `details`, also its rate curve and (own chips) the cost
+/// sensitivity. Throws std::runtime_error when no layout runs.
+ChipResult serve_and_cost(const std::string& chip, const Workload& w, int64_t units, bool details = true);
 
 /// The comparison's headline: each chip's figures and its ratio to the baseline.
 nlohmann::json headline_json(const std::vector<ChipResult>& chips, const Workload& w, size_t baseline);

@@ -161,7 +161,7 @@ struct Plan {
   std::vector<std::string> conflicts;   ///< infeasible: the conflicting constraint groups
   std::vector<std::string> relaxation;  ///< infeasible: the smallest relaxation that makes the plan feasible
   std::string message;                  ///< infeasible: the whole explanation
-  double solve_seconds = 0;             ///< not part of any output (wall time varies)
+  double solver_cost_usd = kNaN;        ///< the solver's own total cost (check_plan compares it with the recomputed one)
 };
 
 /// Solves `f` with CBC (single-threaded, deterministic). Throws PlanError

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "seedchip/explore/analysis.h"
+#include "seedchip/explore/plan.h"
 #include "seedchip/explore/run.h"
 #include "seedchip/explore/sweep.h"
 #include "seedchip/report/svg.h"
@@ -27,4 +28,11 @@ void add_comparison_sections(report::svg::Page& page, const std::vector<ChipResu
 void add_cost_sections(report::svg::Page& page, const std::vector<std::pair<std::string, econ::Cost>>& costs,
                        const std::vector<double>& prices);
 
+}  // namespace seedchip::explore
+
+namespace seedchip::explore {
+/// The fleet plan's sections: units installed per quarter per hardware,
+/// capex and opex per quarter, facility MW and HBM used against the limits,
+/// and the binding constraints.
+void add_plan_sections(report::svg::Page& page, const Plan& p, const Fleet& f, const std::string& title = "");
 }  // namespace seedchip::explore

@@ -37,7 +37,7 @@ struct Parameter {
 };
 
 /// A bound on a design figure (die_area_mm2, tdp_w, hbm_stacks, unit_cost_usd, ...).
-struct Constraint {
+struct DesignConstraint {
   std::string figure;
   double min = -std::numeric_limits<double>::infinity(), max = std::numeric_limits<double>::infinity();
 };
@@ -65,7 +65,7 @@ struct Sweep {
   uint64_t seed = 1;
   bool model_tdp = true;   ///< tdp: model (each point's tdp_w from the energy model) | declared
   int64_t units = 100000;  ///< costing volume
-  std::vector<Constraint> constraints;
+  std::vector<DesignConstraint> constraints;
   std::vector<Workload> workloads;
   std::vector<std::string> baselines;  ///< chips served on the same workloads, outside the sweep
   /// A digest of everything that decides the results: a database holding
@@ -116,6 +116,10 @@ const std::vector<std::string>& design_figures();
 /// The chip YAML of `p`: the base with the point's values and the derived
 /// keys applied. Throws SweepError for an expression that cannot be evaluated.
 std::string point_yaml(const Sweep& s, const DesignPoint& p);
+
+/// Chip YAML `yaml` with dotted keys set to values (YAML scalars); maps on
+/// the way are created. The result still has to be loaded (validated).
+std::string set_keys(const std::string& yaml, const std::vector<std::pair<std::string, std::string>>& values);
 
 /// Validates, costs and serves one point. Never throws for a bad design: the
 /// reason is recorded. Deterministic.

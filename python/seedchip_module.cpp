@@ -1,0 +1,320 @@
+// seedchip — the Python API (`import seedchip`, docs/python.md): chips,
+// LLM timing, serving, cost and TCO, sweeps and the flagship comparison,
+// calling the same libraries as the command line. Long runs release the GIL;
+// errors raise ValueError/RuntimeError with the command line's messages.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <fmt/format.h>
+
+#include "seedchip/arch/chip.h"
+#include "seedchip/econ/econ.h"
+#include "seedchip/explore/analysis.h"
+#include "seedchip/explore/run.h"
+#include "seedchip/explore/sweep.h"
+#include "seedchip/llm/config.h"
+#include "seedchip/llm/llm.h"
+#include "seedchip/serve/scenario.h"
+
+namespace py = pybind11;
+using namespace seedchip;
+
+namespace {
+
+// nlohmann::json -> Python objects (dicts, lists, numbers, strings).
+py::object to_py(const nlohmann::json& j) {
+  switch (j.type()) {
+    case nlohmann::json::value_t::object: {
+      py::dict d;
+      for (auto it = j.begin(); it != j.end(); ++it) d[py::str(it.key())] = to_py(it.value());
+      return d;
+    }
+    case nlohmann::json::value_t::array: {
+      py::list l;
+      for (const auto& v : j) l.append(to_py(v));
+      return l;
+    }
+    case nlohmann::json::value_t::string: return py::str(j.get<std::string>());
+    case nlohmann::json::value_t::boolean: return py::bool_(j.get<bool>());
+    case nlohmann::json::value_t::number_integer: return py::int_(j.get<int64_t>());
+    case nlohmann::json::value_t::number_unsigned: return py::int_(j.get<uint64_t>());
+    case nlohmann::json::value_t::number_float: return py::float_(j.get<double>());
+    default: return py::none();
+  }
+}
+
+// A Python scalar as a chip YAML scalar.
+std::string yaml_scalar(const py::handle& v) {
+  if (py::isinstance<py::bool_>(v)) return v.cast<bool>() ? "true" : "false";
+  if (py::isinstance<py::int_>(v)) return std::to_string(v.cast<int64_t>());
+  if (py::isinstance<py::float_>(v)) return fmt::format("{:.17g}", v.cast<double>());
+  if (py::isinstance<py::str>(v)) return v.cast<std::string>();
+  throw py::type_error(fmt::format("a chip key's value must be a number, bool or string, not {}", std::string(py::str(v.get_type()))));
+}
+
+// A chip with the YAML it was loaded from (so that it can be edited and re-validated).
+struct PyChip {
+  arch::Chip chip;
+  std::string yaml;
+};
+
+PyChip load(const std::string& name_or_path) {
+  const auto t = arch::find_chip_text(name_or_path);
+  return {arch::load_chip_yaml(t.text, t.source), t.text};
+}
+
+template <typename T>
+py::array_t<T> column(const std::vector<T>& v) {
+  py::array_t<T> a(static_cast<py::ssize_t>(v.size()));
+  std::copy(v.begin(), v.end(), a.mutable_data());
+  return a;
+}
+
+// A serving run's per-request records as numpy columns (pandas.DataFrame accepts the dict).
+py::dict request_columns(const serve::ServeResult& r) {
+  std::vector<int64_t> id, prompt, output, preempt, replica;
+  std::vector<double> arrival, scheduled, first, finish, ttft, tpot;
+  for (const auto& q : r.requests) {
+    id.push_back(q.id);
+    prompt.push_back(q.prompt);
+    output.push_back(q.output);
+    preempt.push_back(q.preemptions);
+    replica.push_back(q.replica);
+    arrival.push_back(q.arrival_s);
+    scheduled.push_back(q.scheduled_s);
+    first.push_back(q.first_token_s);
+    finish.push_back(q.finish_s);
+    ttft.push_back(q.ttft());
+    tpot.push_back(q.tpot());
+  }
+  py::dict d;
+  d["id"] = column(id);
+  d["prompt_tokens"] = column(prompt);
+  d["output_tokens"] = column(output);
+  d["preemptions"] = column(preempt);
+  d["replica"] = column(replica);
+  d["arrival_s"] = column(arrival);
+  d["scheduled_s"] = column(scheduled);
+  d["first_token_s"] = column(first);
+  d["finish_s"] = column(finish);
+  d["ttft_s"] = column(ttft);
+  d["tpot_s"] = column(tpot);
+  return d;
+}
+
+econ::Assumptions assumptions_for(const arch::Chip& c, const std::string& node, const std::map<std::string, double>& set) {
+  econ::Assumptions a = econ::assumptions(node.empty() ? c.process.node : node, node.empty() ? c.source + ": process.node" : "node");
+  for (const auto& [k, v] : set) a.set(k, v, "Python");
+  return a;
+}
+
+}  // namespace
+
+PYBIND11_MODULE(seedchip, m) {
+  m.doc() = R"(seedchip: the SeedChip AI inference accelerator in software.
+
+Chips (seedchip.chip, seedchip.chips), LLM timing (seedchip.llm), serving at
+SLOs (seedchip.serve), chip economics (seedchip.cost, seedchip.tco),
+design-space sweeps (seedchip.explore) and the flagship comparison
+(seedchip.analyze). The same libraries as the `seedchip` command: the same
+inputs give the same figures. Bad input raises ValueError or RuntimeError with
+the command line's message. Long runs release the GIL, so threads run them in
+parallel.)";
+
+  // errors from the libraries carry the command line's messages
+  py::register_exception<arch::ChipError>(m, "ChipError", PyExc_ValueError);
+  py::register_exception<econ::EconError>(m, "EconError", PyExc_ValueError);
+  py::register_exception<explore::SweepError>(m, "SweepError", PyExc_ValueError);
+
+  py::class_<PyChip>(m, "Chip", "A validated chip description and its derived figures.")
+      .def_property_readonly("name", [](const PyChip& c) { return c.chip.name; })
+      .def_property_readonly("description", [](const PyChip& c) { return c.chip.description; })
+      .def_property_readonly("source", [](const PyChip& c) { return c.chip.source; })
+      .def_property_readonly("cores", [](const PyChip& c) { return c.chip.cores; })
+      .def_property_readonly("clock_hz", [](const PyChip& c) { return c.chip.clock_hz; })
+      .def_property_readonly("tdp_w", [](const PyChip& c) { return c.chip.tdp_w; })
+      .def_property_readonly("hbm_bytes_per_s", [](const PyChip& c) { return c.chip.memory.bandwidth_bytes_per_s; })
+      .def_property_readonly("hbm_capacity_bytes", [](const PyChip& c) { return c.chip.memory.capacity_bytes; })
+      .def_property_readonly("hbm_stacks", [](const PyChip& c) { return c.chip.memory.devices; })
+      .def_property_readonly("sram_bytes_total", [](const PyChip& c) { return c.chip.sram_bytes_total(); })
+      .def_property_readonly("yaml", [](const PyChip& c) { return c.yaml; }, "The chip description (YAML text).")
+      .def(
+          "peak_ops_per_s",
+          [](const PyChip& c, const std::string& dtype) {
+            const auto t = parse_dtype(dtype);
+            if (!t) throw py::value_error(fmt::format("unknown dtype '{}'", dtype));
+            return c.chip.peak_ops_per_s(*t);
+          },
+          py::arg("dtype") = "fp8e4m3", "Dense matrix peak for a type (0 when unsupported): int8, fp8e4m3, bf16, fp16, fp32 ...")
+      .def(
+          "summary", [](const PyChip& c) { return to_py(arch::chip_summary_json(c.chip)); },
+          "Every derived figure as a dict (the same keys as `seedchip chip show --json`).")
+      .def(
+          "with_changes",
+          [](const PyChip& c, const py::dict& changes) {
+            std::vector<std::pair<std::string, std::string>> kv;
+            for (auto [k, v] : changes) kv.emplace_back(k.cast<std::string>(), yaml_scalar(v));
+            const std::string text = explore::set_keys(c.yaml, kv);
+            return PyChip{arch::load_chip_yaml(text, c.chip.source + " (edited)"), text};
+          },
+          py::arg("changes"),
+          "A new chip with dotted keys changed, e.g. {'cores': 16, 'memory.devices': 5}, validated as strictly as a chip file "
+          "(ChipError naming the key otherwise).")
+      .def("__repr__", [](const PyChip& c) { return fmt::format("<seedchip.Chip {} ({})>", c.chip.name, c.chip.source); });
+
+  m.def("chip", &load, py::arg("name_or_path"), "Loads a built-in chip by name or a chip YAML file.");
+  m.def(
+      "chip_from_yaml", [](const std::string& text, const std::string& source) { return PyChip{arch::load_chip_yaml(text, source), text}; },
+      py::arg("text"), py::arg("source") = "python", "Parses and validates chip YAML text.");
+  m.def("chips", &arch::builtin_chip_names, "Names of the built-in chips.");
+  m.def("models", &llm::builtin_models, "Names of the built-in LLM configs.");
+
+  m.def(
+      "llm",
+      [](const std::string& model, const py::object& chip, int64_t chips, int64_t batch, int64_t prompt_len, int64_t gen_len,
+         const std::string& precision) {
+        const PyChip c = py::isinstance<PyChip>(chip) ? chip.cast<PyChip>() : load(chip.cast<std::string>());
+        llm::LlmOptions o;
+        o.chips = chips;
+        o.batch = batch;
+        o.prompt = prompt_len;
+        o.generate = gen_len;
+        o.precision = precision;
+        const auto cfg = llm::find_model(model);
+        nlohmann::json j;
+        {
+          py::gil_scoped_release release;
+          j = llm::run_llm(cfg, c.chip, o).json();
+        }
+        return to_py(j);
+      },
+      py::arg("model"), py::arg("chip") = "seedchip-v1", py::arg("chips") = 1, py::arg("batch") = 1, py::arg("prompt_len") = 128,
+      py::arg("gen_len") = 128, py::arg("precision") = "bf16",
+      "Times an LLM on `chips` tensor-parallel chips (as `seedchip llm --json`): TTFT, TPOT, tokens/s, utilisation, energy.");
+
+  m.def(
+      "serve",
+      [](const std::string& model, const py::object& chip, int64_t chips, int64_t tp, int64_t pp, const std::string& precision,
+         const std::string& scenario, int64_t requests, const std::string& dataset, double rate, uint64_t seed, int64_t block_size,
+         int64_t max_num_seqs, double ttft_slo, double tpot_slo, bool expert_parallel) {
+        serve::ScenarioArgs a;
+        a.model = model;
+        if (py::isinstance<PyChip>(chip)) a.chip_object = chip.cast<PyChip>().chip;
+        else a.chip = chip.cast<std::string>();
+        a.chips = chips;
+        a.opt.tp = tp;
+        a.opt.pp = pp;
+        a.opt.precision = precision;
+        a.scenario = scenario;
+        a.requests = requests;
+        a.dataset = dataset;
+        a.rate = rate;
+        a.seed = seed;
+        a.opt.block_size = block_size;
+        a.opt.max_num_seqs = max_num_seqs;
+        a.ttft_slo = ttft_slo;
+        a.tpot_slo = tpot_slo;
+        a.opt.expert_parallel = expert_parallel;
+        serve::ScenarioRun run;
+        {
+          py::gil_scoped_release release;
+          run = serve::run_scenario(a);
+        }
+        py::dict d = to_py(run.json).cast<py::dict>();
+        d["slo_met"] = run.met;
+        d["requests"] = request_columns(run.result);
+        return d;
+      },
+      py::arg("model"), py::arg("chip") = "seedchip-v1", py::arg("chips") = 0, py::arg("tp") = 1, py::arg("pp") = 1,
+      py::arg("precision") = "bf16", py::arg("scenario") = "offline", py::arg("requests") = 0, py::arg("dataset") = "",
+      py::arg("rate") = -1.0, py::arg("seed") = 1, py::arg("block_size") = 16, py::arg("max_num_seqs") = 0, py::arg("ttft_slo") = -1.0,
+      py::arg("tpot_slo") = -1.0, py::arg("expert_parallel") = false,
+      "Serves a request stream (as `seedchip serve --json`). Returns the summary dict with 'requests': per-request numpy "
+      "columns (pandas.DataFrame(result['requests']) makes a table).");
+
+  m.def(
+      "cost",
+      [](const py::object& chip, int64_t units, const std::string& node, const std::map<std::string, double>& set,
+         const std::string& yield_model) {
+        const PyChip c = py::isinstance<PyChip>(chip) ? chip.cast<PyChip>() : load(chip.cast<std::string>());
+        const auto a = assumptions_for(c.chip, node, set);
+        return to_py(econ::cost_json(econ::chip_cost(c.chip, a, units, yield_model), a));
+      },
+      py::arg("chip"), py::arg("units") = 100000, py::arg("node") = "", py::arg("set") = std::map<std::string, double>{},
+      py::arg("yield_model") = "negative-binomial",
+      "Die area, yield, unit cost and TDP (as `seedchip chip cost --json`); `set` overrides assumptions by key.");
+
+  m.def(
+      "tco",
+      [](const py::object& chip, double tokens_per_s, double power_w, int64_t units, const std::map<std::string, double>& set) {
+        const PyChip c = py::isinstance<PyChip>(chip) ? chip.cast<PyChip>() : load(chip.cast<std::string>());
+        const auto a = assumptions_for(c.chip, "", set);
+        const auto cost = econ::chip_cost(c.chip, a, units);
+        if (!(tokens_per_s > 0)) throw py::value_error("tco: tokens_per_s must be positive");
+        if (power_w <= 0) power_w = a["avg_power_fraction"] * c.chip.tdp_w;
+        const auto t = econ::tco(econ::owner_price(c.chip, cost, a), tokens_per_s, power_w, c.chip.tdp_w, a);
+        py::dict d;
+        d["price_usd"] = t.price_usd;
+        d["capex_per_year_usd"] = t.capex_per_year_usd;
+        d["facility_per_year_usd"] = t.facility_per_year_usd;
+        d["energy_per_year_usd"] = t.energy_per_year_usd;
+        d["per_chip_year_usd"] = t.per_chip_year_usd;
+        d["usd_per_million_tokens"] = t.usd_per_million_tokens;
+        d["tokens_per_joule"] = t.tokens_per_joule;
+        d["tokens_per_s_per_usd"] = t.tokens_per_s_per_usd;
+        return d;
+      },
+      py::arg("chip"), py::arg("tokens_per_s"), py::arg("power_w") = 0.0, py::arg("units") = 100000,
+      py::arg("set") = std::map<std::string, double>{},
+      "Total cost of ownership of one chip serving `tokens_per_s` output tokens/s at `power_w` (0: the average-draw share of TDP).");
+
+  m.def(
+      "explore",
+      [](const std::string& sweep, int jobs, const std::string& db, int64_t max_points) {
+        const auto s = explore::load_sweep(sweep);
+        explore::RunOptions o;
+        o.jobs = jobs;
+        if (!db.empty()) o.db = db;
+        o.max_points = max_points;
+        explore::SweepOutcome out;
+        {
+          py::gil_scoped_release release;
+          out = explore::run_sweep(s, o);
+        }
+        py::dict d;
+        d["rows"] = to_py(out.rows_json);
+        nlohmann::json p;
+        for (const auto& [w, f] : out.pareto) p[w] = f;
+        d["pareto"] = to_py(p);
+        d["best"] = out.best_name;
+        d["complete"] = out.complete;
+        d["points"] = out.points;
+        return d;
+      },
+      py::arg("sweep"), py::arg("jobs") = 1, py::arg("db") = "", py::arg("max_points") = -1,
+      "Runs (or resumes, with `db`) a sweep file (as `seedchip explore --json`): one row dict per design x workload, the Pareto "
+      "fronts and the best design.");
+
+  m.def(
+      "analyze",
+      [](const std::string& chip, const std::string& baseline, const std::string& model, int64_t chips, int64_t requests,
+         int64_t units) {
+        explore::Workload w;
+        w.model = model;
+        w.chips = chips;
+        w.requests = requests;
+        w.block_size = 256;
+        w.tp = {2, 4, 8};
+        std::vector<explore::ChipResult> r;
+        {
+          py::gil_scoped_release release;
+          r.push_back(explore::serve_and_cost(chip, w, units));
+          r.push_back(explore::serve_and_cost(baseline, w, units));
+        }
+        return to_py(explore::headline_json(r, w, 1));
+      },
+      py::arg("chip") = "seedchip-v2", py::arg("baseline") = "nvidia-h200-sxm", py::arg("model") = "llama-2-70b", py::arg("chips") = 8,
+      py::arg("requests") = 1500, py::arg("units") = 200000,
+      "The flagship comparison (as `seedchip analyze --json` without the plan): both chips at the model's MLPerf server limits.");
+}

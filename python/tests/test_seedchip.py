@@ -1,0 +1,118 @@
+"""Tests of the Python API (`import seedchip`): each call against the
+command line's answer for the same job, numpy columns, errors as exceptions
+with the command line's messages, and concurrent runs from threads."""
+import json
+import os
+import subprocess
+import threading
+
+import numpy as np
+import pytest
+
+import seedchip
+
+BIN = os.environ["SEEDCHIP_BIN"]
+SRC = os.environ["SEEDCHIP_SOURCE_DIR"]
+
+
+def cli(*args):
+    r = subprocess.run([BIN, *map(str, args)], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def cli_error(*args):
+    r = subprocess.run([BIN, *map(str, args)], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 1
+    return r.stderr.strip().removeprefix("seedchip: error: ")
+
+
+def test_help_reads_well():
+    assert "seedchip" in seedchip.__doc__
+    for f in (seedchip.chip, seedchip.serve, seedchip.llm, seedchip.cost, seedchip.tco, seedchip.explore, seedchip.analyze):
+        assert f.__doc__ and len(f.__doc__) > 40
+
+
+def test_chip_matches_the_command_line():
+    assert "seedchip-v2" in seedchip.chips()
+    c = seedchip.chip("seedchip-v2")
+    assert c.name == "seedchip-v2" and c.cores == 16 and c.hbm_stacks == 5
+    j = json.loads(cli("chip", "show", "seedchip-v2", "--json"))
+    s = c.summary()
+    for k in ("cores", "clock_hz", "hbm_bytes_per_s", "isa_fingerprint", "peak_ops_per_s"):
+        assert s[k] == j[k], k
+    assert c.peak_ops_per_s("fp8e4m3") == pytest.approx(2 * 256 * 256 * 1.4e9 * 16)
+
+
+def test_edit_and_revalidate():
+    c = seedchip.chip("seedchip-v1")
+    d = c.with_changes({"cores": 16, "memory.devices": 5, "memory.bandwidth_gb_s": 6272.0})
+    assert d.cores == 16 and d.hbm_stacks == 5 and d.hbm_bytes_per_s == pytest.approx(6272e9)
+    assert c.cores == 8  # the original is unchanged
+    with pytest.raises(ValueError, match="core.matrix.rows"):
+        c.with_changes({"core.matrix.rows": 0})
+    with pytest.raises(ValueError, match="unknown key"):
+        c.with_changes({"coers": 4})
+
+
+def test_errors_carry_the_command_line_messages():
+    with pytest.raises(ValueError) as e:
+        seedchip.chip("nochip")
+    assert str(e.value) == cli_error("chip", "show", "nochip")
+    with pytest.raises(RuntimeError, match="--scenario 'nope'"):
+        seedchip.serve("llama-2-7b", scenario="nope")
+    with pytest.raises(ValueError, match="unknown process node"):
+        seedchip.cost("seedchip-v1", node="tsmc-n1")
+
+
+def test_serve_matches_the_command_line():
+    args = dict(model="llama-2-7b", chip="seedchip-v1", chips=1, precision="fp8", requests=40, block_size=256)
+    r = seedchip.serve(**args)
+    j = json.loads(cli("serve", "--model", "llama-2-7b", "--chip", "seedchip-v1", "--chips", 1, "--precision", "fp8",
+                       "--requests", 40, "--block-size", 256, "--json"))
+    for k in ("output_tokens_per_s", "simulated_s", "energy_j", "usd_per_million_tokens"):
+        assert r[k] == j[k], k
+    q = r["requests"]
+    assert set(q) >= {"id", "prompt_tokens", "output_tokens", "ttft_s", "tpot_s", "finish_s"}
+    assert q["prompt_tokens"].dtype == np.int64 and q["ttft_s"].dtype == np.float64
+    assert len(q["id"]) == 40
+    assert np.all(q["finish_s"] >= q["first_token_s"])
+    assert np.percentile(q["ttft_s"], 50) > 0
+
+
+def test_serve_takes_an_edited_chip():
+    c = seedchip.chip("seedchip-v1").with_changes({"memory.devices": 2, "memory.capacity_gib": 72, "memory.bandwidth_gb_s": 2508.8})
+    slow = seedchip.serve("llama-2-7b", chip=c, chips=1, precision="fp8", requests=30, block_size=256)
+    fast = seedchip.serve("llama-2-7b", chip="seedchip-v1", chips=1, precision="fp8", requests=30, block_size=256)
+    assert slow["output_tokens_per_s"] < fast["output_tokens_per_s"]
+
+
+def test_llm_cost_and_tco_match_the_command_line():
+    r = seedchip.llm("llama-2-7b", chip="seedchip-v1", batch=4, prompt_len=128, gen_len=32, precision="fp8")
+    j = json.loads(cli("llm", "--model", "llama-2-7b", "--chip", "seedchip-v1", "--batch", 4, "--prompt-len", 128,
+                       "--gen-len", 32, "--precision", "fp8", "--json"))
+    assert r == j
+    c = seedchip.cost("seedchip-v2", units=200000)
+    k = json.loads(cli("chip", "cost", "seedchip-v2", "--units", 200000, "--json"))
+    assert c["unit_cost_usd"] == k["unit_cost_usd"] and c["die_area_mm2"] == k["die_area_mm2"]
+    t = seedchip.tco("seedchip-v2", tokens_per_s=2000, power_w=300)
+    m = json.loads(cli("tco", "--chip", "seedchip-v2", "--tokens-per-s", 2000, "--power-w", 300, "--json"))
+    assert t["usd_per_million_tokens"] == pytest.approx(m["usd_per_million_tokens"], rel=1e-12)
+
+
+def test_threaded_sweep_matches_the_command_line():
+    sweep = os.path.join(SRC, "examples", "sweeps", "quick.yaml")
+    results = {}
+
+    def one(jobs):
+        results[jobs] = seedchip.explore(sweep, jobs=jobs)
+
+    threads = [threading.Thread(target=one, args=(j,)) for j in (1, 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    j = json.loads(cli("explore", sweep, "--json"))
+    assert results[1]["rows"] == j["rows"] == results[2]["rows"]
+    assert results[1]["pareto"] == j["pareto"]
+    assert results[1]["best"] == j["best_name"]
