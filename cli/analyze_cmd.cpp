@@ -10,6 +10,7 @@
 #include "seedchip/llm/config.h"
 #include "seedchip/explore/analysis.h"
 #include "seedchip/explore/report.h"
+#include "plan_cmd.h"
 
 namespace seedchip::cli {
 
@@ -38,17 +39,36 @@ int cmd_analyze(const AnalyzeArgs& a) {
   chips.push_back(explore::serve_and_cost(a.chip, w, a.units));
   chips.push_back(other.get());
   auto head = explore::headline_json(chips, w, 1);
+  // the fleet plan: this comparison's figures for the hardware running these chips on
+  // this model at server limits; the rest from the file or from serving runs
+  explore::Fleet f = a.fleet.empty() ? explore::parse_fleet(explore::default_fleet_yaml(), "builtin:seed-2026")
+                                     : explore::load_fleet(a.fleet);
+  for (auto& h : f.hardware)
+    for (const auto& c : chips)
+      if (h.chip == c.chip.name)
+        for (const auto& d : f.demand)
+          if (d.model == w.model && d.slo == "server") {
+            h.tokens_per_s[d.name] = c.run.met ? c.tokens_per_s_per_chip() : 0.0;
+            h.power_w_per_demand[d.name] = c.avg_power_w;
+          }
+  fill_fleet(f, 1000);
+  const explore::Plan plan = explore::try_solve(f);
+  head["plan"] = explore::plan_json(plan, f);
   std::string report_path;
   if (!a.report.empty()) {
     report::svg::Page page(fmt::format("seedchip: {} vs {} on {}", a.chip, a.baseline, a.model));
     explore::add_comparison_sections(page, chips, w, 1);
+    if (plan.status != "infeasible") explore::add_plan_sections(page, plan, f);
+    else page.paragraph("The fleet plan is infeasible: " + plan.message);
     report_path = page.write(a.report);
     head["report"] = report_path;
   }
   if (a.json) {
     fmt::print("{}\n", head.dump(2));
   } else {
-    fmt::print("{}", explore::headline_text(chips, w, 1));
+    fmt::print("{}\n", explore::headline_text(chips, w, 1));
+    if (plan.status == "infeasible") fmt::print("fleet plan {}: infeasible: {}\n", f.source, plan.message);
+    else fmt::print("{}", explore::plan_text(plan, f));
     if (!report_path.empty()) fmt::print("report: {}\n", report_path);
   }
   return 0;

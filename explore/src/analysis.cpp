@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "default_fleet.h"
+
 namespace seedchip::explore {
 
 namespace {
@@ -149,5 +151,7 @@ std::string headline_text(const std::vector<ChipResult>& chips, const Workload& 
   }
   return s;
 }
+
+const char* default_fleet_yaml() { return detail::kDefaultFleet; }
 
 }  // namespace seedchip::explore

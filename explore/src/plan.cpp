@@ -57,7 +57,10 @@ std::string nearest_key(const std::string& key, const std::vector<std::string>& 
     const size_t d = edit_distance(key, v);
     if (d < best_d) best_d = d, best = v;
   }
-  return best_d <= std::max<size_t>(2, key.size() / 2) ? best : "";
+  if (best_d <= std::max<size_t>(2, key.size() / 2)) return best;
+  for (const auto& v : valid)  // "price" -> "price_usd"
+    if (v.rfind(key + "_", 0) == 0) return v;
+  return "";
 }
 
 std::string did_you_mean(const std::string& key, const std::vector<std::string>& valid) {
@@ -115,9 +118,19 @@ class Reader {
     throw PlanError(fmt::format("{}: {}: {}", source_, key, why));
   }
 
+  // A map without repeated keys (yaml-cpp would keep one of them silently).
+  void unique(const YAML::Node& n, const std::string& path) const {
+    if (!n.IsMap()) fail(n, path.empty() ? "(top level)" : path, "must be a map");
+    std::set<std::string> seen;
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      const std::string k = it->first.as<std::string>();
+      if (!seen.insert(k).second) fail(it->first, path.empty() ? k : path + "." + k, "duplicate key");
+    }
+  }
+
   // A map whose keys are all in `allowed`.
   void keys(const YAML::Node& n, const std::string& path, const std::vector<std::string>& allowed) const {
-    if (!n.IsMap()) fail(n, path.empty() ? "(top level)" : path, "must be a map");
+    unique(n, path);
     for (auto it = n.begin(); it != n.end(); ++it) {
       const std::string k = it->first.as<std::string>();
       if (std::find(allowed.begin(), allowed.end(), k) != allowed.end()) continue;
@@ -180,6 +193,7 @@ int quarter_index(const Reader& r, const Fleet& f, const YAML::Node& n, const st
 
 void parse_demand(const Reader& r, Fleet& f, const YAML::Node& node) {
   if (!node || !node.IsMap() || node.size() == 0) r.fail(node, "demand", "must be a map of at least one demand");
+  r.unique(node, "demand");
   for (auto it = node.begin(); it != node.end(); ++it) {
     Demand d;
     d.name = it->first.as<std::string>();
@@ -220,6 +234,7 @@ void parse_demand(const Reader& r, Fleet& f, const YAML::Node& node) {
 
 void parse_hardware(const Reader& r, Fleet& f, const YAML::Node& node) {
   if (!node || !node.IsMap() || node.size() == 0) r.fail(node, "hardware", "must be a map of at least one candidate");
+  r.unique(node, "hardware");
   std::vector<std::string> demand_names;
   for (const auto& d : f.demand) demand_names.push_back(d.name);
   const size_t nq = f.quarters.size();
@@ -280,7 +295,7 @@ const std::vector<std::pair<std::string, double Scenario::*>>& scenario_fields()
 }
 
 void parse_scenarios(const Reader& r, Fleet& f, const YAML::Node& node) {
-  if (!node.IsMap()) r.fail(node, "scenarios", "must be a map of scenarios");
+  r.unique(node, "scenarios");
   std::vector<std::string> allowed;
   for (const auto& [k, _] : scenario_fields()) allowed.push_back(k);
   for (auto it = node.begin(); it != node.end(); ++it) {
@@ -951,7 +966,7 @@ void report_constraints(Plan& p, const Model& m, const std::vector<double>& x, c
       if (col.integer && room) step = std::min(step, v);
       if (!col.integer) step = std::min(step, 1e-7 * std::max(1.0, std::abs(row.rhs)));
     }
-    Constraint k;
+    PlanConstraint k;
     k.name = row.name;
     k.group = row.group;
     k.unit = row.unit;
@@ -1183,7 +1198,7 @@ std::vector<double> totals_bought(const Plan& p) {
 }
 
 // "one stack more saves $2,069" (min-cost) or "... serves 288 tokens/s more" (max-served).
-std::string shadow_text(const Constraint& c, const std::string& objective) {
+std::string shadow_text(const PlanConstraint& c, const std::string& objective) {
   if (!std::isfinite(c.shadow_price) || std::abs(c.shadow_price) < 1e-9) return "";
   const std::string per = c.unit == "tokens/s" ? "token/s" : c.unit == "units" ? "unit" : c.unit == "stacks" ? "stack" : c.unit;
   if (objective == "max-served")

@@ -34,7 +34,7 @@ double total_bought(const Plan& p, const Fleet& f, const std::string& name) {
   return static_cast<double>(std::accumulate(b.begin(), b.end(), int64_t{0}));
 }
 bool has(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
-const Constraint* find_constraint(const Plan& p, const std::string& name) {
+const PlanConstraint* find_constraint(const Plan& p, const std::string& name) {
   for (const auto& c : p.constraints)
     if (c.name == name) return &c;
   return nullptr;
@@ -134,7 +134,7 @@ TEST(Plan, SeedExampleScenariosMoveThePlanTheExpectedWay) {
   EXPECT_GT(h75.total_cost_usd, base.total_cost_usd);
   // a yield slip: the ramp shrinks, the own chip costs more: fewer own units
   const Plan& ys = r.at("yield-slip");
-  EXPECT_LE(total_bought(ys, f, "seedchip-v1"), 0.7 * 350000);
+  EXPECT_LE(total_bought(ys, f, "seedchip-v1"), 0.7 * 350000 + 0.5);
   EXPECT_LT(total_bought(ys, f, "seedchip-v1"), own);
   EXPECT_GT(ys.total_cost_usd, base.total_cost_usd);
   // cheaper GPUs cost less; dearer ones break the budget, which the error names
@@ -204,7 +204,7 @@ TEST(Plan, TinyFleetOptimumByHand) {
   EXPECT_EQ(q.bought[1][0], 10);
   EXPECT_EQ(q.bought[0][0], 61);
   EXPECT_DOUBLE_EQ(q.capex_total_usd, 91000);
-  const Constraint* c = find_constraint(q, "hardware.b.max_units[Q1]");
+  const PlanConstraint* c = find_constraint(q, "hardware.b.max_units[Q1]");
   ASSERT_NE(c, nullptr);
   EXPECT_TRUE(c->binding);
   // LP relaxation: one more b replaces 4 a: 3000 - 4000 = -1000
@@ -307,7 +307,7 @@ TEST(Plan, MaxServedWithinBudget) {
   EXPECT_NEAR(p.served[0][0], 400, 1e-6);
   EXPECT_NEAR(p.served_share, 400.0 / 1010, 1e-9);
   EXPECT_TRUE(check_plan(p, f).empty());
-  const Constraint* c = find_constraint(p, "budget.capex_usd");
+  const PlanConstraint* c = find_constraint(p, "budget.capex_usd");
   ASSERT_NE(c, nullptr);
   EXPECT_TRUE(c->binding);
   EXPECT_NEAR(c->shadow_price, 40.0 / 3000, 1e-9);  // tokens/s per USD more
@@ -425,8 +425,10 @@ demand:
   expect_error([] { parse_fleet(with(kTiny, "hbm: {stacks: [1, 2]}\n"), "tiny.yaml"); },
                {"hbm.stacks", "one number per quarter (1), got 2"});
   expect_error([] { parse_fleet(with(kTiny, "power: {mw: -3}\n"), "tiny.yaml"); }, {"power.mw", "must be >= 0"});
-  expect_error([] { parse_fleet(with(kTiny, "tco: {pue: 0}\n"), "tiny.yaml"); }, {"tco.pue", "must be > 0"});
-  expect_error([] { parse_fleet(with(kTiny, "tco: {pu: 1.2}\n"), "tiny.yaml"); }, {"tco.pu", "did you mean 'pue'?"});
+  const std::string one = "quarters: [Q1]\ndemand: {d: {model: m, tokens_per_s: 1}}\nhardware: {a: {tokens_per_s: {d: 1}}}\n";
+  expect_error([&] { parse_fleet(one + "tco: {pue: 0}\n", "tiny.yaml"); }, {"tco.pue", "must be > 0"});
+  expect_error([&] { parse_fleet(one + "tco: {pu: 1.2}\n", "tiny.yaml"); }, {"tco.pu", "did you mean 'pue'?"});
+  expect_error([] { parse_fleet(with(kTiny, "tco: {pue: 1.5}\n"), "tiny.yaml"); }, {"tiny.yaml:15:1: tco: duplicate key"});
   expect_error([] { parse_fleet(with(kTiny, "scenarios: {s: {hbm_scale: -1}}\n"), "tiny.yaml"); },
                {"scenarios.s.hbm_scale", "must be >= 0"});
   expect_error([] { parse_fleet("quarters: [Q1]\nhardware: {a: {price_usd: 1}}\n", "nodemand.yaml"); },

@@ -46,3 +46,8 @@ nlohmann::json headline_json(const std::vector<ChipResult>& chips, const Workloa
 std::string headline_text(const std::vector<ChipResult>& chips, const Workload& w, size_t baseline);
 
 }  // namespace seedchip::explore
+
+namespace seedchip::explore {
+/// The built-in fleet file (examples/fleet/seed-2026.yaml) as text.
+const char* default_fleet_yaml();
+}  // namespace seedchip::explore

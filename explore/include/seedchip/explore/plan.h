@@ -130,7 +130,7 @@ void fill_figures(Fleet& f, const std::function<Served(const Hardware&, const De
 void check_figures(const Fleet& f);
 
 /// One constraint row of the plan with its activity.
-struct Constraint {
+struct PlanConstraint {
   std::string name;   ///< e.g. hbm.stacks[2026Q2]
   std::string group;  ///< the file key it comes from, e.g. hbm.stacks
   std::string unit;
@@ -157,7 +157,7 @@ struct Plan {
   double served_mtokens = 0;      ///< million output tokens served over the horizon (hours served)
   double usd_per_mtoken = 0;      ///< amortised cost / served_mtokens (econ::tco's basis)
   double served_share = 0;        ///< served / demanded tokens
-  std::vector<Constraint> constraints;  ///< every constraint from the file, in model order
+  std::vector<PlanConstraint> constraints;  ///< every constraint from the file, in model order
   std::vector<std::string> conflicts;   ///< infeasible: the conflicting constraint groups
   std::vector<std::string> relaxation;  ///< infeasible: the smallest relaxation that makes the plan feasible
   std::string message;                  ///< infeasible: the whole explanation
