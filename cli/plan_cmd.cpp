@@ -109,7 +109,9 @@ int cmd_plan(const PlanArgs& a) {
     report::svg::Page page(fmt::format("seedchip plan: {}", f.name));
     explore::add_plan_sections(page, p, f);
     for (const auto& [name, sp] : scen)
-      if (sp.status != "infeasible") explore::add_plan_sections(page, sp, f, fmt::format("Scenario {}: {}", name, sp.status));
+      for (const auto& sc : f.scenarios)
+        if (sc.name == name && sp.status != "infeasible")
+          explore::add_plan_sections(page, sp, explore::apply_scenario(f, sc), fmt::format("Scenario {}: {}", name, sp.status));
     report_path = page.write(a.report);
   }
   if (a.json) {

@@ -719,6 +719,23 @@ class ExploreBadInput(CliCase):
                            "--db", db, "--max-points", "0"))
         self.assert_clean_error(run("explore", f, "--db", db), "holds the results of another sweep")
 
+    def test_plan(self):
+        fleet = os.path.join(EXAMPLES, "fleet", "seed-2026.yaml")
+        j = json.loads(self.assert_ok(run("plan", fleet, "--json", "--check", timeout=300)))
+        self.assertEqual(j["status"], "optimal")
+        self.assertEqual(j["violations"], [])
+        self.assertLessEqual(j["capex_total_usd"], 11e9)
+        self.assertTrue(all(s["status"] in ("optimal", "infeasible") for s in j["scenarios"]))
+        self.assert_clean_error(run("plan", os.path.join(EXAMPLES, "fleet", "infeasible.yaml"), timeout=300),
+                                "these constraints conflict")
+        text = slurp(fleet)
+        self.assert_clean_error(run("plan", self.write("neg.yaml", text.replace("tokens_per_s: 250e6", "tokens_per_s: -250e6"))),
+                                "demand.chat.tokens_per_s: must be >= 0")
+        self.assert_clean_error(run("plan", self.write("negb.yaml", text.replace("capex_usd: 11e9", "capex_usd: -1"))),
+                                "budget.capex_usd")
+        self.assert_clean_error(run("plan", self.write("typo.yaml", text.replace("objective:", "objectiv:"))), "objectiv")
+        self.assert_clean_error(run("plan", self.path("none.yaml")), "none.yaml")
+
     def test_bad_analyze(self):
         self.assert_clean_error(run("analyze", "--chip", "nochip"), "unknown chip 'nochip'")
         self.assert_clean_error(run("analyze", "--baseline", "nochip.yaml"), "nochip.yaml")

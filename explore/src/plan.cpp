@@ -929,7 +929,8 @@ void explain(Plan& p, const Fleet& f, const Model& m) {
     for (const auto& [r, c] : slack) {
       const double v = er.x[c];
       const Row& row = e.rows[r];
-      if (v <= 1e-4 * std::max(1.0, std::abs(row.rhs))) continue;  // round-off and integer rounding: not a relaxation worth naming
+      // round-off and integer rounding: not a relaxation worth naming
+      if (v <= 1e-4 * std::max(1.0, std::abs(row.rhs))) continue;
       const double limit = row.rhs / row.scale + row.offset, by = v / row.scale;
       p.relaxation.push_back(row.sense == 'L'
                                  ? fmt::format("{} over by {} (needs {}, limit {})", row.name, natural(by, row.unit),
@@ -1266,7 +1267,7 @@ std::string plan_text(const Plan& p, const Fleet& f) {
                      std::isfinite(f.budget.opex_usd) ? " of " + usd(f.budget.opex_usd) : "", usd(p.total_cost_usd),
                      std::isfinite(f.budget.total_usd) ? " of " + usd(f.budget.total_usd) : "");
   out += fmt::format("served {} Mtokens ({:.1f}% of demand); amortised cost {} (capex over {} years + opex): ${:.4f} per Mtoken\n",
-                     commas(p.served_mtokens), 100 * p.served_share, usd(p.amortised_cost_usd), f.tco.at("life_years"),
+                     human(p.served_mtokens), 100 * p.served_share, usd(p.amortised_cost_usd), f.tco.at("life_years"),
                      p.usd_per_mtoken);
   out += "binding constraints (no room for one more server; shadow prices from the LP relaxation)\n";
   bool any = false;

@@ -82,7 +82,7 @@ TEST(Plan, SeedExampleSolvesAndMeetsItsOwnConstraints) {
   const auto v = check_plan(p, f);
   EXPECT_TRUE(v.empty()) << v.front();
   // the seed facts: at least 100k and at most 350k own units; procurement within 11B USD
-  const double own = total_bought(p, f, "seedchip-v1");
+  const double own = total_bought(p, f, "seedchip-v2");
   EXPECT_GE(own, 100000);
   EXPECT_LE(own, 350000);
   EXPECT_LE(p.capex_total_usd, 11e9);
@@ -106,8 +106,8 @@ TEST(Plan, SeedExampleSolvesAndMeetsItsOwnConstraints) {
   EXPECT_EQ(again.bought, p.bought);
   EXPECT_EQ(plan_text(again, f), plan_text(p, f));
   const std::string text = plan_text(p, f);
-  for (const char* s : {"seedchip-v1 (own)", "h200", "capex", "facility MW", "own HBM stacks (allocation)", "per Mtoken",
-                        "binding constraints", "hbm.stacks[2026Q4]"})
+  for (const char* s : {"seedchip-v2 (own)", "h200", "capex", "facility MW", "own HBM stacks (allocation)", "per Mtoken",
+                        "binding constraints", "hbm.stacks[2026Q"})
     EXPECT_NE(text.find(s), std::string::npos) << s;
   const auto j = plan_json(p, f);
   EXPECT_EQ(j["status"], "optimal");
@@ -119,7 +119,7 @@ TEST(Plan, SeedExampleSolvesAndMeetsItsOwnConstraints) {
 TEST(Plan, SeedExampleScenariosMoveThePlanTheExpectedWay) {
   const Fleet f = load_fleet(example("seed-2026.yaml"));
   const Plan base = solve(f);
-  const double own = total_bought(base, f, "seedchip-v1"), gpus = total_bought(base, f, "h200");
+  const double own = total_bought(base, f, "seedchip-v2"), gpus = total_bought(base, f, "h200");
   const auto results = solve_scenarios(f);
   ASSERT_EQ(results.size(), f.scenarios.size());
   std::map<std::string, Plan> r(results.begin(), results.end());
@@ -127,22 +127,22 @@ TEST(Plan, SeedExampleScenariosMoveThePlanTheExpectedWay) {
   // less HBM: fewer own units, more GPUs, more cost
   const Plan& h75 = r.at("hbm-shortfall[hbm_scale=0.75]");
   const Plan& h50 = r.at("hbm-shortfall[hbm_scale=0.5]");
-  EXPECT_LT(total_bought(h75, f, "seedchip-v1"), own);
-  EXPECT_LT(total_bought(h50, f, "seedchip-v1"), total_bought(h75, f, "seedchip-v1"));
+  EXPECT_LT(total_bought(h75, f, "seedchip-v2"), own);
+  EXPECT_LT(total_bought(h50, f, "seedchip-v2"), total_bought(h75, f, "seedchip-v2"));
   EXPECT_GT(total_bought(h50, f, "h200"), gpus);
   EXPECT_GT(h50.total_cost_usd, h75.total_cost_usd);
   EXPECT_GT(h75.total_cost_usd, base.total_cost_usd);
   // a yield slip: the ramp shrinks, the own chip costs more: fewer own units
   const Plan& ys = r.at("yield-slip");
-  EXPECT_LE(total_bought(ys, f, "seedchip-v1"), 0.7 * 350000 + 0.5);
-  EXPECT_LT(total_bought(ys, f, "seedchip-v1"), own);
+  EXPECT_LE(total_bought(ys, f, "seedchip-v2"), 0.7 * 350000 + 0.5);
+  EXPECT_LT(total_bought(ys, f, "seedchip-v2"), own);
   EXPECT_GT(ys.total_cost_usd, base.total_cost_usd);
-  // cheaper GPUs cost less; dearer ones break the budget, which the error names
+  // cheaper GPUs cost less; dearer ones cost more, and no more of them are bought
   EXPECT_LT(r.at("gpu-price[gpu_price_scale=0.8]").total_cost_usd, base.total_cost_usd);
   const Plan& dear = r.at("gpu-price[gpu_price_scale=1.25]");
-  EXPECT_EQ(dear.status, "infeasible");
-  EXPECT_TRUE(has(dear.conflicts, "budget.capex_usd"));
-  EXPECT_TRUE(has(dear.conflicts, "demand.chat.tokens_per_s"));
+  ASSERT_EQ(dear.status, "optimal");
+  EXPECT_GT(dear.total_cost_usd, base.total_cost_usd);
+  EXPECT_LE(total_bought(dear, f, "h200"), gpus);
   // each feasible scenario plan meets its own scenario's constraints
   for (const auto& s : f.scenarios) {
     const Plan& p = r.at(s.name);
@@ -152,7 +152,6 @@ TEST(Plan, SeedExampleScenariosMoveThePlanTheExpectedWay) {
   }
   const std::string text = scenarios_text(results, f);
   EXPECT_NE(text.find("hbm-shortfall[hbm_scale=0.5]"), std::string::npos);
-  EXPECT_NE(text.find("conflicts: "), std::string::npos);
   EXPECT_EQ(scenarios_json(results, f).size(), results.size());
 }
 
@@ -161,9 +160,9 @@ TEST(Plan, InfeasibleExampleNamesTheConflictingConstraints) {
   const Plan p = try_solve(f);
   EXPECT_EQ(p.status, "infeasible");
   // 25,000 stacks a quarter are 25,000 units of 4 stacks over the year, against a commitment of 100,000
-  EXPECT_EQ(p.conflicts, (std::vector<std::string>{"hbm.stacks", "hardware.seedchip-v1.min_total_units"}));
+  EXPECT_EQ(p.conflicts, (std::vector<std::string>{"hbm.stacks", "hardware.seedchip-v2.min_total_units"}));
   expect_error([&] { solve(f); }, {example("infeasible.yaml"), "no feasible plan", "hbm.stacks",
-                                   "hardware.seedchip-v1.min_total_units", "short by 75,008 units"});
+                                   "hardware.seedchip-v2.min_total_units", "short by 80,000 units"});
   EXPECT_FALSE(check_plan(p, f).empty());
 }
 
@@ -182,7 +181,7 @@ TEST(Plan, TighterBudgetOrHbmOnTheExampleIsInfeasible) {
   const Plan ph = try_solve(apply_scenario(f, hbm));
   EXPECT_EQ(ph.status, "infeasible");
   EXPECT_TRUE(has(ph.conflicts, "hbm.stacks"));
-  EXPECT_TRUE(has(ph.conflicts, "hardware.seedchip-v1.min_total_units"));
+  EXPECT_TRUE(has(ph.conflicts, "hardware.seedchip-v2.min_total_units"));
 }
 
 TEST(Plan, TinyFleetOptimumByHand) {

@@ -39,10 +39,13 @@ struct Hardware {
   std::vector<double> price_usd_per_quarter;  ///< when given: the price in each quarter (overrides price_usd)
   double server_share_usd = kNaN;    ///< host server cost per unit; NaN: the fleet's tco.server_share_usd
   double power_w = kNaN;             ///< average draw per unit while serving; NaN: filled by the caller
-  std::map<std::string, double> power_w_per_demand;  ///< draw while serving one demand (from a serving run); else power_w
+  /// Draw while serving one demand (from a serving run); else power_w.
+  std::map<std::string, double> power_w_per_demand;
   double tdp_w = kNaN;               ///< provisioned power per unit (data-centre MW); NaN: filled by the caller
   double hbm_stacks = kNaN, hbm_gb = kNaN;  ///< per unit (counted against the allocation when own)
-  std::map<std::string, double> tokens_per_s;  ///< per demand name: output tokens/s one unit sustains at that demand's SLO; absent: filled by the caller
+  /// Per demand name: output tokens/s one unit sustains at that demand's SLO (0: cannot
+  /// serve it); absent: filled by the caller.
+  std::map<std::string, double> tokens_per_s;
   int64_t server_chips = 8;          ///< units are bought in servers of this many chips
   std::vector<double> max_units;     ///< per quarter: most units bought (production or supply limit); empty: none
   double min_total_units = 0;        ///< over the horizon: at least this many bought (a production commitment)
