@@ -10,7 +10,6 @@
 #include "seedchip/llm/config.h"
 #include "seedchip/explore/analysis.h"
 #include "seedchip/explore/report.h"
-#include "plan_cmd.h"
 
 namespace seedchip::cli {
 
@@ -51,7 +50,7 @@ int cmd_analyze(const AnalyzeArgs& a) {
             h.tokens_per_s[d.name] = c.run.met ? c.tokens_per_s_per_chip() : 0.0;
             h.power_w_per_demand[d.name] = c.avg_power_w;
           }
-  fill_fleet(f, 1000);
+  explore::fill_fleet(f, 1000);
   const explore::Plan plan = explore::try_solve(f);
   head["plan"] = explore::plan_json(plan, f);
   std::string report_path;

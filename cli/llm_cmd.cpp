@@ -79,17 +79,9 @@ int cmd_llm(LlmArgs a) {
     out["functional_instructions"] = r.instructions;
     out["tied_steps"] = r.tied_steps;
     if (llm::precision_policy(g.precision).quantized_activations()) {
-      // top-1 agreement: the quantised model's prediction at each position of the fp32 run's sequence
-      llm::GenerateOptions f = g;
-      f.precision = "fp32";
-      const auto ref = llm::generate(cfg, weights, chip, f);
-      std::vector<int64_t> seq = g.prompt;
-      seq.insert(seq.end(), ref.ids.begin(), ref.ids.end());
-      const auto top = llm::teacher_forced_top1(cfg, weights, chip, g.precision, seq, g.generate);
-      int64_t agree = 0;
-      for (size_t i = 0; i < top.size(); ++i) agree += top[i] == ref.ids[i];
-      out["fp32_generated_ids"] = ref.ids;
-      out["top1_agreement"] = static_cast<double>(agree) / static_cast<double>(top.size());
+      const auto t = llm::top1_agreement(cfg, weights, chip, g);
+      out["fp32_generated_ids"] = t.fp32_ids;
+      out["top1_agreement"] = t.agreement;
     }
     // the timing run below describes the same job
     a.opt.prompt = static_cast<int64_t>(g.prompt.size());
@@ -141,79 +133,34 @@ int cmd_validate(const std::string& csv, bool check, double max_mae, double max_
   } else {
     text = llm::builtin_calibration_csv();
   }
-  auto rows = llm::parse_calibration(text, source);
-  for (auto& r : rows) llm::interpret(r);
-  // fixed-batch rows: in sample and leave-one-out (the calibrated parameter refitted without the row)
-  const llm::CalibratedParameter cal = llm::predict_with_leave_one_out(rows);
-  for (auto& r : rows)
-    if (r.expressible && r.kind == llm::ValidationRow::Kind::serving) {
-      serve::predict_serving_row(r);  // nothing is fitted on serving rows
-      r.loo_predicted = r.predicted, r.loo_error = r.error;
-    }
-  double sum = 0, worst = 0, loo_sum = 0, loo_worst = 0;
-  int n = 0;
-  nlohmann::json out = nlohmann::json::array();
-  if (!json)
+  const serve::Validation v = serve::validate(text, source);
+  if (json) {
+    fmt::print("{}\n", v.json().dump(2));
+  } else {
     fmt::print("{:<5} {:<22} {:<44} {:>11} {:>11} {:>9} {:>9}  unit\n", "id", "hardware", "workload", "predicted", "measured",
                "in-sample", "leave-out");
-  for (auto& r : rows) {
-    nlohmann::json j = {{"id", r.id}, {"hardware", r.hardware}, {"workload", r.workload}, {"metric", r.metric},
-                        {"unit", r.unit}, {"measured", r.measured}, {"expressible", r.expressible}};
-    if (r.expressible) {
-      sum += std::abs(r.error);
-      worst = std::max(worst, std::abs(r.error));
-      loo_sum += std::abs(r.loo_error);
-      loo_worst = std::max(loo_worst, std::abs(r.loo_error));
-      ++n;
-      j["predicted"] = r.predicted;
-      j["error"] = r.error;
-      j["loo_predicted"] = r.loo_predicted;
-      j["loo_error"] = r.loo_error;
-      j["fitted_on"] = r.fitted_on;
-      j["command"] = r.command;
-      if (!json)
+    for (const auto& r : v.rows)
+      if (r.expressible)
         fmt::print("{:<5} {:<22} {:<44} {:>11.4g} {:>11.4g} {:>+8.1f}% {:>+8.1f}%  {}{}\n", r.id, r.hardware.substr(0, 22),
                    r.workload.substr(0, 44), r.predicted, r.measured, 100 * r.error, 100 * r.loo_error, r.unit,
                    r.fitted_on ? " (fit)" : "");
-    } else {
-      j["why_not"] = r.why_not;
-    }
-    out.push_back(j);
-  }
-  if (!json) {
-    for (const auto& r : rows)
+    for (const auto& r : v.rows)
       if (!r.expressible) fmt::print("{:<5} not expressible yet: {}\n", r.id, r.why_not);
-  }
-  const double mae = n ? sum / n : 0, loo_mae = n ? loo_sum / n : 0;
-  std::string fitted;
-  for (const auto& id : cal.fitted_on) fitted += (fitted.empty() ? "" : ", ") + id;
-  if (json) {
-    fmt::print("{}\n", nlohmann::json{{"rows", out},
-                                      {"predicted_rows", n},
-                                      {"mean_abs_error", mae},
-                                      {"max_abs_error", worst},
-                                      {"loo_mean_abs_error", loo_mae},
-                                      {"loo_max_abs_error", loo_worst},
-                                      {"calibrated_parameters",
-                                       nlohmann::json::array({{{"name", cal.name},
-                                                               {"applies_to", cal.applies_to},
-                                                               {"candidates", cal.candidates},
-                                                               {"chosen", cal.chosen},
-                                                               {"chip_files", cal.chip_files},
-                                                               {"fitted_on", cal.fitted_on}}})}}
-                             .dump(2));
-  } else {
+    const auto& cal = v.calibrated;
+    std::string fitted;
+    for (const auto& id : cal.fitted_on) fitted += (fitted.empty() ? "" : ", ") + id;
     fmt::print("calibrated: {} = {:.0f} (of {}) on {} for {}; the chip files carry {:.0f}{}\n", cal.name, cal.chosen,
                fmt::join(cal.candidates, ", "), fitted.empty() ? "no rows" : fitted, cal.applies_to, cal.chip_files,
                cal.chosen == cal.chip_files ? "" : " (differs: refit the chip files)");
     fmt::print("mean absolute error {:.1f}% in sample, {:.1f}% leave-one-out, over {} rows (worst {:.1f}% / {:.1f}%); {} rows "
                "not expressible\n",
-               100 * mae, 100 * loo_mae, n, 100 * worst, 100 * loo_worst, rows.size() - static_cast<size_t>(n));
+               100 * v.mae, 100 * v.loo_mae, v.predicted, 100 * v.worst, 100 * v.loo_worst,
+               v.rows.size() - static_cast<size_t>(v.predicted));
   }
-  if (check && (n == 0 || loo_mae > max_mae || loo_worst > max_error)) {
+  if (check && !v.passes(max_mae, max_error)) {
     fmt::print(stderr,
                "seedchip validate: leave-one-out mean absolute error {:.1f}% (limit {:.0f}%), worst row {:.1f}% (limit {:.0f}%)\n",
-               100 * loo_mae, 100 * max_mae, 100 * loo_worst, 100 * max_error);
+               100 * v.loo_mae, 100 * max_mae, 100 * v.loo_worst, 100 * max_error);
     return 1;
   }
   return 0;

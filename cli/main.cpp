@@ -26,6 +26,7 @@
 #include "seedchip/llm/safetensors.h"
 #include "seedchip/isa/assembler.h"
 #include "seedchip/isa/program.h"
+#include "seedchip/runtime/load.h"
 #include "seedchip/runtime/tensor_io.h"
 #include "seedchip/sim/functional.h"
 
@@ -58,17 +59,6 @@ void print_stats(const sim::RunStats& st) {
              st.vector_elements, st.bytes_loaded, st.bytes_stored, st.barriers);
 }
 
-std::map<std::string, std::string> parse_inputs(const std::vector<std::string>& specs) {
-  std::map<std::string, std::string> m;
-  for (const auto& s : specs) {
-    auto eq = s.find('=');
-    if (eq == std::string::npos || eq == 0 || eq + 1 == s.size())
-      throw std::runtime_error(fmt::format("--input '{}': expected SYMBOL=FILE.npy", s));
-    if (!m.emplace(s.substr(0, eq), s.substr(eq + 1)).second)
-      throw std::runtime_error(fmt::format("--input {}: given twice", s.substr(0, eq)));
-  }
-  return m;
-}
 
 }  // namespace
 
@@ -328,7 +318,7 @@ int main(int argc, char** argv) {
       auto chip = arch::find_chip(sim_chip);
       auto p = load_program(sim_in);
       sim::FunctionalSim s(chip, p);
-      runtime::bind_inputs(s, p, parse_inputs(sim_inputs));
+      runtime::bind_inputs(s, p, runtime::parse_name_files(sim_inputs));
       auto st = s.run();
       fmt::print("{} on {}: ok\n", sim_in, chip.name);
       print_stats(st);

@@ -21,6 +21,7 @@
 #include "seedchip/frontends/onnx.h"
 #include "seedchip/hostops/hostops.h"
 #include "seedchip/isa/program.h"
+#include "seedchip/runtime/load.h"
 #include "seedchip/runtime/model.h"
 #include "seedchip/runtime/tensor_io.h"
 #include "seedchip/report/report.h"
@@ -38,128 +39,26 @@ std::string shape_str(const std::vector<int64_t>& s) {
   return r + "]";
 }
 
-compiler::CompileOptions compile_options(const ModelArgs& a) {
-  compiler::CompileOptions o;
-  auto p = compiler::parse_precision(a.precision);
-  if (!p) throw std::runtime_error(fmt::format("--precision '{}': expected fp32, bf16, fp8 or int8", a.precision));
-  o.precision = *p;
-  for (const auto& d : a.dump_ir) o.dump_ir.insert(d);
-  return o;
-}
-
-frontends::ImportOptions import_options(const ModelArgs& a) {
-  frontends::ImportOptions o;
-  for (const auto& d : a.dims) {
-    auto eq = d.find('=');
-    if (eq == std::string::npos || eq == 0) throw std::runtime_error(fmt::format("--dim '{}': expected NAME=VALUE", d));
-    int64_t v = 0;
-    try {
-      size_t used = 0;
-      v = std::stoll(d.substr(eq + 1), &used);
-      if (used != d.size() - eq - 1) throw std::invalid_argument("");
-    } catch (const std::exception&) {
-      throw std::runtime_error(fmt::format("--dim '{}': the value must be an integer", d));
-    }
-    if (v <= 0) throw std::runtime_error(fmt::format("--dim '{}': the value must be positive", d));
-    o.dims[d.substr(0, eq)] = v;
-  }
-  return o;
-}
-
 bool is_onnx(const std::string& path) { return fs::path(path).extension() == ".onnx"; }
 
-ir::HostTensor read_input(const std::string& file);
-
-std::map<std::string, std::string> parse_input_specs(const std::vector<std::string>& specs) {
-  std::map<std::string, std::string> given;
-  for (const auto& s : specs) {
-    auto eq = s.find('=');
-    if (eq == std::string::npos || eq == 0 || eq + 1 == s.size())
-      throw std::runtime_error(fmt::format("--input '{}': expected NAME=FILE (.npy or .pb)", s));
-    given[s.substr(0, eq)] = s.substr(eq + 1);
-  }
-  return given;
+runtime::LoadOptions load_options(const ModelArgs& a, const std::vector<std::string>& input_specs) {
+  runtime::LoadOptions o;
+  o.input_files = runtime::parse_name_files(input_specs);
+  o.precision = a.precision;
+  o.dims = runtime::parse_dims(a.dims);
+  o.dump_ir.insert(a.dump_ir.begin(), a.dump_ir.end());
+  o.timing_only = a.mode == "timing";
+  return o;
 }
 
-// The model's inputs: from --input files where given (checked against the
-// model's names, types and shapes), deterministic random data otherwise.
-std::vector<ir::HostTensor> prepare_inputs(const std::vector<compiler::IoBinding>& bindings,
-                                           const std::map<std::string, std::string>& given) {
-  for (const auto& [name, file] : given) {
-    bool found = false;
-    for (const auto& b : bindings) found = found || b.name == name;
-    if (!found) {
-      std::string names;
-      for (const auto& b : bindings) names += (names.empty() ? "" : ", ") + b.name;
-      throw std::runtime_error(fmt::format("--input {}: the model has no input '{}' (inputs: {})", name, name, names));
-    }
+// --input NAME=FILE arguments read into tensors.
+std::map<std::string, ir::HostTensor> read_inputs(const std::vector<std::string>& specs) {
+  std::map<std::string, ir::HostTensor> out;
+  for (const auto& [name, file] : runtime::parse_name_files(specs)) {
+    ir::HostTensor t = runtime::read_tensor_file(file);
+    out.emplace(name, std::move(t));
   }
-  std::vector<ir::HostTensor> inputs;
-  for (size_t i = 0; i < bindings.size(); ++i) {
-    const auto& b = bindings[i];
-    auto it = given.find(b.name);
-    if (it == given.end()) {
-      inputs.push_back(runtime::random_input(b, 1234 + static_cast<uint32_t>(i)));
-      continue;
-    }
-    ir::HostTensor t = read_input(it->second);
-    if (t.type != b.type)
-      throw std::runtime_error(fmt::format("--input {}: {} holds {} data, the model's input is {}", b.name, it->second,
-                                           ir::elem_name(t.type), ir::elem_name(b.type)));
-    if (t.shape != b.shape)
-      throw std::runtime_error(fmt::format("--input {}: {} has shape {}, the model's input is {}", b.name, it->second,
-                                           shape_str(t.shape), shape_str(b.shape)));
-    inputs.push_back(std::move(t));
-  }
-  return inputs;
-}
-
-// Compiles an ONNX file, or loads a compiled .scp program. For int8/fp8 the
-// activation scales are calibrated on `given` inputs (random where absent).
-compiler::CompiledModel load_model(const std::string& path, const arch::Chip& chip, const ModelArgs& a,
-                                   const std::map<std::string, std::string>& given) {
-  const bool ir_text = fs::path(path).extension() == ".ir";
-  if (is_onnx(path) || ir_text) {
-    ir::Graph g;
-    if (ir_text) {
-      std::ifstream f(path);
-      if (!f) throw std::runtime_error(fmt::format("{}: cannot open", path));
-      std::stringstream ss;
-      ss << f.rdbuf();
-      g = ir::parse(ss.str(), path);
-    } else {
-      g = frontends::import_onnx(path, import_options(a));
-    }
-    auto opt = compile_options(a);
-    opt.uncalibrated_ok = a.mode == "timing";
-    if ((opt.precision == compiler::Precision::int8 || opt.precision == compiler::Precision::fp8) && a.mode != "timing") {
-      std::vector<compiler::IoBinding> bindings;
-      for (int v : g.inputs) bindings.push_back({g.values[v].name, "", g.values[v].type, g.values[v].shape});
-      opt.calibration = {prepare_inputs(bindings, given)};
-      opt.runner = [&chip](const compiler::CompiledModel& cm, const std::vector<ir::HostTensor>& ins) {
-        return runtime::run_model(cm, chip, ins);
-      };
-    }
-    try {
-      return compiler::compile(g, chip, opt);
-    } catch (const compiler::CompileError& e) {
-      throw std::runtime_error(fmt::format("{}: {}", path, e.what()));
-    }
-  }
-  compiler::CompiledModel m;
-  m.program = isa::read_program_file(path);
-  try {
-    compiler::load_io_metadata(m);
-  } catch (const compiler::CompileError& e) {
-    throw std::runtime_error(fmt::format("{}: {}", path, e.what()));
-  }
-  return m;
-}
-
-ir::HostTensor read_input(const std::string& file) {
-  const auto ext = fs::path(file).extension().string();
-  if (ext == ".pb") return frontends::read_tensor_pb(file);
-  return runtime::host_from_npy(runtime::read_npy(file), file);
+  return out;
 }
 
 void print_summary(const compiler::CompiledModel& m, const sim::RunStats* st) {
@@ -197,7 +96,7 @@ int cmd_compile(const std::string& model, const std::string& out, const ModelArg
   const arch::Chip chip = arch::find_chip(a.chip);
   if (!is_onnx(model) && fs::path(model).extension() != ".ir")
     throw std::runtime_error(fmt::format("{}: compile takes an .onnx model (or .ir text)", model));
-  auto m = load_model(model, chip, a, parse_input_specs(input_specs));
+  auto m = runtime::load_model(model, chip, load_options(a, input_specs), read_inputs(input_specs));
   isa::write_program_file(m.program, out);
   fmt::print("{}: compiled for {} ({}) -> {}\n", model, chip.name, a.precision, out);
   print_summary(m, nullptr);
@@ -220,12 +119,12 @@ int cmd_run(const std::string& model, const ModelArgs& a, const std::vector<std:
     if (!probe) throw std::runtime_error(fmt::format("{}: cannot be written", *path));
   }
   const arch::Chip chip = arch::find_chip(a.chip);
-  const auto given = parse_input_specs(input_specs);
-  auto m = load_model(model, chip, a, given);
+  const auto given = read_inputs(input_specs);
+  auto m = runtime::load_model(model, chip, load_options(a, input_specs), given);
   fmt::print("{} on {} ({}, mode {}):\n", model, chip.name, a.precision, a.mode);
   sim::RunStats st;
   if (functional) {
-    const auto inputs = prepare_inputs(m.inputs, given);
+    const auto inputs = runtime::prepare_inputs(m.inputs, given, "--input", runtime::parse_name_files(input_specs));
     const auto t0 = std::chrono::steady_clock::now();
     ProgressBar bar("functional");
     auto outs = runtime::run_model(m, chip, inputs, &st, bar.callback());
@@ -264,12 +163,9 @@ int cmd_run(const std::string& model, const ModelArgs& a, const std::vector<std:
                wall > 0 ? static_cast<double>(n) / wall / 1e6 : 0.0);
     fmt::print("{}", report::summary_text(chip, r, labels));
     if (functional) {
-      for (size_t c = 0; c < r.engines.size(); ++c)
-        for (int e = 0; e < isa::kNumEngines; ++e)
-          if (c < st.order_hash.size() && st.order_hash[c][e] != r.engines[c][e].order_hash)
-            throw std::runtime_error(fmt::format(
-                "functional and timing models executed different instruction streams (core {} {})", c,
-                isa::engine_name(static_cast<isa::Engine>(e))));
+      const std::string diff = runtime::stream_mismatch(st, r);
+      if (!diff.empty())
+        throw std::runtime_error(fmt::format("functional and timing models executed different instruction streams ({})", diff));
       fmt::print("both models executed the same instruction streams\n");
     }
     if (!a.metrics.empty()) {
@@ -286,24 +182,6 @@ int cmd_run(const std::string& model, const ModelArgs& a, const std::vector<std:
 
 namespace {
 
-// Compares per the ONNX backend test rules (rtol 1e-3, atol 1e-7; exact for ints).
-std::string compare(const ir::HostTensor& got, const ir::HostTensor& want) {
-  if (got.shape != want.shape) return fmt::format("shape {} != expected {}", shape_str(got.shape), shape_str(want.shape));
-  const bool fl = ir::elem_is_float(want.type);
-  for (int64_t i = 0; i < want.elements(); ++i) {
-    if (fl) {
-      const double a = got.get(i), b = want.get(i);
-      if (std::isnan(a) && std::isnan(b)) continue;
-      if (std::isinf(b) && a == b) continue;
-      if (!(std::fabs(a - b) <= 1e-7 + 1e-3 * std::fabs(b)))
-        return fmt::format("element {}: got {} expected {}", i, a, b);
-    } else if (got.get_int(i) != want.get_int(i)) {
-      return fmt::format("element {}: got {} expected {}", i, got.get_int(i), want.get_int(i));
-    }
-  }
-  return {};
-}
-
 void collect_cases(const fs::path& p, std::vector<fs::path>& out) {
   if (fs::exists(p / "model.onnx")) {
     out.push_back(p);
@@ -317,8 +195,6 @@ void collect_cases(const fs::path& p, std::vector<fs::path>& out) {
   for (const auto& s : subs) collect_cases(s, out);
 }
 
-std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
-
 }  // namespace
 
 int cmd_conformance(const std::vector<std::string>& dirs, const std::string& chip_name, int64_t min_pass) {
@@ -328,61 +204,7 @@ int cmd_conformance(const std::vector<std::string>& dirs, const std::string& chi
   int passed = 0, failed = 0, skipped = 0;
   for (const auto& c : cases) {
     const std::string name = c.filename().string();
-    // Ops of the model (from the protobuf, before any compile step).
-    std::set<std::string> unsupported;
-    std::string verdict;
-    try {
-      ir::Graph g;
-      try {
-        g = frontends::import_onnx((c / "model.onnx").string(), {});
-      } catch (const std::exception& e) {
-        // import failures on unsupported types/ops count as unsupported
-        const std::string msg = first_line(e.what());
-        verdict = "UNSUPPORTED: " + msg;
-      }
-      if (verdict.empty()) {
-        for (const auto& n : g.nodes)
-          if (!compiler::is_supported_op(n.op) && !hostops::supported(n)) unsupported.insert(n.op);
-        if (!unsupported.empty()) {
-          std::string l;
-          for (const auto& o : unsupported) l += (l.empty() ? "" : " ") + o;
-          verdict = "UNSUPPORTED: " + l;
-        }
-      }
-      if (verdict.empty()) {
-        auto m = compiler::compile(g, chip, {});
-        std::vector<fs::path> sets;
-        for (const auto& e : fs::directory_iterator(c))
-          if (e.is_directory() && e.path().filename().string().rfind("test_data_set_", 0) == 0) sets.push_back(e.path());
-        std::sort(sets.begin(), sets.end());
-        for (const auto& s : sets) {
-          std::vector<ir::HostTensor> ins;
-          for (size_t i = 0; i < m.inputs.size(); ++i) {
-            auto t = frontends::read_tensor_pb((s / fmt::format("input_{}.pb", i)).string());
-            // onnx 1.12 stores bfloat16 test data as uint16 bit patterns
-            if (m.inputs[i].type == ir::ElemType::bf16 && t.type == ir::ElemType::u16) t.type = ir::ElemType::bf16;
-            ins.push_back(std::move(t));
-          }
-          auto outs = runtime::run_model(m, chip, ins);
-          for (size_t i = 0; i < outs.size(); ++i) {
-            auto want = frontends::read_tensor_pb((s / fmt::format("output_{}.pb", i)).string());
-            if (want.type != outs[i].type) {
-              verdict = fmt::format("FAIL: output {} type {} != expected {}", i, ir::elem_name(outs[i].type), ir::elem_name(want.type));
-              break;
-            }
-            std::string why = compare(outs[i], want);
-            if (!why.empty()) {
-              verdict = fmt::format("FAIL: output {} {}", i, why);
-              break;
-            }
-          }
-          if (!verdict.empty()) break;
-        }
-        if (verdict.empty()) verdict = "PASS";
-      }
-    } catch (const std::exception& e) {
-      verdict = "FAIL: " + first_line(e.what());
-    }
+    const std::string verdict = runtime::run_conformance_case(c.string(), chip);
     if (verdict == "PASS") ++passed;
     else if (verdict.rfind("UNSUPPORTED", 0) == 0) ++skipped;
     else ++failed;

@@ -15,9 +15,4 @@ struct PlanArgs {
 };
 int cmd_plan(const PlanArgs& a);
 
-/// Fills the fleet's missing figures: prices, TDP and HBM from the cost model,
-/// tokens/s and draw from server-scenario runs of each demand's model on 8
-/// chips of each hardware (pairs in parallel threads).
-void fill_fleet(explore::Fleet& f, int64_t requests);
-
 }  // namespace seedchip::cli

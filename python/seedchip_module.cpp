@@ -6,16 +6,24 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <cstring>
+
 #include <fmt/format.h>
 
 #include "seedchip/arch/chip.h"
 #include "seedchip/econ/econ.h"
 #include "seedchip/explore/analysis.h"
+#include "seedchip/explore/plan.h"
 #include "seedchip/explore/run.h"
 #include "seedchip/explore/sweep.h"
 #include "seedchip/llm/config.h"
 #include "seedchip/llm/llm.h"
+#include "seedchip/isa/program.h"
+#include "seedchip/report/report.h"
+#include "seedchip/runtime/load.h"
+#include "seedchip/runtime/model.h"
 #include "seedchip/serve/scenario.h"
+#include "seedchip/sim/timing.h"
 
 namespace py = pybind11;
 using namespace seedchip;
@@ -103,6 +111,99 @@ py::dict request_columns(const serve::ServeResult& r) {
   return d;
 }
 
+// numpy arrays <-> host tensors (numpy has no bfloat16 or fp8: those come back as float32)
+ir::ElemType elem_of(const py::dtype& dt) {
+  const char k = dt.kind();
+  const auto n = dt.itemsize();
+  if (k == 'f' && n == 4) return ir::ElemType::f32;
+  if (k == 'f' && n == 8) return ir::ElemType::f64;
+  if (k == 'f' && n == 2) return ir::ElemType::f16;
+  if (k == 'i' && n == 1) return ir::ElemType::i8;
+  if (k == 'i' && n == 2) return ir::ElemType::i16;
+  if (k == 'i' && n == 4) return ir::ElemType::i32;
+  if (k == 'i' && n == 8) return ir::ElemType::i64;
+  if (k == 'u' && n == 1) return ir::ElemType::u8;
+  if (k == 'u' && n == 2) return ir::ElemType::u16;
+  if (k == 'u' && n == 4) return ir::ElemType::u32;
+  if (k == 'u' && n == 8) return ir::ElemType::u64;
+  if (k == 'b') return ir::ElemType::boolean;
+  throw py::type_error(fmt::format("numpy dtype {} has no seedchip element type", py::repr(dt).cast<std::string>()));
+}
+
+ir::HostTensor to_host(const py::array& a0) {
+  const py::array a = py::array::ensure(a0, py::array::c_style);
+  ir::HostTensor t;
+  t.type = elem_of(a.dtype());
+  for (py::ssize_t i = 0; i < a.ndim(); ++i) t.shape.push_back(a.shape(i));
+  const auto* p = static_cast<const uint8_t*>(a.data());
+  t.data.assign(p, p + a.nbytes());
+  return t;
+}
+
+py::array to_numpy(const ir::HostTensor& t) {
+  std::vector<py::ssize_t> shape(t.shape.begin(), t.shape.end());
+  auto raw = [&](const char* fmtc) {
+    py::array a(py::dtype(fmtc), shape);
+    std::memcpy(a.mutable_data(), t.data.data(), t.data.size());
+    return a;
+  };
+  switch (t.type) {
+    case ir::ElemType::f32: return raw("float32");
+    case ir::ElemType::f64: return raw("float64");
+    case ir::ElemType::f16: return raw("float16");
+    case ir::ElemType::i8: return raw("int8");
+    case ir::ElemType::i16: return raw("int16");
+    case ir::ElemType::i32: return raw("int32");
+    case ir::ElemType::i64: return raw("int64");
+    case ir::ElemType::u8: return raw("uint8");
+    case ir::ElemType::u16: return raw("uint16");
+    case ir::ElemType::u32: return raw("uint32");
+    case ir::ElemType::u64: return raw("uint64");
+    case ir::ElemType::boolean: return raw("bool");
+    default: {  // bf16, fp8: widened to float32
+      py::array_t<float> a(shape);
+      for (int64_t i = 0; i < t.elements(); ++i) a.mutable_data()[i] = static_cast<float>(t.get(i));
+      return a;
+    }
+  }
+}
+
+// A compiled model and the chip it was compiled for.
+struct PyModel {
+  compiler::CompiledModel model;
+  arch::Chip chip;
+  std::string source;
+};
+
+py::list bindings_py(const std::vector<compiler::IoBinding>& b) {
+  py::list l;
+  for (const auto& x : b) l.append(py::make_tuple(x.name, std::string(ir::elem_name(x.type)), x.shape));
+  return l;
+}
+
+PyModel compile_py(const py::object& model, const py::object& chip, const std::string& precision, const std::map<std::string, int64_t>& dims,
+                   const py::dict& calibration, bool timing_only) {
+  const PyChip c = py::isinstance<PyChip>(chip) ? chip.cast<PyChip>() : load(chip.cast<std::string>());
+  runtime::LoadOptions o;
+  o.precision = precision;
+  o.dims = dims;
+  o.timing_only = timing_only;
+  std::map<std::string, ir::HostTensor> cal;
+  for (auto [k, v] : calibration) cal.emplace(k.cast<std::string>(), to_host(v.cast<py::array>()));
+  PyModel m{{}, c.chip, ""};
+  if (py::isinstance<py::bytes>(model)) {
+    const std::string bytes = model.cast<std::string>();
+    m.source = "<bytes>";
+    py::gil_scoped_release release;
+    m.model = runtime::load_onnx_bytes(bytes, m.source, c.chip, o, cal);
+  } else {
+    m.source = py::str(model).cast<std::string>();
+    py::gil_scoped_release release;
+    m.model = runtime::load_model(m.source, c.chip, o, cal);
+  }
+  return m;
+}
+
 econ::Assumptions assumptions_for(const arch::Chip& c, const std::string& node, const std::map<std::string, double>& set) {
   econ::Assumptions a = econ::assumptions(node.empty() ? c.process.node : node, node.empty() ? c.source + ": process.node" : "node");
   for (const auto& [k, v] : set) a.set(k, v, "Python");
@@ -126,6 +227,7 @@ parallel.)";
   py::register_exception<arch::ChipError>(m, "ChipError", PyExc_ValueError);
   py::register_exception<econ::EconError>(m, "EconError", PyExc_ValueError);
   py::register_exception<explore::SweepError>(m, "SweepError", PyExc_ValueError);
+  py::register_exception<explore::PlanError>(m, "PlanError", PyExc_ValueError);
 
   py::class_<PyChip>(m, "Chip", "A validated chip description and its derived figures.")
       .def_property_readonly("name", [](const PyChip& c) { return c.chip.name; })
@@ -162,6 +264,82 @@ parallel.)";
           "A new chip with dotted keys changed, e.g. {'cores': 16, 'memory.devices': 5}, validated as strictly as a chip file "
           "(ChipError naming the key otherwise).")
       .def("__repr__", [](const PyChip& c) { return fmt::format("<seedchip.Chip {} ({})>", c.chip.name, c.chip.source); });
+
+  py::class_<PyModel>(m, "Model", "A model compiled for a chip (from ONNX, IR text or a .scp program).")
+      .def_property_readonly("chip", [](const PyModel& x) { return x.chip.name; })
+      .def_property_readonly("source", [](const PyModel& x) { return x.source; })
+      .def_property_readonly("inputs", [](const PyModel& x) { return bindings_py(x.model.inputs); }, "(name, element type, shape) per input.")
+      .def_property_readonly("outputs", [](const PyModel& x) { return bindings_py(x.model.outputs); }, "(name, element type, shape) per output.")
+      .def_property_readonly(
+          "instructions",
+          [](const PyModel& x) {
+            uint64_t n = 0;
+            for (const auto& c : x.model.program.cores) n += c.code.size();
+            return n;
+          },
+          "Instructions in the program over all cores.")
+      .def_property_readonly(
+          "placement",
+          [](const PyModel& x) {
+            py::list l;
+            for (const auto& p : x.model.placement) l.append(py::make_tuple(p.node, p.op, p.where, p.instructions));
+            return l;
+          },
+          "(node, op, where, instructions) per op: where it ran (chip, alias, folded, host).")
+      .def(
+          "save", [](const PyModel& x, const std::string& path) { isa::write_program_file(x.model.program, path); }, py::arg("path"),
+          "Writes the program (.scp), as `seedchip compile -o`.")
+      .def("__repr__", [](const PyModel& x) { return fmt::format("<seedchip.Model {} on {}>", x.source, x.chip.name); });
+
+  m.def("compile", &compile_py, py::arg("model"), py::arg("chip") = "seedchip-v1", py::arg("precision") = "fp32",
+        py::arg("dims") = std::map<std::string, int64_t>{}, py::arg("calibration") = py::dict(), py::arg("timing_only") = false,
+        "Compiles an ONNX model (a path or the file's bytes), IR text (.ir) or loads a .scp program, as `seedchip compile`. "
+        "int8/fp8: activation scales are calibrated on `calibration` inputs ({name: ndarray}; random where absent).");
+
+  m.def(
+      "run",
+      [](const py::object& model, const py::dict& inputs, const py::object& chip, const std::string& precision, const std::string& mode,
+         const std::map<std::string, int64_t>& dims) {
+        if (mode != "functional" && mode != "timing" && mode != "both")
+          throw py::value_error(fmt::format("mode '{}': expected functional, timing or both", mode));
+        std::map<std::string, ir::HostTensor> given;
+        for (auto [k, v] : inputs) given.emplace(k.cast<std::string>(), to_host(py::array::ensure(v)));
+        PyModel pm = py::isinstance<PyModel>(model) ? model.cast<PyModel>() : compile_py(model, chip, precision, dims, inputs, mode == "timing");
+        py::dict out;
+        sim::RunStats st;
+        std::vector<ir::HostTensor> outs;
+        nlohmann::json metrics;
+        bool same = true;
+        {
+          py::gil_scoped_release release;
+          if (mode != "timing") outs = runtime::run_model(pm.model, pm.chip, runtime::prepare_inputs(pm.model.inputs, given, "inputs"), &st);
+          if (mode != "functional") {
+            const auto labels = pm.model.instruction_labels();
+            const auto r = sim::run_timing(pm.chip, pm.model.program, {});
+            metrics = report::metrics_json(pm.chip, r, labels);
+            if (mode == "both") same = runtime::stream_mismatch(st, r).empty();
+          }
+        }
+        py::dict o;
+        for (size_t i = 0; i < outs.size(); ++i) o[py::str(pm.model.outputs[i].name)] = to_numpy(outs[i]);
+        out["outputs"] = o;
+        if (mode != "timing") {
+          py::dict s;
+          s["instructions"] = st.total();
+          s["macs"] = st.macs;
+          s["bytes_loaded"] = st.bytes_loaded;
+          s["bytes_stored"] = st.bytes_stored;
+          out["stats"] = s;
+        }
+        if (mode != "functional") out["metrics"] = to_py(metrics);
+        if (mode == "both") out["same_instruction_streams"] = same;
+        return out;
+      },
+      py::arg("model"), py::arg("inputs") = py::dict(), py::arg("chip") = "seedchip-v1", py::arg("precision") = "fp32",
+      py::arg("mode") = "functional", py::arg("dims") = std::map<std::string, int64_t>{},
+      "Runs a model (a seedchip.Model, or anything seedchip.compile takes) with numpy inputs by name (random where absent), "
+      "as `seedchip run`: functional -> {'outputs': {name: ndarray}, 'stats': ...}; timing -> {'metrics': ...} (the "
+      "--metrics JSON); both -> both, with 'same_instruction_streams'.");
 
   m.def("chip", &load, py::arg("name_or_path"), "Loads a built-in chip by name or a chip YAML file.");
   m.def(
@@ -295,6 +473,26 @@ parallel.)";
       py::arg("sweep"), py::arg("jobs") = 1, py::arg("db") = "", py::arg("max_points") = -1,
       "Runs (or resumes, with `db`) a sweep file (as `seedchip explore --json`): one row dict per design x workload, the Pareto "
       "fronts and the best design.");
+
+  m.def(
+      "plan",
+      [](const std::string& fleet, int64_t requests, bool scenarios) {
+        explore::Fleet f = fleet.empty() ? explore::parse_fleet(explore::default_fleet_yaml(), "builtin:seed-2026") : explore::load_fleet(fleet);
+        nlohmann::json j;
+        {
+          py::gil_scoped_release release;
+          explore::fill_fleet(f, requests);
+          const auto p = explore::solve(f);
+          j = explore::plan_json(p, f);
+          j["violations"] = explore::check_plan(p, f);
+          if (scenarios) j["scenarios"] = explore::scenarios_json(explore::solve_scenarios(f), f);
+        }
+        return to_py(j);
+      },
+      py::arg("fleet") = "", py::arg("requests") = 1000, py::arg("scenarios") = true,
+      "Solves a fleet file (as `seedchip plan --json --check`; empty: the built-in examples/fleet/seed-2026.yaml): units per "
+      "quarter per hardware, costs, MW, HBM, binding constraints, 'violations' (recomputed, empty when consistent) and the "
+      "scenarios. PlanError names the conflicting constraints of an infeasible plan.");
 
   m.def(
       "analyze",

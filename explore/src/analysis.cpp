@@ -2,34 +2,20 @@
 #include "seedchip/explore/analysis.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <filesystem>
+#include <future>
+#include <map>
 
 #include <fmt/format.h>
 
 #include "default_fleet.h"
+#include "seedchip/explore/plan.h"
 
 namespace seedchip::explore {
 
 namespace {
-
-serve::ScenarioArgs args_of(const Workload& w, const arch::Chip& chip, int64_t tp) {
-  serve::ScenarioArgs a;
-  a.model = w.model;
-  a.chip_object = chip;
-  a.opt.precision = w.precision;
-  a.opt.tp = tp;
-  a.opt.pp = w.pp;
-  if (w.block_size > 0) a.opt.block_size = w.block_size;
-  if (w.max_num_seqs > 0) a.opt.max_num_seqs = w.max_num_seqs;
-  a.opt.expert_parallel = w.expert_parallel;
-  a.chips = w.chips;
-  a.scenario = w.scenario;
-  a.dataset = w.dataset;
-  a.requests = w.requests;
-  a.seed = w.seed;
-  a.ttft_slo = w.ttft_slo;
-  a.tpot_slo = w.tpot_slo;
-  return a;
-}
 
 double per_chip_power(const serve::ServeResult& r) {
   const double n = static_cast<double>(std::max<int64_t>(r.chips, 1));
@@ -50,7 +36,7 @@ ChipResult serve_and_cost(const std::string& name, const Workload& w, int64_t un
   for (const int64_t tp : w.tp) {
     serve::ScenarioRun run;
     try {
-      run = serve::run_scenario(args_of(w, c.chip, tp));
+      run = serve::run_scenario(scenario_args(w, c.chip, tp));
     } catch (const std::exception& e) {
       why.push_back(fmt::format("tp {}: {}", tp, e.what()));
       continue;
@@ -69,7 +55,7 @@ ChipResult serve_and_cost(const std::string& name, const Workload& w, int64_t un
   // throughput and tail latency against the offered rate, around the passing one
   if (details && w.scenario == "server" && c.run.result.rate_qps > 0) {
     for (const double f : {0.25, 0.5, 0.75, 0.9, 1.0, 1.1, 1.25, 1.5}) {
-      auto a = args_of(w, c.chip, c.tp);
+      auto a = scenario_args(w, c.chip, c.tp);
       a.rate = c.run.result.rate_qps * f;
       const auto r = serve::run_scenario(a);
       RatePoint p;
@@ -150,6 +136,87 @@ std::string headline_text(const std::vector<ChipResult>& chips, const Workload& 
                      b.tco.usd_per_million_tokens / c.tco.usd_per_million_tokens);
   }
   return s;
+}
+
+namespace {
+
+// A chip named by a fleet file: a relative path is relative to the file.
+std::string chip_ref(const Fleet& f, const std::string& chip) {
+  if ((chip.find('/') != std::string::npos || chip.ends_with(".yaml") || chip.ends_with(".yml")) &&
+      std::filesystem::path(chip).is_relative()) {
+    const auto rel = std::filesystem::path(f.source).parent_path() / chip;
+    std::error_code ec;
+    if (std::filesystem::exists(rel, ec)) return rel.string();
+  }
+  return chip;
+}
+
+Workload workload_of(const Demand& d, int64_t requests) {
+  Workload w;
+  w.name = d.name;
+  w.model = d.model;
+  w.scenario = d.slo == "offline" ? "offline" : "server";
+  w.precision = d.precision;
+  w.dataset = d.dataset;
+  w.chips = 8;
+  w.tp = {2, 4, 8};
+  w.requests = requests;
+  w.block_size = 256;
+  if (d.slo == "custom") {
+    w.ttft_slo = std::isnan(d.ttft_slo_s) ? -1 : d.ttft_slo_s;
+    w.tpot_slo = std::isnan(d.tpot_slo_s) ? -1 : d.tpot_slo_s;
+  }
+  return w;
+}
+
+}  // namespace
+
+void fill_fleet(Fleet& f, int64_t requests) {
+  // the serving runs a missing tokens/s needs, all at once on two threads
+  std::map<std::pair<size_t, size_t>, std::shared_future<Served>> runs;
+  std::vector<std::pair<size_t, size_t>> todo;
+  for (size_t h = 0; h < f.hardware.size(); ++h)
+    for (size_t d = 0; d < f.demand.size(); ++d)
+      if (!f.hardware[h].chip.empty() && std::isnan(f.hardware[h].rate(f.demand[d].name))) todo.emplace_back(h, d);
+  std::vector<Served> results(todo.size());
+  std::vector<std::string> errors(todo.size());
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i = next++; i < todo.size(); i = next++) {
+      const auto& [h, d] = todo[i];
+      try {
+        const auto r = serve_and_cost(chip_ref(f, f.hardware[h].chip), workload_of(f.demand[d], requests), 100000, false);
+        // a deployment that misses the SLOs at every rate serves none of this demand
+        results[i] = {r.run.met ? r.tokens_per_s_per_chip() : 0.0, r.avg_power_w};
+      } catch (const std::exception& e) {
+        errors[i] = e.what();
+      }
+    }
+  };
+  {
+    auto t = std::async(std::launch::async, worker);
+    worker();
+    t.get();
+  }
+  for (size_t i = 0; i < todo.size(); ++i)
+    if (!errors[i].empty())
+      throw PlanError(fmt::format("{}: hardware.{}: serving {}: {}", f.source, f.hardware[todo[i].first].name,
+                                           f.demand[todo[i].second].name, errors[i]));
+  std::map<std::pair<std::string, std::string>, Served> served;
+  for (size_t i = 0; i < todo.size(); ++i) served[{f.hardware[todo[i].first].name, f.demand[todo[i].second].name}] = results[i];
+  fill_figures(
+      f, [&](const Hardware& h, const Demand& d) { return served.at({h.name, d.name}); },
+      [&](Hardware& h) {
+        if (h.chip.empty()) throw PlanError(fmt::format("{}: hardware.{}: no chip to cost (give chip: or the figures)", f.source, h.name));
+        const auto chip = arch::find_chip(chip_ref(f, h.chip));
+        const auto as = econ::assumptions(chip.process.node, chip.source + ": process.node");
+        const int64_t units = std::isfinite(h.max_total_units) && h.max_total_units > 0 ? static_cast<int64_t>(h.max_total_units) : 100000;
+        const auto c = econ::chip_cost(chip, as, units);
+        if (std::isnan(h.price_usd) && h.price_usd_per_quarter.empty()) h.price_usd = econ::owner_price(chip, c, as);
+        if (std::isnan(h.tdp_w)) h.tdp_w = chip.tdp_w;
+        if (std::isnan(h.hbm_stacks)) h.hbm_stacks = chip.memory.type.rfind("hbm", 0) == 0 ? chip.memory.devices : 0;
+        if (std::isnan(h.hbm_gb)) h.hbm_gb = static_cast<double>(chip.memory.capacity_bytes) / 1e9;
+      });
 }
 
 const char* default_fleet_yaml() { return detail::kDefaultFleet; }

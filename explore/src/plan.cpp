@@ -2,6 +2,7 @@
 // mixed-integer program, its solution with COIN-OR CBC, the explanation of an
 // infeasible plan, the recomputation check and the printed/JSON plan.
 #include "seedchip/explore/plan.h"
+#include "seedchip/explore/sweep.h"
 
 #include <algorithm>
 #include <cfloat>
@@ -37,34 +38,8 @@ const std::vector<std::string>& tco_keys() {
 
 // ---------------------------------------------------------------- helpers
 
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
-// The closest of `valid` to `key`, or "" when none is close.
-std::string nearest_key(const std::string& key, const std::vector<std::string>& valid) {
-  std::string best;
-  size_t best_d = SIZE_MAX;
-  for (const auto& v : valid) {
-    const size_t d = edit_distance(key, v);
-    if (d < best_d) best_d = d, best = v;
-  }
-  if (best_d <= std::max<size_t>(2, key.size() / 2)) return best;
-  for (const auto& v : valid)  // "price" -> "price_usd"
-    if (v.rfind(key + "_", 0) == 0) return v;
-  return "";
-}
-
 std::string did_you_mean(const std::string& key, const std::vector<std::string>& valid) {
-  const std::string n = nearest_key(key, valid);
+  const std::string n = nearest(key, valid);
   return n.empty() ? "" : fmt::format(" (did you mean '{}'?)", n);
 }
 

@@ -346,7 +346,10 @@ std::string nearest(const std::string& key, const std::vector<std::string>& vali
       best = v;
     }
   }
-  return bd <= std::max<size_t>(3, key.size() / 3) ? best : "";
+  if (bd <= std::max<size_t>(3, key.size() / 3)) return best;
+  for (const auto& v : valid)  // "price" -> "price_usd"
+    if (v.rfind(key + "_", 0) == 0) return v;
+  return "";
 }
 
 // ---- loading ----
@@ -672,22 +675,7 @@ WorkloadResult serve_workload(const Workload& w, const arch::Chip& chip, double 
   bool have = false;
   std::vector<std::string> why;
   for (const int64_t tp : w.tp) {
-    serve::ScenarioArgs a;
-    a.model = w.model;
-    a.chip_object = chip;
-    a.opt.precision = w.precision;
-    a.opt.tp = tp;
-    a.opt.pp = w.pp;
-    if (w.block_size > 0) a.opt.block_size = w.block_size;
-    if (w.max_num_seqs > 0) a.opt.max_num_seqs = w.max_num_seqs;
-    a.opt.expert_parallel = w.expert_parallel;
-    a.chips = w.chips;
-    a.scenario = w.scenario;
-    a.dataset = w.dataset;
-    a.requests = w.requests;
-    a.seed = w.seed;
-    a.ttft_slo = w.ttft_slo;
-    a.tpot_slo = w.tpot_slo;
+    const serve::ScenarioArgs a = scenario_args(w, chip, tp);
     serve::ScenarioRun run;
     try {
       run = serve::run_scenario(a);
@@ -738,6 +726,26 @@ WorkloadResult serve_workload(const Workload& w, const arch::Chip& chip, double 
 }
 
 }  // namespace
+
+serve::ScenarioArgs scenario_args(const Workload& w, const arch::Chip& chip, int64_t tp) {
+  serve::ScenarioArgs a;
+  a.model = w.model;
+  a.chip_object = chip;
+  a.opt.precision = w.precision;
+  a.opt.tp = tp;
+  a.opt.pp = w.pp;
+  if (w.block_size > 0) a.opt.block_size = w.block_size;
+  if (w.max_num_seqs > 0) a.opt.max_num_seqs = w.max_num_seqs;
+  a.opt.expert_parallel = w.expert_parallel;
+  a.chips = w.chips;
+  a.scenario = w.scenario;
+  a.dataset = w.dataset;
+  a.requests = w.requests;
+  a.seed = w.seed;
+  a.ttft_slo = w.ttft_slo;
+  a.tpot_slo = w.tpot_slo;
+  return a;
+}
 
 PointResult evaluate(const Sweep& s, const DesignPoint& p) {
   PointResult r;

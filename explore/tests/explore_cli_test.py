@@ -140,5 +140,24 @@ class Explore(unittest.TestCase):
         self.assertIn("nvidia-h200-sxm", r.stdout)
 
 
+class Plan(unittest.TestCase):
+    """The fleet example solves, meets its own constraints by recomputation, and its infeasible variant names the conflict."""
+
+    def test_example_and_infeasible_variant(self):
+        fleet = os.path.join(SRC, "examples", "fleet", "seed-2026.yaml")
+        r = subprocess.run([SEEDCHIP, "plan", fleet, "--json", "--check"], capture_output=True, text=True, timeout=600)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        j = json.loads(r.stdout)
+        self.assertEqual(j["status"], "optimal")
+        self.assertEqual(j["violations"], [])
+        self.assertLessEqual(j["capex_total_usd"], 11e9)
+        self.assertTrue(all(s["status"] in ("optimal", "infeasible") for s in j["scenarios"]))
+        r = subprocess.run([SEEDCHIP, "plan", os.path.join(SRC, "examples", "fleet", "infeasible.yaml")], capture_output=True,
+                           text=True, timeout=600)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("these constraints conflict", r.stderr)
+        self.assertEqual(len(r.stderr.strip().splitlines()), 1)
+
+
 if __name__ == "__main__":
     unittest.main(argv=sys.argv[:1], verbosity=2)

@@ -58,7 +58,7 @@ workloads:
     scenario: offline
     chips: 1
     tp: 1
-    requests: 12
+    requests: 4
     block_size: 256
 )";
 

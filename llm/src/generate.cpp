@@ -299,4 +299,16 @@ std::vector<int64_t> teacher_forced_top1(const ModelConfig& c, const ModelWeight
   return top;
 }
 
+Top1Agreement top1_agreement(const ModelConfig& c, const ModelWeights& w, const arch::Chip& chip, const GenerateOptions& o) {
+  GenerateOptions f = o;
+  f.precision = "fp32";
+  const auto ref = generate(c, w, chip, f);
+  std::vector<int64_t> seq = o.prompt;
+  seq.insert(seq.end(), ref.ids.begin(), ref.ids.end());
+  const auto top = teacher_forced_top1(c, w, chip, o.precision, seq, o.generate);
+  int64_t agree = 0;
+  for (size_t i = 0; i < top.size() && i < ref.ids.size(); ++i) agree += top[i] == ref.ids[i];
+  return {ref.ids, top.empty() ? 0.0 : static_cast<double>(agree) / static_cast<double>(top.size())};
+}
+
 }  // namespace seedchip::llm

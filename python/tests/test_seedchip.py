@@ -116,3 +116,95 @@ def test_threaded_sweep_matches_the_command_line():
     assert results[1]["rows"] == j["rows"] == results[2]["rows"]
     assert results[1]["pareto"] == j["pareto"]
     assert results[1]["best"] == j["best_name"]
+
+
+def _onnx_model(path=None):
+    """A small MLP in ONNX (MatMul + Add + Relu + MatMul) with fixed weights."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(7)
+    w1 = rng.standard_normal((16, 32)).astype(np.float32) * 0.3
+    b1 = rng.standard_normal(32).astype(np.float32) * 0.1
+    w2 = rng.standard_normal((32, 8)).astype(np.float32) * 0.3
+    nodes = [helper.make_node("MatMul", ["x", "w1"], ["h"]), helper.make_node("Add", ["h", "b1"], ["hb"]),
+             helper.make_node("Relu", ["hb"], ["r"]), helper.make_node("MatMul", ["r", "w2"], ["y"])]
+    g = helper.make_graph(nodes, "mlp", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4, 16])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4, 8])],
+                          [numpy_helper.from_array(w1, "w1"), numpy_helper.from_array(b1, "b1"), numpy_helper.from_array(w2, "w2")])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    m.ir_version = 8
+    data = m.SerializeToString()
+    if path:
+        with open(path, "wb") as f:
+            f.write(data)
+    return data, (w1, b1, w2)
+
+
+def test_compile_and_run_onnx_with_numpy(tmp_path):
+    path = str(tmp_path / "mlp.onnx")
+    data, (w1, b1, w2) = _onnx_model(path)
+    x = np.random.default_rng(1).standard_normal((4, 16)).astype(np.float32)
+    ref = np.maximum(x @ w1 + b1, 0) @ w2
+    m = seedchip.compile(path)
+    assert m.inputs == [("x", "f32", [4, 16])] and m.outputs == [("y", "f32", [4, 8])]
+    assert m.instructions > 0 and any(p[2] == "chip" for p in m.placement)
+    y = seedchip.run(m, {"x": x})["outputs"]["y"]
+    assert y.dtype == np.float32 and y.shape == (4, 8)
+    assert np.max(np.abs(y - ref)) <= 1e-4 * np.max(np.abs(ref))
+    # from the file's bytes, the same answer; and the command line's output file bit for bit
+    y2 = seedchip.run(seedchip.compile(data), {"x": x})["outputs"]["y"]
+    assert np.array_equal(y, y2)
+    np.save(tmp_path / "x.npy", x)
+    cli("run", path, "--input", f"x={tmp_path / 'x.npy'}", "--output-dir", tmp_path / "out")
+    assert np.array_equal(np.load(tmp_path / "out" / "y.npy"), y)
+    # int8 on the TPU v1 description (an int8-only array), calibrated on the host
+    q = seedchip.run(path, {"x": x}, chip="tpu-v1", precision="int8")["outputs"]["y"]
+    cos = float(np.dot(q.ravel(), ref.ravel()) / np.linalg.norm(q) / np.linalg.norm(ref))
+    assert cos > 0.99
+    # timing and both: metrics, and the same instruction streams
+    b = seedchip.run(m, {"x": x}, mode="both")
+    assert b["same_instruction_streams"] and b["metrics"]["cycles"] > 0
+    m.save(str(tmp_path / "mlp.scp"))
+    assert np.array_equal(seedchip.run(str(tmp_path / "mlp.scp"), {"x": x})["outputs"]["y"], y)
+
+
+def test_bad_model_inputs_raise():
+    data, _ = _onnx_model()
+    m = seedchip.compile(data)
+    with pytest.raises(RuntimeError, match="the model has no input 'z'"):
+        seedchip.run(m, {"z": np.zeros((4, 16), np.float32)})
+    with pytest.raises(RuntimeError, match=r"has shape \[2,16\], the model's input is \[4,16\]"):
+        seedchip.run(m, {"x": np.zeros((2, 16), np.float32)})
+    with pytest.raises(RuntimeError, match="holds f64 data"):
+        seedchip.run(m, {"x": np.zeros((4, 16), np.float64)})
+    with pytest.raises(TypeError):
+        seedchip.run(m, {"x": np.zeros((4, 16), np.complex64)})
+    with pytest.raises(RuntimeError):
+        seedchip.compile(b"not an onnx model")
+
+
+@pytest.mark.parametrize("dtype,onnx_type", [("float32", 1), ("float16", 10), ("float64", 11), ("int8", 3), ("uint8", 2),
+                                             ("int16", 5), ("int32", 6), ("int64", 7), ("bool", 9)])
+def test_numpy_round_trip_of_every_dtype(dtype, onnx_type):
+    from onnx import helper
+
+    g = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "id",
+                          [helper.make_tensor_value_info("x", onnx_type, [3, 5])], [helper.make_tensor_value_info("y", onnx_type, [3, 5])])
+    mo = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    mo.ir_version = 8
+    x = (np.arange(15).reshape(3, 5) % 7 - 3).astype(dtype) if dtype != "bool" else (np.arange(15).reshape(3, 5) % 2 == 0)
+    y = seedchip.run(mo.SerializeToString(), {"x": x})["outputs"]["y"]
+    assert y.dtype == x.dtype and y.shape == x.shape
+    assert np.array_equal(y, x)
+
+
+def test_plan_matches_the_command_line():
+    fleet = os.path.join(SRC, "examples", "fleet", "seed-2026.yaml")
+    p = seedchip.plan(fleet)
+    j = json.loads(cli("plan", fleet, "--json", "--check"))
+    assert p["violations"] == [] == j["violations"]
+    assert p["capex_total_usd"] == j["capex_total_usd"] and p["hardware"] == j["hardware"]
+    assert len(p["scenarios"]) == len(j["scenarios"])
+    with pytest.raises(ValueError, match="these constraints conflict"):
+        seedchip.plan(os.path.join(SRC, "examples", "fleet", "infeasible.yaml"))

@@ -280,10 +280,13 @@ void Page::figure(const std::string& svg, const std::string& caption) {
 
 std::string Page::html() const {
   // The script checks that every figure rendered (a non-empty box and at
-  // least one drawn mark) and records it, with any error, on <body> for a
-  // headless browser to read back.
+  // least one drawn mark) and records it, with any script error, failed load
+  // or console.error, on <body> for a headless browser to read back. The
+  // policy forbids every outside load: the page is self-contained or fails.
   return fmt::format(R"(<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{0}</title>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
+<title>{0}</title>
 <style>
 body {{ font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 980px; color: #222; }}
 h1 {{ font-size: 1.6em; }} h2 {{ font-size: 1.25em; margin-top: 1.8em; border-bottom: 1px solid #ddd; }}
@@ -296,7 +299,18 @@ svg .frame {{ fill: none; stroke: #999; }}
 </style>
 <script>
 window.__errors = [];
-window.addEventListener('error', function (e) {{ window.__errors.push(String(e.message)); }});
+// script errors, failed loads (capture phase: resource errors do not bubble) and console.error calls
+window.addEventListener('error', function (e) {{
+  window.__errors.push(e.message ? String(e.message) : 'failed to load ' + ((e.target && (e.target.src || e.target.href)) || 'a resource'));
+}}, true);
+window.addEventListener('securitypolicyviolation', function (e) {{ window.__errors.push('blocked ' + e.blockedURI); }});
+(function () {{
+  var orig = console.error;
+  console.error = function () {{
+    window.__errors.push('console.error: ' + Array.prototype.join.call(arguments, ' '));
+    return orig.apply(console, arguments);
+  }};
+}})();
 window.addEventListener('load', function () {{
   var figs = document.querySelectorAll('svg.figure'), ok = 0, bad = [];
   for (var i = 0; i < figs.length; i++) {{

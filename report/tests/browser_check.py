@@ -3,8 +3,10 @@
 rendered (the page's own script records it on <body>) with no script or
 console error.
 
-Usage: browser_check.py REPORT.html [--min-figures N]
-Exit 0 with a one-line summary, 1 with the reason.
+Usage: browser_check.py REPORT.html [--min-figures N] [--self-test]
+Exit 0 with a one-line summary, 1 with the reason. --self-test also checks
+that broken copies of the page (a script error, a console.error, an outside
+image, a figure that draws nothing) fail.
 """
 import argparse
 import html
@@ -24,11 +26,57 @@ def browser():
     return None
 
 
+def check(report, min_figures):
+    """Returns (ok, message)."""
+    import io
+    import contextlib
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        rc = run_check(report, min_figures)
+    return rc == 0, buf.getvalue().strip()
+
+
+def self_test(report, min_figures):
+    ok, msg = check(report, min_figures)
+    if not ok:
+        print(msg)
+        return 1
+    page = open(report, encoding="utf-8").read()
+    broken = {
+        "script error": page.replace("</body>", "<script>undefined_function();</script></body>"),
+        "console.error": page.replace("</body>", "<script>console.error('boom');</script></body>"),
+        "outside image": page.replace("</body>", '<img src="http://127.0.0.1:9/x.png"></body>'),
+        "empty figure": page.replace("</body>", '<svg class="figure" data-figure="empty" width="10" height="10"></svg></body>'),
+    }
+    with tempfile.TemporaryDirectory() as d:
+        for what, text in broken.items():
+            path = os.path.join(d, "broken.html")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text)
+            bad_ok, bad_msg = check(path, min_figures)
+            if bad_ok:
+                print(f"browser_check: --self-test: a page with {what} passed")
+                return 1
+    print(f"{msg}; {len(broken)} broken copies fail")
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("report")
     ap.add_argument("--min-figures", type=int, default=1)
+    ap.add_argument("--self-test", action="store_true")
     a = ap.parse_args()
+    if a.self_test:
+        return self_test(a.report, a.min_figures)
+    return run_check(a.report, a.min_figures)
+
+
+def run_check(report, min_figures):
+    class A:
+        pass
+    a = A()
+    a.report, a.min_figures = report, min_figures
     if not os.path.isfile(a.report):
         print(f"browser_check: {a.report}: no such file")
         return 1
@@ -65,7 +113,9 @@ def main():
         problems.append(f"{n - ok} of {n} figures did not render: {attrs.get('data-figures-bad', '')}")
     if n < a.min_figures:
         problems.append(f"{n} figures, expected at least {a.min_figures}")
-    console = [l for l in r.stderr.splitlines() if "CONSOLE" in l and ("ERROR" in l or "Uncaught" in l)]
+    # headless Chromium logs console messages as INFO:CONSOLE whatever their level; the page itself
+    # records console.error, script errors and failed loads in data-errors (checked above)
+    console = [l for l in r.stderr.splitlines() if "CONSOLE" in l and ("ERROR" in l or "Uncaught" in l or "console.error" in l)]
     if console:
         problems.append("console errors: " + " / ".join(console[:5]))
     if problems:

@@ -90,4 +90,12 @@ ir::HostTensor random_input(const compiler::IoBinding& b, uint32_t seed) {
   return t;
 }
 
+std::string stream_mismatch(const sim::RunStats& st, const sim::TimingResult& r) {
+  for (size_t c = 0; c < r.engines.size(); ++c)
+    for (int e = 0; e < isa::kNumEngines; ++e)
+      if (c < st.order_hash.size() && st.order_hash[c][e] != r.engines[c][e].order_hash)
+        return fmt::format("core {} {}", c, isa::engine_name(static_cast<isa::Engine>(e)));
+  return {};
+}
+
 }  // namespace seedchip::runtime

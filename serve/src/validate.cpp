@@ -1,6 +1,7 @@
 // seedchip — serving rows of the validation set (docs/serving.md "Validation").
 #include "seedchip/serve/validate.h"
 
+#include <cmath>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -64,6 +65,61 @@ void predict_serving_row(llm::ValidationRow& r) {
   r.error = (r.predicted - r.measured) / r.measured;
   r.command = fmt::format("seedchip serve --model {} --chip {} --chips {} --tp {} --precision {} --block-size {} --scenario {} --json",
                           r.model, r.chip, r.options.chips, o.tp, o.precision, o.block_size, r.scenario);
+}
+
+Validation validate(const std::string& text, const std::string& source) {
+  Validation v;
+  v.rows = llm::parse_calibration(text, source);
+  for (auto& r : v.rows) llm::interpret(r);
+  v.calibrated = llm::predict_with_leave_one_out(v.rows);
+  double sum = 0, loo_sum = 0;
+  for (auto& r : v.rows) {
+    if (!r.expressible) continue;
+    if (r.kind == llm::ValidationRow::Kind::serving) {
+      predict_serving_row(r);  // nothing is fitted on serving rows
+      r.loo_predicted = r.predicted, r.loo_error = r.error;
+    }
+    sum += std::abs(r.error);
+    v.worst = std::max(v.worst, std::abs(r.error));
+    loo_sum += std::abs(r.loo_error);
+    v.loo_worst = std::max(v.loo_worst, std::abs(r.loo_error));
+    ++v.predicted;
+  }
+  v.mae = v.predicted ? sum / v.predicted : 0;
+  v.loo_mae = v.predicted ? loo_sum / v.predicted : 0;
+  return v;
+}
+
+nlohmann::json Validation::json() const {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& r : rows) {
+    nlohmann::json j = {{"id", r.id}, {"hardware", r.hardware}, {"workload", r.workload}, {"metric", r.metric},
+                        {"unit", r.unit}, {"measured", r.measured}, {"expressible", r.expressible}};
+    if (r.expressible) {
+      j["predicted"] = r.predicted;
+      j["error"] = r.error;
+      j["loo_predicted"] = r.loo_predicted;
+      j["loo_error"] = r.loo_error;
+      j["fitted_on"] = r.fitted_on;
+      j["command"] = r.command;
+    } else {
+      j["why_not"] = r.why_not;
+    }
+    out.push_back(j);
+  }
+  const auto& cal = calibrated;
+  return {{"rows", out},
+          {"predicted_rows", predicted},
+          {"mean_abs_error", mae},
+          {"max_abs_error", worst},
+          {"loo_mean_abs_error", loo_mae},
+          {"loo_max_abs_error", loo_worst},
+          {"calibrated_parameters", nlohmann::json::array({{{"name", cal.name},
+                                                             {"applies_to", cal.applies_to},
+                                                             {"candidates", cal.candidates},
+                                                             {"chosen", cal.chosen},
+                                                             {"chip_files", cal.chip_files},
+                                                             {"fitted_on", cal.fitted_on}}})}};
 }
 
 }  // namespace seedchip::serve

@@ -50,4 +50,11 @@ std::string headline_text(const std::vector<ChipResult>& chips, const Workload& 
 namespace seedchip::explore {
 /// The built-in fleet file (examples/fleet/seed-2026.yaml) as text.
 const char* default_fleet_yaml();
+
+struct Fleet;
+/// Fills a fleet's missing figures: prices, TDP and HBM from the cost model,
+/// tokens/s and draw from server-scenario (or offline) runs of each demand's
+/// model on 8 chips of each hardware (best of tp 2, 4, 8; `requests` each;
+/// the pairs on two threads). Throws PlanError naming the hardware and demand.
+void fill_fleet(Fleet& f, int64_t requests);
 }  // namespace seedchip::explore

@@ -18,6 +18,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "seedchip/arch/chip.h"
+#include "seedchip/serve/scenario.h"
+
 namespace seedchip::explore {
 
 /// Bad sweep input; the message names the file and key.
@@ -121,6 +124,9 @@ std::string point_yaml(const Sweep& s, const DesignPoint& p);
 /// the way are created. The result still has to be loaded (validated).
 std::string set_keys(const std::string& yaml, const std::vector<std::pair<std::string, std::string>>& values);
 
+/// The serving job of workload `w` on `chip` at tensor-parallel degree `tp`.
+serve::ScenarioArgs scenario_args(const Workload& w, const arch::Chip& chip, int64_t tp);
+
 /// Validates, costs and serves one point. Never throws for a bad design: the
 /// reason is recorded. Deterministic.
 PointResult evaluate(const Sweep& s, const DesignPoint& p);
@@ -149,7 +155,7 @@ double eval_expression(const std::string& expr, const std::function<std::optiona
                        const std::string& where);
 
 /// The valid key nearest to `key` among `valid` (edit distance; a key whose
-/// last component matches exactly wins), or "".
+/// last component matches exactly wins; else one that starts with `key_`), or "".
 std::string nearest(const std::string& key, const std::vector<std::string>& valid);
 
 }  // namespace seedchip::explore

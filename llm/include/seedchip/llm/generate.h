@@ -93,4 +93,14 @@ std::vector<int64_t> teacher_forced_top1(const ModelConfig& c, const ModelWeight
 /// (inv_freq = 1 / theta^(2i / d), emb = cat(freqs, freqs)), then converted to `type`.
 std::pair<ir::HostTensor, ir::HostTensor> rope_tables(const ModelConfig& c, int64_t past, int64_t tokens, ir::ElemType type);
 
+/// How often a quantised model picks the fp32 model's token: the fp32 run's
+/// greedy continuation of `o.prompt`, and the share of its positions where
+/// the `o.precision` model, teacher-forced on that sequence, predicts the
+/// same next token.
+struct Top1Agreement {
+  std::vector<int64_t> fp32_ids;
+  double agreement = 0;
+};
+Top1Agreement top1_agreement(const ModelConfig& c, const ModelWeights& w, const arch::Chip& chip, const GenerateOptions& o);
+
 }  // namespace seedchip::llm

@@ -2,12 +2,14 @@
 #pragma once
 
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "seedchip/arch/chip.h"
 #include "seedchip/compiler/compiler.h"
 #include "seedchip/ir/graph.h"
 #include "seedchip/sim/functional.h"
+#include "seedchip/sim/timing.h"
 
 namespace seedchip::runtime {
 
@@ -18,6 +20,11 @@ namespace seedchip::runtime {
 std::vector<ir::HostTensor> run_model(const compiler::CompiledModel& m, const arch::Chip& chip,
                                       const std::vector<ir::HostTensor>& inputs, sim::RunStats* stats = nullptr,
                                       std::function<void(double)> progress = {});
+
+/// "" when the functional run `st` and the timing run `r` of one program
+/// executed the same instruction streams on every core and engine; else
+/// which core and engine differ (the `--mode both` cross-check).
+std::string stream_mismatch(const sim::RunStats& st, const sim::TimingResult& r);
 
 /// Deterministic random data for input `b` (fixed seed per input index).
 ir::HostTensor random_input(const compiler::IoBinding& b, uint32_t seed);

@@ -2,6 +2,11 @@
 // predicted with the serving simulator.
 #pragma once
 
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
 #include "seedchip/llm/validate.h"
 #include "seedchip/serve/serve.h"
 
@@ -18,5 +23,21 @@ ServeOptions validation_layout(const llm::ValidationRow& r);
 /// Poisson rate meeting the row's p99 limits. Deployments are kept between
 /// rows, so rows on the same chips share their step-cost oracle.
 void predict_serving_row(llm::ValidationRow& r);
+
+/// A validation run: every row predicted in sample and leave-one-out (the
+/// calibrated parameter refitted without each row it is fitted on; nothing
+/// is fitted on serving rows), and the errors aggregated.
+struct Validation {
+  std::vector<llm::ValidationRow> rows;
+  llm::CalibratedParameter calibrated;
+  int predicted = 0;  ///< expressible rows
+  double mae = 0, worst = 0, loo_mae = 0, loo_worst = 0;  ///< absolute errors (fractions)
+  /// Passes when some row was predicted and the leave-one-out errors are within the limits.
+  bool passes(double max_mae, double max_error) const { return predicted > 0 && loo_mae <= max_mae && loo_worst <= max_error; }
+  /// The JSON of `seedchip validate --json`.
+  nlohmann::json json() const;
+};
+/// Validates the calibration CSV `text` (`source` names it in errors).
+Validation validate(const std::string& text, const std::string& source);
 
 }  // namespace seedchip::serve
