@@ -798,33 +798,6 @@ PointResult evaluate(const Sweep& s, const DesignPoint& p) {
   return r;
 }
 
-nlohmann::json result_json(const Sweep& s, const PointResult& r) {
-  nlohmann::json rows = nlohmann::json::array();
-  for (const auto& w : r.workloads) {
-    nlohmann::json j;
-    j["point"] = r.point.index;
-    j["name"] = r.point.name;
-    j["baseline"] = r.point.baseline;
-    nlohmann::json params = nlohmann::json::object();
-    if (!r.point.baseline)
-      for (size_t k = 0; k < s.parameters.size(); ++k) {
-        const auto v = parse_num(r.point.values[k]);
-        if (v) params[s.parameters[k].key] = *v;
-        else params[s.parameters[k].key] = r.point.values[k];
-      }
-    j["parameters"] = params;
-    j["valid"] = r.valid;
-    j["workload"] = w.workload;
-    j["status"] = w.status;
-    j["reason"] = w.reason;
-    j["tp"] = w.tp;
-    for (const auto& [k, v] : r.design) j[k] = v;
-    for (const auto& [k, v] : w.figures) j[k] = v;
-    rows.push_back(std::move(j));
-  }
-  return rows;
-}
-
 // ---- Pareto fronts ----
 
 const std::vector<std::pair<std::string, bool>>& default_objectives() {

@@ -35,7 +35,7 @@ struct SweepOutcome {
   bool complete = false;  ///< every point and baseline is in the database
   bool is_root = true;    ///< false on MPI ranks other than 0 (they hold no results)
   std::vector<Row> rows;
-  nlohmann::json rows_json;  ///< result_json-style objects, same order as rows
+  nlohmann::json rows_json;  ///< Store::rows_json: one object per row, same order as rows
   std::vector<std::pair<std::string, std::vector<int64_t>>> pareto;  ///< workload -> points
   /// The design with the lowest TCO per million tokens over all workloads
   /// (geometric mean of each workload's $/Mtok relative to its cheapest),

@@ -35,7 +35,7 @@ class Store {
   void write(const PointResult& r);
   /// All rows, ordered by point then workload order of the sweep.
   std::vector<Row> rows() const;
-  /// All rows as the JSON objects of result_json, same order.
+  /// All rows as JSON objects (parameters, status, every figure), same order.
   nlohmann::json rows_json() const;
   /// Records the Pareto front of each workload (table pareto).
   void write_pareto(const std::vector<std::pair<std::string, std::vector<int64_t>>>& fronts);

@@ -131,10 +131,6 @@ serve::ScenarioArgs scenario_args(const Workload& w, const arch::Chip& chip, int
 /// reason is recorded. Deterministic.
 PointResult evaluate(const Sweep& s, const DesignPoint& p);
 
-/// A row's figures flattened for output and ranking: design figures, the
-/// workload's, status, reason, tp, and the parameter values.
-nlohmann::json result_json(const Sweep& s, const PointResult& r);
-
 /// Non-dominated rows (status ok) of one workload over the four objectives:
 /// tokens/s per unit price, per watt, per mm2 (higher better) and TCO per
 /// million tokens (lower better). Returns indices into `rows`, sorted.
