@@ -19,36 +19,6 @@
 
 namespace seedchip::cli {
 
-namespace {
-
-std::vector<int64_t> parse_ids(const std::vector<std::string>& args) {
-  std::vector<int64_t> ids;
-  std::string tok, s;
-  for (const auto& a : args) s += a + " ";
-  std::stringstream ss(s);
-  while (ss >> tok) {
-    std::stringstream parts(tok);
-    std::string p;
-    while (std::getline(parts, p, ',')) {
-      if (p.empty()) continue;
-      size_t used = 0;
-      int64_t v = -1;
-      try {
-        v = std::stoll(p, &used);
-      } catch (const std::exception&) {
-        used = 0;
-      }
-      if (used != p.size() || v < 0)
-        throw std::runtime_error(fmt::format("--prompt-ids: '{}' is not a non-negative integer token id", p));
-      ids.push_back(v);
-    }
-  }
-  if (ids.empty()) throw std::runtime_error("--prompt-ids: no token ids given");
-  return ids;
-}
-
-}  // namespace
-
 int cmd_llm(LlmArgs a) {
   if (a.mode != "timing" && a.mode != "functional" && a.mode != "both")
     throw std::runtime_error(fmt::format("--mode '{}': expected timing, functional or both", a.mode));
@@ -67,22 +37,12 @@ int cmd_llm(LlmArgs a) {
     if (!ckpt) throw std::runtime_error("--mode " + a.mode + " needs --weights (the checkpoint to generate with)");
     if (a.prompt_ids.empty()) throw std::runtime_error("--mode " + a.mode + " needs --prompt-ids");
     llm::GenerateOptions g;
-    g.prompt = parse_ids(a.prompt_ids);
+    std::string ids;
+    for (const auto& x : a.prompt_ids) ids += x + " ";
+    g.prompt = llm::parse_token_ids(ids, "--prompt-ids");
     g.generate = a.generate;
     g.precision = a.opt.precision;
-    // one read of the checkpoint serves the run and, for fp8/int8, the fp32 reference (both take f32 weights)
-    const auto weights = llm::load_weights(cfg, *ckpt, llm::generation_weight_type(g.precision));
-    const auto r = llm::generate(cfg, weights, chip, g);
-    out["generated_ids"] = r.ids;
-    out["prompt_ids"] = g.prompt;
-    out["functional_steps"] = r.steps;
-    out["functional_instructions"] = r.instructions;
-    out["tied_steps"] = r.tied_steps;
-    if (llm::precision_policy(g.precision).quantized_activations()) {
-      const auto t = llm::top1_agreement(cfg, weights, chip, g);
-      out["fp32_generated_ids"] = t.fp32_ids;
-      out["top1_agreement"] = t.agreement;
-    }
+    out.update(llm::run_generation(cfg, *ckpt, chip, g).json());
     // the timing run below describes the same job
     a.opt.prompt = static_cast<int64_t>(g.prompt.size());
     a.opt.generate = g.generate;

@@ -17,6 +17,8 @@
 #include "seedchip/explore/run.h"
 #include "seedchip/explore/sweep.h"
 #include "seedchip/llm/config.h"
+#include "seedchip/llm/generate.h"
+#include "seedchip/llm/safetensors.h"
 #include "seedchip/llm/llm.h"
 #include "seedchip/isa/program.h"
 #include "seedchip/report/report.h"
@@ -370,6 +372,48 @@ parallel.)";
       py::arg("model"), py::arg("chip") = "seedchip-v1", py::arg("chips") = 1, py::arg("batch") = 1, py::arg("prompt_len") = 128,
       py::arg("gen_len") = 128, py::arg("precision") = "bf16",
       "Times an LLM on `chips` tensor-parallel chips (as `seedchip llm --json`): TTFT, TPOT, tokens/s, utilisation, energy.");
+
+  m.def(
+      "generate",
+      [](const std::string& model, const std::string& weights, const py::object& prompt_ids, int64_t gen_len, const py::object& chip,
+         const std::string& precision) {
+        const PyChip c = py::isinstance<PyChip>(chip) ? chip.cast<PyChip>() : load(chip.cast<std::string>());
+        llm::GenerateOptions g;
+        if (py::isinstance<py::str>(prompt_ids)) {
+          g.prompt = llm::parse_token_ids(prompt_ids.cast<std::string>(), "prompt_ids");
+        } else {
+          for (const auto& v : prompt_ids) {
+            const int64_t id = py::int_(py::reinterpret_borrow<py::object>(v)).cast<int64_t>();
+            if (id < 0) throw py::value_error(fmt::format("prompt_ids: {} is not a non-negative integer token id", id));
+            g.prompt.push_back(id);
+          }
+          if (g.prompt.empty()) throw py::value_error("prompt_ids: no token ids given");
+        }
+        g.generate = gen_len;
+        g.precision = precision;
+        const auto cfg = llm::find_model(model);
+        nlohmann::json j;
+        {
+          py::gil_scoped_release release;
+          const llm::Checkpoint ckpt(weights);
+          j = llm::run_generation(cfg, ckpt, c.chip, g).json();
+        }
+        py::dict out = to_py(j).cast<py::dict>();
+        for (const char* k : {"generated_ids", "prompt_ids", "fp32_generated_ids", "tied_steps"}) {
+          if (!j.contains(k)) continue;
+          const auto v = j[k].get<std::vector<int64_t>>();
+          py::array_t<int64_t> a(static_cast<py::ssize_t>(v.size()));
+          if (!v.empty()) std::memcpy(a.mutable_data(), v.data(), v.size() * sizeof(int64_t));
+          out[k] = a;
+        }
+        return out;
+      },
+      py::arg("model"), py::arg("weights"), py::arg("prompt_ids"), py::arg("gen_len") = 32, py::arg("chip") = "seedchip-v1",
+      py::arg("precision") = "fp32",
+      "Greedy generation on the bit-exact functional simulator, as `seedchip llm --mode functional --json`: `model` is a "
+      "built-in name or a config.json, `weights` a .safetensors file (or an index.json of shards), `prompt_ids` a sequence "
+      "of token ids (or '1,2,3'). Returns generated_ids (int64 array), functional_steps, functional_instructions, "
+      "tied_steps and, for fp8/int8, fp32_generated_ids and top1_agreement.");
 
   m.def(
       "serve",

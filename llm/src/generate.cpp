@@ -2,6 +2,7 @@
 // the functional simulator (docs/llm.md "Functional generation").
 #include "seedchip/llm/generate.h"
 
+#include <cctype>
 #include <cmath>
 #include <numbers>
 #include <limits>
@@ -309,6 +310,59 @@ Top1Agreement top1_agreement(const ModelConfig& c, const ModelWeights& w, const 
   int64_t agree = 0;
   for (size_t i = 0; i < top.size() && i < ref.ids.size(); ++i) agree += top[i] == ref.ids[i];
   return {ref.ids, top.empty() ? 0.0 : static_cast<double>(agree) / static_cast<double>(top.size())};
+}
+
+std::vector<int64_t> parse_token_ids(const std::string& text, const std::string& what) {
+  std::vector<int64_t> ids;
+  std::string p;
+  auto flush = [&] {
+    if (p.empty()) return;
+    size_t used = 0;
+    int64_t v = -1;
+    try {
+      v = std::stoll(p, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != p.size() || v < 0) throw std::runtime_error(fmt::format("{}: '{}' is not a non-negative integer token id", what, p));
+    ids.push_back(v);
+    p.clear();
+  };
+  for (const char ch : text) {
+    if (ch == ',' || std::isspace(static_cast<unsigned char>(ch)))
+      flush();
+    else
+      p += ch;
+  }
+  flush();
+  if (ids.empty()) throw std::runtime_error(fmt::format("{}: no token ids given", what));
+  return ids;
+}
+
+nlohmann::json GenerationRun::json() const {
+  nlohmann::json j;
+  j["generated_ids"] = result.ids;
+  j["prompt_ids"] = prompt;
+  j["functional_steps"] = result.steps;
+  j["functional_instructions"] = result.instructions;
+  j["tied_steps"] = result.tied_steps;
+  if (quantized) {
+    j["fp32_generated_ids"] = top1.fp32_ids;
+    j["top1_agreement"] = top1.agreement;
+  }
+  return j;
+}
+
+GenerationRun run_generation(const ModelConfig& c, const Checkpoint& ckpt, const arch::Chip& chip, const GenerateOptions& o) {
+  check_weights(c, ckpt);
+  // one read of the checkpoint serves the run and, for fp8/int8, the fp32 reference (both take f32 weights)
+  const auto weights = load_weights(c, ckpt, generation_weight_type(o.precision));
+  GenerationRun r;
+  r.prompt = o.prompt;
+  r.result = generate(c, weights, chip, o);
+  r.quantized = precision_policy(o.precision).quantized_activations();
+  if (r.quantized) r.top1 = top1_agreement(c, weights, chip, o);
+  return r;
 }
 
 }  // namespace seedchip::llm

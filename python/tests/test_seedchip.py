@@ -208,3 +208,44 @@ def test_plan_matches_the_command_line():
     assert len(p["scenarios"]) == len(j["scenarios"])
     with pytest.raises(ValueError, match="these constraints conflict"):
         seedchip.plan(os.path.join(SRC, "examples", "fleet", "infeasible.yaml"))
+
+
+@pytest.fixture(scope="module")
+def tiny_llama(tmp_path_factory):
+    """A tiny Llama checkpoint and PyTorch's greedy generations (llm/tests/make_tiny_llama.py)."""
+    pytest.importorskip("torch")
+    import sys
+
+    d = tmp_path_factory.mktemp("tiny_llama")
+    subprocess.run([sys.executable, os.path.join(SRC, "llm", "tests", "make_tiny_llama.py"), str(d), "--seed", "2",
+                    "--generate", "12"], check=True, stdout=subprocess.DEVNULL)
+    with open(d / "reference.json") as f:
+        return str(d / "config.json"), str(d / "model.safetensors"), json.load(f)
+
+
+@pytest.mark.parametrize("precision", ["fp32", "int8"])
+def test_generate_matches_pytorch_and_the_command_line(tiny_llama, precision):
+    config, weights, ref = tiny_llama
+    r = seedchip.generate(config, weights, ref["prompt_ids"], gen_len=len(ref["fp32"]), precision=precision)
+    j = json.loads(cli("llm", "--model", config, "--weights", weights, "--prompt-ids", ",".join(map(str, ref["prompt_ids"])),
+                       "--generate", len(ref["fp32"]), "--precision", precision, "--mode", "functional", "--json"))
+    assert r["generated_ids"].dtype == np.int64
+    assert r["generated_ids"].tolist() == j["generated_ids"]
+    assert r["functional_instructions"] == j["functional_instructions"] and r["functional_steps"] == j["functional_steps"]
+    if precision == "fp32":
+        assert r["generated_ids"].tolist() == ref["fp32"]  # bit-exact fp32 greedy decoding agrees with PyTorch
+        assert "top1_agreement" not in r
+    else:
+        assert r["top1_agreement"] == j["top1_agreement"] and r["fp32_generated_ids"].tolist() == ref["fp32"]
+
+
+def test_generate_errors_raise(tiny_llama):
+    config, weights, ref = tiny_llama
+    with pytest.raises(RuntimeError) as e:
+        seedchip.generate(config, weights, [10**6])
+    msg = cli_error("llm", "--model", config, "--weights", weights, "--prompt-ids", "1000000", "--mode", "functional")
+    assert msg.splitlines()[-1].removeprefix("seedchip: error: ") == str(e.value)
+    with pytest.raises(RuntimeError, match="not a non-negative integer"):
+        seedchip.generate(config, weights, "1,x")
+    with pytest.raises(RuntimeError, match=r"\.missing: cannot be opened"):
+        seedchip.generate(config, weights + ".missing", [1, 2])

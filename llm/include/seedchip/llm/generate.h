@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "seedchip/arch/chip.h"
 #include "seedchip/ir/graph.h"
 #include "seedchip/llm/config.h"
@@ -102,5 +104,24 @@ struct Top1Agreement {
   double agreement = 0;
 };
 Top1Agreement top1_agreement(const ModelConfig& c, const ModelWeights& w, const arch::Chip& chip, const GenerateOptions& o);
+
+/// Token ids from text: integers separated by commas and/or white space
+/// ("1,2 3"); throws naming `what` (the flag or argument) on anything else.
+std::vector<int64_t> parse_token_ids(const std::string& text, const std::string& what);
+
+/// The whole functional job of `seedchip llm --mode functional`: the
+/// checkpoint checked against the config, its weights read once, greedy
+/// generation and, for precisions that quantise activations, the top-1
+/// agreement with the fp32 run. json(): generated_ids, prompt_ids,
+/// functional_steps, functional_instructions, tied_steps and, when
+/// quantised, fp32_generated_ids and top1_agreement.
+struct GenerationRun {
+  GenerateResult result;
+  std::vector<int64_t> prompt;
+  bool quantized = false;
+  Top1Agreement top1;  ///< when quantized
+  nlohmann::json json() const;
+};
+GenerationRun run_generation(const ModelConfig& c, const Checkpoint& ckpt, const arch::Chip& chip, const GenerateOptions& o);
 
 }  // namespace seedchip::llm
