@@ -226,22 +226,26 @@ the command line's message. Long runs release the GIL, so threads run them in
 parallel.)";
 
   // errors from the libraries carry the command line's messages
-  py::register_exception<arch::ChipError>(m, "ChipError", PyExc_ValueError);
-  py::register_exception<econ::EconError>(m, "EconError", PyExc_ValueError);
-  py::register_exception<explore::SweepError>(m, "SweepError", PyExc_ValueError);
-  py::register_exception<explore::PlanError>(m, "PlanError", PyExc_ValueError);
+  auto chiperror = py::register_exception<arch::ChipError>(m, "ChipError", PyExc_ValueError);
+  chiperror.attr("__doc__") = "An invalid chip description or edit (a ValueError naming the key and the reason).";
+  auto econerror = py::register_exception<econ::EconError>(m, "EconError", PyExc_ValueError);
+  econerror.attr("__doc__") = "Invalid cost or TCO input (a ValueError naming the field).";
+  auto sweeperror = py::register_exception<explore::SweepError>(m, "SweepError", PyExc_ValueError);
+  sweeperror.attr("__doc__") = "An invalid sweep file (a ValueError naming the file and key).";
+  auto planerror = py::register_exception<explore::PlanError>(m, "PlanError", PyExc_ValueError);
+  planerror.attr("__doc__") = "An invalid or infeasible fleet plan (a ValueError naming the constraints).";
 
   py::class_<PyChip>(m, "Chip", "A validated chip description and its derived figures.")
-      .def_property_readonly("name", [](const PyChip& c) { return c.chip.name; })
-      .def_property_readonly("description", [](const PyChip& c) { return c.chip.description; })
-      .def_property_readonly("source", [](const PyChip& c) { return c.chip.source; })
-      .def_property_readonly("cores", [](const PyChip& c) { return c.chip.cores; })
-      .def_property_readonly("clock_hz", [](const PyChip& c) { return c.chip.clock_hz; })
-      .def_property_readonly("tdp_w", [](const PyChip& c) { return c.chip.tdp_w; })
-      .def_property_readonly("hbm_bytes_per_s", [](const PyChip& c) { return c.chip.memory.bandwidth_bytes_per_s; })
-      .def_property_readonly("hbm_capacity_bytes", [](const PyChip& c) { return c.chip.memory.capacity_bytes; })
-      .def_property_readonly("hbm_stacks", [](const PyChip& c) { return c.chip.memory.devices; })
-      .def_property_readonly("sram_bytes_total", [](const PyChip& c) { return c.chip.sram_bytes_total(); })
+      .def_property_readonly("name", [](const PyChip& c) { return c.chip.name; }, "The chip's name (its YAML `name`).")
+      .def_property_readonly("description", [](const PyChip& c) { return c.chip.description; }, "One line describing the chip.")
+      .def_property_readonly("source", [](const PyChip& c) { return c.chip.source; }, "Where the description came from (builtin:NAME, a file path or python).")
+      .def_property_readonly("cores", [](const PyChip& c) { return c.chip.cores; }, "Cores on the chip.")
+      .def_property_readonly("clock_hz", [](const PyChip& c) { return c.chip.clock_hz; }, "Core clock in Hz.")
+      .def_property_readonly("tdp_w", [](const PyChip& c) { return c.chip.tdp_w; }, "Board power (TDP) in W.")
+      .def_property_readonly("hbm_bytes_per_s", [](const PyChip& c) { return c.chip.memory.bandwidth_bytes_per_s; }, "HBM bandwidth in bytes/s.")
+      .def_property_readonly("hbm_capacity_bytes", [](const PyChip& c) { return c.chip.memory.capacity_bytes; }, "HBM capacity in bytes.")
+      .def_property_readonly("hbm_stacks", [](const PyChip& c) { return c.chip.memory.devices; }, "HBM stacks (memory.devices).")
+      .def_property_readonly("sram_bytes_total", [](const PyChip& c) { return c.chip.sram_bytes_total(); }, "On-chip SRAM over all cores, in bytes.")
       .def_property_readonly("yaml", [](const PyChip& c) { return c.yaml; }, "The chip description (YAML text).")
       .def(
           "peak_ops_per_s",
@@ -268,8 +272,8 @@ parallel.)";
       .def("__repr__", [](const PyChip& c) { return fmt::format("<seedchip.Chip {} ({})>", c.chip.name, c.chip.source); });
 
   py::class_<PyModel>(m, "Model", "A model compiled for a chip (from ONNX, IR text or a .scp program).")
-      .def_property_readonly("chip", [](const PyModel& x) { return x.chip.name; })
-      .def_property_readonly("source", [](const PyModel& x) { return x.source; })
+      .def_property_readonly("chip", [](const PyModel& x) { return x.chip.name; }, "Name of the chip the model was compiled for.")
+      .def_property_readonly("source", [](const PyModel& x) { return x.source; }, "What the model was compiled from (path, bytes or IR).")
       .def_property_readonly("inputs", [](const PyModel& x) { return bindings_py(x.model.inputs); }, "(name, element type, shape) per input.")
       .def_property_readonly("outputs", [](const PyModel& x) { return bindings_py(x.model.outputs); }, "(name, element type, shape) per output.")
       .def_property_readonly(

@@ -29,8 +29,21 @@ def cli_error(*args):
 
 def test_help_reads_well():
     assert "seedchip" in seedchip.__doc__
-    for f in (seedchip.chip, seedchip.serve, seedchip.llm, seedchip.cost, seedchip.tco, seedchip.explore, seedchip.analyze):
-        assert f.__doc__ and len(f.__doc__) > 40
+    # every public function, class, exception and attribute says what it is
+    for name in dir(seedchip):
+        if name.startswith("_"):
+            continue
+        o = getattr(seedchip, name)
+        doc = (o.__doc__ or "").strip().splitlines()  # pybind11 puts the signature first: a text must follow
+        assert doc and len(doc[-1]) > 10 and not doc[-1].startswith(name + "("), name
+        if isinstance(o, type) and not issubclass(o, BaseException):
+            for a, x in vars(o).items():
+                if not a.startswith("_"):
+                    doc = (x.__doc__ or "").strip().splitlines()
+                    assert doc and len(doc[-1]) > 10 and not doc[-1].startswith(a + "("), f"{name}.{a}"
+    for f in (seedchip.chip, seedchip.serve, seedchip.llm, seedchip.generate, seedchip.cost, seedchip.tco, seedchip.explore,
+              seedchip.analyze):
+        assert len(f.__doc__) > 40
 
 
 def test_chip_matches_the_command_line():
