@@ -96,6 +96,31 @@ int cmd_bench(const std::vector<std::string>& which, const std::string& chip_nam
         total_instr += static_cast<double>(instructions(r));
       }
     }
+    // fp32 operands compiled at a reduced precision: both are runtime tensors,
+    // cast to bf16 once or quantised dynamically to fp8 (docs/compiler.md)
+    fmt::print("GEMM of two fp32 inputs at --precision bf16 / fp8: the whole graph and the MatMul alone\n");
+    fmt::print("{:>9} {:>8} {:>14} {:>12} {:>9} {:>14} {:>9}\n", "precision", "n", "cycles", "TOP/s", "of peak", "MatMul cycles",
+               "of peak");
+    for (const auto& [prec, dt] : {std::pair{compiler::Precision::bf16, DType::bf16}, std::pair{compiler::Precision::fp8, DType::fp8e4m3}}) {
+      if (!chip.matrix_supports(dt)) continue;
+      for (int64_t n : sizes) {
+        compiler::CompileOptions o;
+        o.precision = prec;
+        auto m = compiler::compile(gemm_graph(n, "f32", "f32"), chip, o);
+        sim::TimingOptions to;
+        to.record = true;
+        auto r = sim::run_timing(chip, m.program, to);
+        const auto labels = m.instruction_labels();
+        uint64_t first = UINT64_MAX, last = 0;
+        for (const auto& sl : r.slices)
+          if (labels[sl.core][sl.index] == "mm") first = std::min(first, sl.start), last = std::max(last, sl.end);
+        const double ops = 2.0 * static_cast<double>(n) * static_cast<double>(n) * static_cast<double>(n);
+        const double peak = chip.peak_ops_per_s(dt);
+        const double mm_s = static_cast<double>(last - first) / chip.clock_hz;
+        fmt::print("{:>9} {:>8} {:>14} {:>12.2f} {:>8.1f}% {:>14} {:>8.1f}%\n", compiler::precision_name(prec), n, r.cycles,
+                   ops / r.seconds / 1e12, 100 * ops / r.seconds / peak, last - first, 100 * ops / mm_s / peak);
+      }
+    }
   }
   if (want("hbm")) {
     // Streaming copy: an Identity model's output copy kernel (HBM -> SRAM -> HBM on every core).

@@ -1,6 +1,7 @@
 // seedchip — the compiler driver: passes, dumps, lowering, I/O metadata.
 #include "seedchip/compiler/compiler.h"
 
+#include <array>
 #include <algorithm>
 #include <cfloat>
 #include <set>
@@ -88,11 +89,121 @@ namespace {
 // as it streams in: the GEMM then reads half the bytes and tiles with the
 // reuse a bf16 GEMM has (the per-tile conversion made 8192^3 HBM-bound at
 // 81% of the bf16 peak). The rounding is the same (fp32 -> bf16, nearest even).
-ir::Graph cast_runtime_operands(ir::Graph g, Precision p, const arch::Chip& chip) {
+//
+// fp8: a MatMul of two runtime tensors whose second operand is a graph input
+// (the weights of a graph that takes them as inputs; the 8192^3 benchmark) is
+// quantised dynamically, per tensor, on the chip: m = max(max|x|, 1e-30),
+// x_q = e4m3(x x (448 / m)) (one vector pass), the GEMM runs at the fp8 rate
+// and its epilogue multiplies the fp32 accumulator by (m_a / 448) x (m_b / 448). Products of two computed tensors
+// (attention's QK^T and PV) stay in bf16, as serving stacks keep them, for
+// accuracy.
+bool dynamic_fp8(const ir::Graph& g, const ir::Node& n, const CompileOptions& opt, const arch::Chip& chip) {
+  if (opt.precision != Precision::fp8 || opt.dynamic_fp8 == CompileOptions::DynamicFp8::never || n.op != "MatMul" || n.has_attr("q_dtype") || n.inputs.size() != 2 || !chip.matrix_supports(DType::fp8e4m3))
+    return false;
+  const int a = n.inputs[0], b = n.inputs[1];
+  if (a < 0 || b < 0) return false;
+  const auto& va = g.values[static_cast<size_t>(a)];
+  const auto& vb = g.values[static_cast<size_t>(b)];
+  const auto& vo = g.values[static_cast<size_t>(n.outputs[0])];
+  const bool is_float = va.type == ir::ElemType::f32 || va.type == ir::ElemType::bf16;
+  if (!(is_float && !va.is_const() && !vb.is_const() && va.type == vb.type && vo.type == va.type && va.shape.size() >= 2 &&
+        vb.shape.size() >= 2 && std::find(g.inputs.begin(), g.inputs.end(), b) != g.inputs.end()))
+    return false;
+  if (opt.dynamic_fp8 == CompileOptions::DynamicFp8::always) return true;
+  // Only where it pays: the time the fp8 rate saves over bf16 against the
+  // quantisation passes (about three vector operations per operand element,
+  // and reading each operand twice and writing it once in e4m3), plus the
+  // kernels' launch gaps. On seedchip-v1 the crossover lies between 2048^3 and 4096^3.
+  auto elements = [](const ir::Value& v) {
+    double e = 1;
+    for (auto d : v.shape) e *= static_cast<double>(d);
+    return e;
+  };
+  const double k = static_cast<double>(va.shape.back());
+  const double macs = elements(vo) * k, operand = elements(va) + elements(vb);
+  const double saved = macs * 2 * (1 / chip.peak_ops_per_s(DType::bf16) - 1 / chip.peak_ops_per_s(DType::fp8e4m3));
+  const double bytes = operand * (2.0 * static_cast<double>(ir::elem_size(va.type)) + 1);
+  const double vector_s = 3 * operand / (static_cast<double>(chip.core.vector.lanes) * chip.cores * chip.clock_hz);
+  const double memory_s = bytes / (chip.memory.bandwidth_bytes_per_s * chip.timing.memory.efficiency_sequential);
+  const double cost = std::max(vector_s, memory_s) + 6 * chip.timing.kernel_launch_ns * 1e-9;
+  return saved > cost;
+}
+
+void quantize_dynamic_fp8(ir::Graph& g, ir::Node n, std::vector<ir::Node>& out) {
+  auto value = [&](const std::string& name, ir::ElemType type, std::vector<int64_t> shape) {
+    ir::Value v;
+    v.name = name;
+    v.type = type;
+    v.shape = std::move(shape);
+    return g.add_value(std::move(v));
+  };
+  auto constant = [&](const std::string& name, ir::ElemType type, double x) {
+    ir::HostTensor h(type, {});
+    h.set(0, x);
+    ir::Value v;
+    v.name = name;
+    v.type = type;
+    v.data = std::make_shared<const ir::HostTensor>(std::move(h));
+    return g.add_value(std::move(v));
+  };
+  auto node = [&](const std::string& op, std::vector<int> in, int o, std::map<std::string, ir::Attr> attrs = {}, int opset = 13) {
+    ir::Node x;
+    x.name = g.values[static_cast<size_t>(o)].name;
+    x.op = op;
+    x.opset = opset;
+    x.inputs = std::move(in);
+    x.outputs = {o};
+    x.attrs = std::move(attrs);
+    out.push_back(std::move(x));
+  };
+  const std::string base = n.name + "/dynq";
+  const auto f32 = ir::ElemType::f32;
+  const int qmax = constant(base + "/qmax", f32, 448.0);
+  const int inv_qmax = constant(base + "/inv_qmax", f32, 1.0 / 448.0);
+  const int tiny = constant(base + "/tiny", f32, 1e-30);  // an all-zero tensor keeps a finite scale
+  std::array<int, 2> scale{}, quant{};
+  for (int k = 0; k < 2; ++k) {
+    const int x = n.inputs[static_cast<size_t>(k)];
+    const auto shape = g.values[static_cast<size_t>(x)].shape;
+    const std::string p = fmt::format("{}{}", base, k ? "b" : "a");
+    // max |x| one axis at a time, last first (a row of the whole tensor would
+    // not fit in SRAM); only the first pass reads the tensor
+    int mx = x;
+    std::vector<int64_t> rest = shape;
+    for (int step = 0; !rest.empty(); ++step) {
+      rest.pop_back();
+      const int r = value(fmt::format("{}/absmax{}", p, step), f32, rest);
+      node(step == 0 ? "ReduceAbsMax" : "ReduceMax", {mx}, r, {{"axes", std::vector<int64_t>{-1}}, {"keepdims", int64_t{0}}});
+      mx = r;
+    }
+    const int m = value(p + "/absmax", f32, {});
+    node("Max", {mx, tiny}, m);
+    scale[k] = value(p + "/scale", f32, {});
+    node("Mul", {m, inv_qmax}, scale[k]);
+    const int inv = value(p + "/inv_scale", f32, {});
+    node("Div", {qmax, m}, inv);
+    // x x (448 / max|x|) rounded to e4m3 (nearest even) as the vector engine stores it: one pass
+    quant[k] = value(p + "/q", ir::ElemType::f8e4m3, shape);
+    node("Mul", {x, inv}, quant[k]);
+  }
+  const int s = value(base + "/scale", f32, {});
+  node("Mul", {scale[0], scale[1]}, s);
+  // the GEMM's epilogue multiplies the accumulator by s_a x s_b (a third, internal, MatMul input)
+  n.inputs = {quant[0], quant[1], s};
+  out.push_back(std::move(n));
+}
+
+ir::Graph cast_runtime_operands(ir::Graph g, const CompileOptions& opt, const arch::Chip& chip) {
+  const Precision p = opt.precision;
   if (p == Precision::fp32 || !chip.matrix_supports(DType::bf16)) return g;
   std::vector<ir::Node> out;
   int counter = 0;
-  for (auto& n : g.nodes) {
+  std::vector<ir::Node> nodes = std::move(g.nodes);
+  for (auto& n : nodes) {
+    if (dynamic_fp8(g, n, opt, chip)) {
+      quantize_dynamic_fp8(g, std::move(n), out);
+      continue;
+    }
     if ((n.op == "MatMul" || n.op == "FusedMatMul") && !n.has_attr("q_dtype")) {
       for (size_t k = 0; k < 2 && k < n.inputs.size(); ++k) {
         const int v = n.inputs[k];
@@ -187,7 +298,7 @@ CompiledModel compile(const ir::Graph& input, const arch::Chip& chip, const Comp
     g = quantize(std::move(g), opt.precision, absmax);
     dump(opt, "quantize", g);
   }
-  g = cast_runtime_operands(std::move(g), opt.precision, chip);
+  g = cast_runtime_operands(std::move(g), opt, chip);
   g.verify();
   Lowering lower(g, chip, opt);
   CompiledModel m = lower.run();

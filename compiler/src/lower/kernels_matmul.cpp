@@ -395,7 +395,9 @@ bool lower_matmul(Lowering& L, const ir::Node& n) {
                            (L.options().precision == Precision::int8 && b.dtype == DType::int8)) &&
                           L.em().chip().matrix_supports(b.dtype);
     // (a quantised GEMM never needs the float type: a chip without one still runs it)
-    if (op != "MatMulInteger" && !quant && !prequant) G.ct = compute_dtype(L, n, a.dtype);
+    // two e4m3 operands (dynamically quantised ones, compiler.cpp) multiply as they are
+    const bool both_fp8 = a.dtype == DType::fp8e4m3 && b.dtype == DType::fp8e4m3 && L.em().chip().matrix_supports(DType::fp8e4m3);
+    if (op != "MatMulInteger" && !quant && !prequant) G.ct = both_fp8 ? DType::fp8e4m3 : compute_dtype(L, n, a.dtype);
     auto batch_off = [&](const View& v, size_t rv, int64_t bi) {
       // offset of batch index bi (in broadcast batch_shape) into view v with rv batch dims
       int64_t off = 0, rem = bi;
@@ -421,6 +423,16 @@ bool lower_matmul(Lowering& L, const ir::Node& n) {
     } else if (prequant) {
       G.ct = b.dtype;
       G.act_scale = a.dtype != b.dtype ? 1.0 : 0.0;
+    }
+    if (op == "MatMul" && n.inputs.size() == 3 && n.inputs[2] >= 0) {
+      // dynamically quantised operands (compiler.cpp): a runtime fp32 scalar
+      // scales the accumulator, read as a column scale of stride 0
+      if (!both_fp8) L.fail(n, "a scaled MatMul needs two e4m3 operands");
+      const View sc = L.hbm(n.inputs[2]);
+      if (sc.elements() != 1 || sc.dtype != DType::fp32) L.fail(n, "the scale must be one fp32 value");
+      View cs = View::dense(Space::hbm, sc.addr, DType::fp32, {N});
+      cs.strides = {0};
+      G.colscale = cs;
     }
     G.A = [=](int64_t bi) {
       View v = View::dense(Space::hbm, a.addr, a.dtype, {M, K});

@@ -264,6 +264,10 @@ bool lower_reduce(Lowering& L, const ir::Node& n) {
         c.red(Op::v_rprod, o, x);
       } else if (op == "ReduceSumSquare") {
         c.red(Op::v_rsumsq, o, x);
+      } else if (op == "ReduceAbsMax") {  // internal (dynamic quantisation): max |x| in one pass
+        View t = B.mat(in.dtype);
+        c.op(Op::v_abs, t, x);
+        c.red(Op::v_rmax, o, t);
       } else if (op == "ReduceL1") {
         View t = B.mat(integer ? DType::int32 : DType::fp32);
         c.op(Op::v_abs, t, x);

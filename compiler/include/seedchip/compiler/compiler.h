@@ -58,6 +58,10 @@ struct CompileOptions {
   /// Timing-only compiles: without calibration data, quantised layers get
   /// unit activation scales (values are not computed, cycles are the same).
   bool uncalibrated_ok = false;
+  /// fp8: a MatMul of two runtime tensors (the second a graph input) is
+  /// quantised dynamically to e4m3 where the estimated time saved exceeds the
+  /// quantisation passes (auto), always, or never (it then multiplies in bf16).
+  enum class DynamicFp8 { automatic, always, never } dynamic_fp8 = DynamicFp8::automatic;
 };
 
 /// How one graph input or output maps onto the program.
