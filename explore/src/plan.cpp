@@ -1355,7 +1355,7 @@ nlohmann::json scenarios_json(const std::vector<std::pair<std::string, Plan>>& r
   nlohmann::json a = nlohmann::json::array();
   for (const auto& [name, p] : results) {
     // the scenario's own fleet: its demand and limits are the ones the plan met
-    const auto it = std::find_if(f.scenarios.begin(), f.scenarios.end(), [&](const Scenario& s) { return s.name == name; });
+    const auto it = std::find_if(f.scenarios.begin(), f.scenarios.end(), [&, n = name](const Scenario& s) { return s.name == n; });
     nlohmann::json j = plan_json(p, it != f.scenarios.end() ? apply_scenario(f, *it) : f);
     j["scenario"] = name;
     a.push_back(j);

@@ -142,7 +142,6 @@ std::vector<std::string> range_values(const Parameter& p) {
       const double v = p.from + static_cast<double>(i) * p.step;
       if (v > p.to + 1e-9 * std::max(1.0, std::abs(p.to))) break;
       out.push_back(fmt_num(p.integer ? std::round(v) : v));
-      if (out.size() > 100000) break;
     }
   } else {
     for (int64_t i = 0; i < p.points; ++i) {
@@ -438,8 +437,13 @@ Sweep load_sweep(const std::string& path) {
         if (v["step"]) {
           p.step = number(v["step"], path, key + ".step");
           if (!(p.step > 0)) throw SweepError(fmt::format("{}: {}.step: must be positive", path, key));
+          if ((p.to - p.from) / p.step + 1 > kMaxDesignPoints)
+            throw SweepError(fmt::format("{}: {}.step: {:.3g} values from {} to {}; at most {:.0f}", path, key,
+                                         std::floor((p.to - p.from) / p.step) + 1, p.from, p.to, kMaxDesignPoints));
         } else if (v["points"]) {
           p.points = integer(v["points"], path, key + ".points", 1);
+          if (static_cast<double>(p.points) > kMaxDesignPoints)
+            throw SweepError(fmt::format("{}: {}.points: {} points; at most {:.0f}", path, key, p.points, kMaxDesignPoints));
         } else {
           p.points = 2;
         }
@@ -466,6 +470,8 @@ Sweep load_sweep(const std::string& path) {
         check_keys(smp, {"method", "points", "seed"}, path, "sample");
         s.method = smp["method"] ? scalar(smp["method"], path, "sample.method") : "random";
         if (smp["points"]) s.samples = integer(smp["points"], path, "sample.points", 1);
+        if (static_cast<double>(s.samples) > kMaxDesignPoints)
+          throw SweepError(fmt::format("{}: sample.points: {} points; at most {:.0f}", path, s.samples, kMaxDesignPoints));
         if (smp["seed"]) s.seed = static_cast<uint64_t>(integer(smp["seed"], path, "sample.seed", 0));
       }
       if (s.method != "grid" && s.method != "random" && s.method != "latin-hypercube")
@@ -476,7 +482,7 @@ Sweep load_sweep(const std::string& path) {
     if (s.method == "grid") {
       double n = 1;
       for (const auto& p : s.parameters) n *= static_cast<double>(p.values.size());
-      if (n > 1e6) throw SweepError(fmt::format("{}: parameters: a grid of {:.3g} points; use sample: {{method: latin-hypercube, points: N}}", path, n));
+      if (n > kMaxDesignPoints) throw SweepError(fmt::format("{}: parameters: a grid of {:.3g} points; use sample: {{method: latin-hypercube, points: N}}", path, n));
     }
     if (const YAML::Node c = root["constraints"]) {
       if (!c.IsMap()) throw SweepError(fmt::format("{}: constraints: must be a map of figure: {{min, max}}", path));

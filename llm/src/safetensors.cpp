@@ -92,7 +92,7 @@ SafeTensorsFile::SafeTensorsFile(const std::string& path) : path_(path) {
       }
       continue;
     }
-    auto where = [&](const std::string& field) { return fmt::format("{}: tensor '{}': {}", path, name, field); };
+    auto where = [&, name = name](const std::string& field) { return fmt::format("{}: tensor '{}': {}", path, name, field); };
     if (!v.is_object()) throw SafetensorsError(where("entry is not an object"));
     for (const char* f : {"dtype", "shape", "data_offsets"})
       if (!v.contains(f)) throw SafetensorsError(where(fmt::format("missing field '{}'", f)));

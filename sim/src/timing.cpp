@@ -74,7 +74,7 @@ inline uint64_t ceil_u(double x) { return x <= 0 ? 0 : static_cast<uint64_t>(std
 
 class TimingSim {
  public:
-  TimingSim(const arch::Chip& chip, const isa::Program& p, const TimingOptions& opt) : chip_(chip), p_(p), opt_(opt) {
+  TimingSim(const arch::Chip& chip, const isa::Program& p, const TimingOptions& opt) : chip_(chip), opt_(opt) {
     validate_program(chip, p);
     cores_.resize(chip.cores);
     for (auto& c : cores_) c.sem.resize(chip.core.semaphores);
@@ -532,7 +532,6 @@ class TimingSim {
   }
 
   const arch::Chip& chip_;
-  const isa::Program& p_;
   TimingOptions opt_;
   std::vector<CoreState> cores_;
   TimingResult res_;

@@ -23,6 +23,10 @@
 
 namespace seedchip::explore {
 
+/// The most design points one sweep may have (grid product, range points,
+/// sample points): a larger sweep is refused rather than run for days.
+inline constexpr double kMaxDesignPoints = 1e6;
+
 /// Bad sweep input; the message names the file and key.
 class SweepError : public std::runtime_error {
   using std::runtime_error::runtime_error;
