@@ -22,6 +22,14 @@ namespace seedchip::cli {
 int cmd_llm(LlmArgs a) {
   if (a.mode != "timing" && a.mode != "functional" && a.mode != "both")
     throw std::runtime_error(fmt::format("--mode '{}': expected timing, functional or both", a.mode));
+  // an option the chosen mode does not read is an error, not silently ignored
+  auto refuse = [&](std::initializer_list<const char*> opts, const char* why) {
+    for (const char* o : opts)
+      if (a.given.count(o)) throw std::runtime_error(fmt::format("{}: not used with --mode {} ({})", o, a.mode, why));
+  };
+  if (a.mode == "timing") refuse({"--prompt-ids", "--generate"}, "they set the functional generation");
+  if (a.mode == "functional") refuse({"--batch", "--prompt-len", "--gen-len", "--chips", "--kv-page", "--dump-layer", "--dump-prefill"}, "they set the timing run");
+  if (a.mode == "both") refuse({"--prompt-len", "--gen-len"}, "the timing run takes its lengths from --prompt-ids and --generate");
   const auto cfg = llm::find_model(a.model);
   const auto chip = arch::find_chip(a.chip);
   std::optional<llm::Checkpoint> ckpt;

@@ -1,6 +1,7 @@
 // seedchip — `seedchip llm`: LLM timing, functional generation, validation.
 #pragma once
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@ struct LlmArgs {
   int64_t generate = 32;        ///< tokens to generate functionally
   bool json = false;
   llm::LlmOptions opt;
+  std::set<std::string> given;  ///< the options given on the command line (each mode refuses the other's)
 };
 
 /// `seedchip llm`: timing and/or functional generation; prints text or one JSON object.

@@ -19,6 +19,7 @@
 #include "plan_cmd.h"
 #include "serve_cmd.h"
 #include "model_cmds.h"
+#include "seedchip/numerics/input.h"
 #include "seedchip/arch/chip.h"
 #include "seedchip/compiler/compiler.h"
 #include "seedchip/ir/graph.h"
@@ -270,7 +271,15 @@ int main(int argc, char** argv) {
   val_cmd->add_option("--max-error", val_max, "Limit on any row's absolute error for --check")->capture_default_str();
   val_cmd->add_flag("--json", val_json, "Print one JSON object");
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);  // --help, --version
+  } catch (const CLI::ParseError& e) {
+    // the one-line error form and exit 1, like every other rejection
+    fmt::print(stderr, "seedchip: error: {} (see --help)\n", one_line(e.what()));
+    return 1;
+  }
 
   try {
     if (chip_cmd->parsed()) {
@@ -334,6 +343,8 @@ int main(int argc, char** argv) {
     } else if (run_cmd->parsed()) {
       return cli::cmd_run(run_in, margs, run_inputs, run_outdir);
     } else if (llm_cmd->parsed()) {
+      for (const auto* o : llm_cmd->get_options())
+        if (o->count() > 0) la.given.insert(o->get_name());
       return cli::cmd_llm(la);
     } else if (serve_cmd->parsed()) {
       return cli::cmd_serve(sa, serve_json);
@@ -356,7 +367,7 @@ int main(int argc, char** argv) {
     }
   } catch (const std::exception& e) {
     std::fflush(stdout);
-    fmt::print(stderr, "seedchip: error: {}\n", e.what());
+    fmt::print(stderr, "seedchip: error: {}\n", one_line(e.what()));
     return 1;
   }
   return 0;

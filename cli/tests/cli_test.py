@@ -531,6 +531,21 @@ class Timing(CliCase):
         self.assert_clean_error(run("llm", "--model", "llama-2-7b", "--mode", "functional", "--prompt-ids", "1"),
                                 "needs --weights")
         self.assert_clean_error(run("llm", "--model", "no-such-model"), "llama-2-7b")
+
+    def test_llm_flags_checked_in_every_mode(self):
+        """Out-of-range numbers, lengths past the context and options the mode
+        does not read: each one line and exit 1 (issue 15)."""
+        m = ("llm", "--model", "llama-2-7b")
+        self.assert_clean_error(run(*m, "--batch", "1e12"), "--batch")
+        self.assert_clean_error(run(*m, "--batch", "99999999999999999999"), "--batch")
+        self.assert_clean_error(run(*m, "--batch", "0"), "must be positive")
+        self.assert_clean_error(run(*m, "--prompt-len", "100000"), "context of 4096")
+        self.assert_clean_error(run(*m, "--gen-len", "9223372036854775807"), "context of 4096")
+        self.assert_clean_error(run(*m, "--generate", "5"), "--generate: not used with --mode timing")
+        self.assert_clean_error(run(*m, "--mode", "functional", "--batch", "4"), "--batch: not used with --mode functional")
+        self.assert_clean_error(run(*m, "--mode", "both", "--prompt-len", "4"), "--prompt-len: not used with --mode both")
+        self.assert_clean_error(run(*m, "--no-such-flag"), "--no-such-flag")
+        self.assert_clean_error(run("llm"), "--model is required")
         r = run("llm", "--model", "llama-2-70b", "--chips", "8", "--batch", "64", "--prompt-len", "2048",
                 "--precision", "fp8", "--json", timeout=120)
         self.assert_ok(r)

@@ -49,10 +49,27 @@ Guard shape_operand(size_t i) {
   };
 }
 
+/// strides, dilations and kernel_shape of a convolution or pooling op must be
+/// positive (onnx 1.12's shape function divides by them).
+void positive_window(onnx::InferenceContext& ctx) {
+  for (const char* a : {"strides", "dilations", "kernel_shape"})
+    if (const auto* at = ctx.getAttribute(a))
+      for (int64_t v : at->ints())
+        if (v <= 0) fail_shape_inference("attribute ", a, " must be positive, not ", v);
+}
+
+Guard with_window(Guard g) {
+  return [g](onnx::InferenceContext& ctx) {
+    positive_window(ctx);
+    if (g) g(ctx);
+  };
+}
+
 /// The guard for a default-domain op, or null when it needs none.
 Guard guard_for(const std::string& op) {
-  if (op == "Conv" || op == "ConvTranspose" || op == "ConvInteger" || op == "MaxUnpool") return conv_ranks(0, 1);
-  if (op == "QLinearConv") return conv_ranks(0, 3);
+  if (op == "Conv" || op == "ConvTranspose" || op == "ConvInteger" || op == "MaxUnpool") return with_window(conv_ranks(0, 1));
+  if (op == "QLinearConv") return with_window(conv_ranks(0, 3));
+  if (op == "AveragePool" || op == "MaxPool" || op == "LpPool" || op == "QLinearAveragePool") return with_window(nullptr);
   if (op == "STFT")
     return [](onnx::InferenceContext& ctx) {
       if (const auto r = rank(ctx, 0); r && *r != 3) fail_shape_inference("signal must have rank 3, not ", *r);

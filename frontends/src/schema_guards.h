@@ -9,7 +9,8 @@ namespace seedchip::frontends::detail {
 /// The ONNX schema registry with guarded shape-inference functions for the
 /// ops whose onnx 1.12 shape functions read out of bounds or run out of
 /// memory on invalid models (found by fuzzing the backend node tests):
-/// Conv, ConvTranspose, ConvInteger, QLinearConv, MaxUnpool (ranks), STFT
+/// Conv, ConvTranspose, ConvInteger, QLinearConv, MaxUnpool (ranks; and with
+/// the pooling ops, non-positive strides, dilations or kernel), STFT
 /// (signal rank), LayerNormalization (axis against rank), GatherND (negative
 /// batch_dims), and ConstantOfShape/Expand/Reshape (shape operands longer than
 /// any real rank). A guard reports a normal shape-inference error for the

@@ -1,5 +1,7 @@
 // seedchip — graph IR: values, nodes, host tensors, text form.
 #include "seedchip/ir/graph.h"
+
+#include "seedchip/numerics/input.h"
 #include "seedchip/ir/raw.h"
 
 #include <algorithm>
@@ -307,6 +309,21 @@ void Graph::compact() {
 
 void Graph::verify() const {
   const int nv = static_cast<int>(values.size());
+  // names travel into JSON metadata and reports: they must be text
+  for (const auto& v : values)
+    if (!valid_utf8(v.name)) throw IrError(fmt::format("value '{}': name is not valid UTF-8", one_line(v.name, 80)));
+  for (const auto& n : nodes)
+    if (!valid_utf8(n.name)) throw IrError(fmt::format("node '{}': name is not valid UTF-8", one_line(n.name, 80)));
+  // every size is computed in int64 later: a value must fit in 2^48 bytes (256 TiB)
+  for (const auto& v : values) {
+    std::vector<int64_t> f = v.shape;
+    f.push_back(std::max(elem_size(v.type), 1));
+    try {
+      checked_product(f, "value '" + v.name + "'", int64_t{1} << 48);
+    } catch (const InputError& e) {
+      throw IrError(e.what());
+    }
+  }
   std::vector<char> defined(values.size(), 0);
   for (int i : inputs) {
     if (i < 0 || i >= nv) throw IrError("graph input index out of range");
@@ -668,7 +685,11 @@ Graph parse(const std::string& text, const std::string& source) {
       lx.fail("expected input, const, output or a node");
     }
   }
-  g.verify();
+  try {
+    g.verify();
+  } catch (const IrError& e) {
+    throw IrError(fmt::format("{}: {}", source, e.what()));
+  }
   return g;
 }
 

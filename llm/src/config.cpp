@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "builtin_models.h"
+#include "seedchip/numerics/input.h"
 
 namespace seedchip::llm {
 
@@ -16,13 +17,40 @@ namespace {
 
 using nlohmann::json;
 
+constexpr int64_t kMaxField = int64_t{1} << 31;
+
+// The string field `k`, or `def` when absent; a field of another type is an error naming it.
+std::string get_str(const json& j, const std::string& src, const char* k, const std::string& def) {
+  if (!j.contains(k) || j.at(k).is_null()) return def;
+  if (!j.at(k).is_string())
+    throw ConfigError(fmt::format("{}: field '{}' must be a string, got {}", src, k, one_line(j.at(k).dump(), 80)));
+  return j.at(k).get<std::string>();
+}
+
+// The number field `k` (finite, in [lo, hi]), or `def` when absent.
+double get_num(const json& j, const std::string& src, const char* k, double def, double lo, double hi) {
+  if (!j.contains(k) || j.at(k).is_null()) return def;
+  const auto& v = j.at(k);
+  if (!v.is_number() || !(v.get<double>() >= lo && v.get<double>() <= hi))
+    throw ConfigError(fmt::format("{}: field '{}' must be a number in [{:g}, {:g}], got {}", src, k, lo, hi, one_line(v.dump(), 80)));
+  return v.get<double>();
+}
+
+bool get_bool(const json& j, const std::string& src, const char* k, bool def) {
+  if (!j.contains(k) || j.at(k).is_null()) return def;
+  if (!j.at(k).is_boolean())
+    throw ConfigError(fmt::format("{}: field '{}' must be true or false, got {}", src, k, one_line(j.at(k).dump(), 80)));
+  return j.at(k).get<bool>();
+}
+
 int64_t get_int(const json& j, const std::string& src, std::initializer_list<const char*> keys, bool required,
                 int64_t def = 0) {
   for (const char* k : keys) {
     if (!j.contains(k) || j.at(k).is_null()) continue;
     const auto& v = j.at(k);
-    if (!v.is_number_integer() || v.get<int64_t>() <= 0)
-      throw ConfigError(fmt::format("{}: field '{}' must be a positive integer, got {}", src, k, v.dump()));
+    // 2^31: beyond any real model, and products of a few stay inside int64
+    if (!v.is_number_integer() || v.get<int64_t>() <= 0 || v.get<int64_t>() > kMaxField)
+      throw ConfigError(fmt::format("{}: field '{}' must be a positive integer up to {}, got {}", src, k, kMaxField, one_line(v.dump(), 80)));
     return v.get<int64_t>();
   }
   if (required) throw ConfigError(fmt::format("{}: missing field '{}'", src, *keys.begin()));
@@ -42,14 +70,14 @@ int64_t ModelConfig::parameters() const {
 ModelConfig parse_config(const std::string& text, const std::string& src) {
   json j;
   try {
-    j = json::parse(text);
-  } catch (const std::exception& e) {
-    throw ConfigError(fmt::format("{}: not valid JSON: {}", src, e.what()));
+    j = parse_json(text, src);
+  } catch (const InputError& e) {
+    throw ConfigError(e.what());
   }
   if (!j.is_object()) throw ConfigError(fmt::format("{}: expected a JSON object", src));
   ModelConfig c;
   c.name = src;
-  c.family = j.value("model_type", std::string());
+  c.family = get_str(j, src, "model_type", "");
   static const char* kFamilies[] = {"llama", "mistral", "qwen2", "mixtral", "gpt2", "gptj"};
   bool known = false;
   for (const char* f : kFamilies) known = known || c.family == f;
@@ -72,7 +100,7 @@ ModelConfig parse_config(const std::string& text, const std::string& src) {
     throw ConfigError(fmt::format("{}: field 'num_key_value_heads' ({}) does not divide num_attention_heads ({})", src,
                                   c.kv_heads, c.heads));
   c.head_dim = get_int(j, src, {"head_dim"}, false, c.hidden / c.heads);
-  c.activation = j.value("hidden_act", j.value("activation_function", std::string(gpt2 ? "gelu_new" : "silu")));
+  c.activation = get_str(j, src, "hidden_act", get_str(j, src, "activation_function", gpt2 ? "gelu_new" : "silu"));
   if (c.activation != "silu" && c.activation != "gelu" && c.activation != "gelu_new" && c.activation != "gelu_pytorch_tanh")
     throw ConfigError(fmt::format("{}: field 'hidden_act' is '{}'; supported: silu, gelu, gelu_new", src, c.activation));
   c.rms_norm = !gpt2;
@@ -84,18 +112,37 @@ ModelConfig parse_config(const std::string& text, const std::string& src) {
   if (c.rotary_dim > c.head_dim || c.rotary_dim % 2)
     throw ConfigError(fmt::format("{}: field 'rotary_dim' ({}) must be even and at most the head dimension ({})", src,
                                   c.rotary_dim, c.head_dim));
-  c.norm_eps = j.value(gpt2 ? "layer_norm_epsilon" : "rms_norm_eps", 1e-5);
+  c.norm_eps = get_num(j, src, gpt2 ? "layer_norm_epsilon" : "rms_norm_eps", 1e-5, 0, 1);
   if (j.contains("rope_theta")) {
-    if (!j.at("rope_theta").is_number() || j.at("rope_theta").get<double>() <= 1)
-      throw ConfigError(fmt::format("{}: field 'rope_theta' must be a number > 1, got {}", src, j.at("rope_theta").dump()));
+    if (!j.at("rope_theta").is_number() || !(j.at("rope_theta").get<double>() > 1 && j.at("rope_theta").get<double>() < 1e30))
+      throw ConfigError(fmt::format("{}: field 'rope_theta' must be a number > 1, got {}", src, one_line(j.at("rope_theta").dump(), 80)));
     c.rope_theta = j.at("rope_theta").get<double>();
   }
-  c.tied_embeddings = j.value("tie_word_embeddings", c.family == "gpt2");
+  c.tied_embeddings = get_bool(j, src, "tie_word_embeddings", c.family == "gpt2");
   c.experts = get_int(j, src, {"num_local_experts"}, false, 0);
   c.experts_per_token = get_int(j, src, {"num_experts_per_tok"}, c.experts > 0, 0);
   if (c.experts && c.experts_per_token > c.experts)
     throw ConfigError(fmt::format("{}: field 'num_experts_per_tok' ({}) exceeds num_local_experts ({})", src,
                                   c.experts_per_token, c.experts));
+  // every size derived from the fields must be representable: checked here
+  // once, so parameters() and the KV-cache sizes cannot overflow later
+  const int64_t limit = int64_t{1} << 50;  // a million times the largest models
+  const std::string what = src + ": the model's size";
+  auto p = [&](std::initializer_list<int64_t> f) {
+    try {
+      return checked_product(f, what, limit);
+    } catch (const InputError& e) {
+      throw ConfigError(e.what());
+    }
+  };
+  const int64_t moe = std::max<int64_t>(c.experts, 1);
+  int64_t per_layer = p({c.hidden, c.heads, c.head_dim}) + p({2, c.hidden, c.kv_heads, c.head_dim}) + p({c.heads, c.head_dim, c.hidden}) +
+                      p({3, c.hidden, c.intermediate, moe}) + p({c.hidden, moe}) + p({2, c.hidden});
+  p({c.layers, per_layer});
+  p({2, c.vocab, c.hidden});
+  p({2, c.layers, c.kv_heads, c.head_dim, 8});                // KV bytes per token at 8 bytes per element
+  p({2, c.layers, c.kv_heads, c.head_dim, 8, c.max_positions});  // ... for a whole context
+  if (c.parameters() <= 0) throw ConfigError(fmt::format("{}: the model's size exceeds the limit of {}", src, limit));
   return c;
 }
 

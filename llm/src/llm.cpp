@@ -156,6 +156,10 @@ ir::Graph timed_layer(const ModelConfig& c, const arch::Chip& chip, const LlmOpt
 LlmResult run_llm(const ModelConfig& c, const arch::Chip& chip, const LlmOptions& o) {
   if (o.batch < 1 || o.prompt < 1 || o.generate < 1)
     throw std::runtime_error("--batch, --prompt-len and --gen-len must be positive");
+  if (o.batch > (int64_t{1} << 20)) throw std::runtime_error(fmt::format("--batch {}: at most 1048576 sequences", o.batch));
+  if (o.prompt > c.max_positions - o.generate)  // (no sum that could overflow)
+    throw std::runtime_error(fmt::format("--prompt-len {} + --gen-len {} exceeds {}'s context of {} tokens (max_position_embeddings)",
+                                         o.prompt, o.generate, c.name, c.max_positions));
   if (o.kv_page < 0 || o.kv_page > static_cast<int64_t>(chip.core.matrix.cols))
     throw std::runtime_error(fmt::format("--kv-page {}: a KV page holds 1 to {} tokens (the array width of '{}'), or 0 "
                                          "for contiguous caches",

@@ -1,11 +1,14 @@
 // seedchip — safetensors reader and writer.
 #include "seedchip/llm/safetensors.h"
 
+#include "seedchip/numerics/input.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <iterator>
 #include <limits>
 #include <optional>
 #include <nlohmann/json.hpp>
@@ -75,9 +78,9 @@ SafeTensorsFile::SafeTensorsFile(const std::string& path) : path_(path) {
   if (!in_) throw SafetensorsError(fmt::format("{}: header could not be read", path));
   nlohmann::json h;
   try {
-    h = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw SafetensorsError(fmt::format("{}: header is not valid JSON: {}", path, e.what()));
+    h = parse_json(text, path + ": header");  // a tensor named twice is an error, not "the last one wins"
+  } catch (const InputError& e) {
+    throw SafetensorsError(e.what());
   }
   if (!h.is_object()) throw SafetensorsError(fmt::format("{}: header is not a JSON object", path));
 
@@ -105,7 +108,7 @@ SafeTensorsFile::SafeTensorsFile(const std::string& path) : path_(path) {
     uint64_t elems = 1;
     for (auto& d : v["shape"]) {
       if (!d.is_number_integer() || d.get<int64_t>() < 0)
-        throw SafetensorsError(where(fmt::format("shape has a bad dimension {}", d.dump())));
+        throw SafetensorsError(where(fmt::format("shape has a bad dimension {}", one_line(d.dump(), 80))));
       const auto dim = static_cast<uint64_t>(d.get<int64_t>());
       if (dim != 0 && elems > std::numeric_limits<uint64_t>::max() / 16 / dim)
         throw SafetensorsError(where("shape is too large"));
@@ -268,9 +271,9 @@ Checkpoint::Checkpoint(const std::string& path) : path_(path) {
     if (!in) throw SafetensorsError(fmt::format("{}: cannot be opened", index.string()));
     nlohmann::json j;
     try {
-      j = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::parse_error& e) {
-      throw SafetensorsError(fmt::format("{}: not valid JSON: {}", index.string(), e.what()));
+      j = parse_json(std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()), index.string());
+    } catch (const InputError& e) {
+      throw SafetensorsError(e.what());
     }
     if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object())
       throw SafetensorsError(fmt::format("{}: field 'weight_map' is missing or not an object", index.string()));

@@ -50,7 +50,21 @@ TEST(Config, BadConfigsNameTheFieldAndReason) {
   EXPECT_EQ(config_error(R"({"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "vocab_size": 10, "intermediate_size": 8, "hidden_act": "relu6"})"),
             "c.json: field 'hidden_act' is 'relu6'; supported: silu, gelu, gelu_new");
   EXPECT_EQ(config_error(R"({"model_type": "llama", "hidden_size": -4, "num_hidden_layers": 2})"),
-            "c.json: field 'hidden_size' must be a positive integer, got -4");
+            "c.json: field 'hidden_size' must be a positive integer up to 2147483648, got -4");
+  // a field of the wrong type is named (not the JSON library's bare text)
+  EXPECT_EQ(config_error(R"({"model_type": ["llama"]})"), "c.json: field 'model_type' must be a string, got [\"llama\"]");
+  const std::string base = R"({"model_type": "llama", "hidden_size": 64, "num_attention_heads": 4, "vocab_size": 10, "intermediate_size": 8, )";
+  EXPECT_EQ(config_error(base + R"("num_hidden_layers": 2, "rms_norm_eps": "small"})"),
+            "c.json: field 'rms_norm_eps' must be a number in [0, 1], got \"small\"");
+  EXPECT_EQ(config_error(base + R"("num_hidden_layers": 2, "tie_word_embeddings": 1})"),
+            "c.json: field 'tie_word_embeddings' must be true or false, got 1");
+  // sizes whose products overflow are refused, not reported as negative byte counts
+  EXPECT_NE(config_error(base + R"("num_hidden_layers": 1000000000000})").find("'num_hidden_layers' must be a positive integer up to"),
+            std::string::npos);
+  EXPECT_EQ(config_error(R"({"model_type": "llama", "hidden_size": 2147483648, "num_attention_heads": 1, "vocab_size": 2147483648, "intermediate_size": 2147483648, "num_hidden_layers": 2147483648})"),
+            "c.json: the model's size: size exceeds the limit of 1125899906842624");
+  // nesting deep enough to overflow a recursive reader's stack
+  EXPECT_NE(config_error(std::string(200000, '[')).find("c.json: JSON nested deeper than 64 levels"), std::string::npos);
 }
 
 TEST(Timing, DecodeIsMemoryBoundPrefillComputeBound) {

@@ -98,6 +98,10 @@ TEST(Safetensors, BadFilesNameTheFileAndTensor) {
   EXPECT_NE(err(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]})", eight).find("not valid JSON"),
             std::string::npos);
   EXPECT_NE(err(R"([1,2])", eight).find("not a JSON object"), std::string::npos);
+  // a tensor named twice: readers disagree on which copy wins, so it is refused
+  EXPECT_NE(err(R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"w":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", eight)
+                .find("JSON key 'w' given twice"),
+            std::string::npos);
   // Overlap, hole, trailing bytes.
   EXPECT_NE(err(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[2,6]}})",
                 eight)

@@ -1,6 +1,8 @@
 // seedchip — serving requests (docs/serving.md "Requests").
 #include "seedchip/serve/requests.h"
 
+#include "seedchip/numerics/input.h"
+
 #include <algorithm>
 #include <cmath>
 #include <fstream>
@@ -209,15 +211,15 @@ std::vector<Request> read_trace(const std::string& path) {
       const std::string where = fmt::format("{}:{}", path, i + 1);
       nlohmann::json j;
       try {
-        j = nlohmann::json::parse(lines[i]);
-      } catch (const nlohmann::json::exception&) {
-        throw RequestError(fmt::format("{}: not a JSON object", where));
+        j = parse_json(lines[i], where);
+      } catch (const InputError& e) {
+        throw RequestError(e.what());
       }
       if (!j.is_object()) throw RequestError(fmt::format("{}: not a JSON object", where));
       auto field = [&](const char* k) {
         if (!j.contains(k)) throw RequestError(fmt::format("{}: missing field '{}'", where, k));
         const auto& v = j[k];
-        if (!v.is_number()) throw RequestError(fmt::format("{}: {} must be a number, not {}", where, k, v.dump()));
+        if (!v.is_number()) throw RequestError(fmt::format("{}: {} must be a number, not {}", where, k, one_line(v.dump(), 80)));
         const double x = v.get<double>();
         if (!std::isfinite(x)) throw RequestError(fmt::format("{}: {} is not finite", where, k));
         return x;

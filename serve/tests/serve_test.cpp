@@ -90,7 +90,9 @@ TEST(Requests, TracesReadAndBadLinesNamed) {
   fails_with("header.csv", "t,in,out\n0,1,1\n", "no 'arrived_at' column");
   fails_with("short.csv", h + "0,10\n", ":2: 2 fields");
   fails_with("bad.jsonl", "{\"arrived_at\": 0, \"num_prefill_tokens\": \"x\", \"num_decode_tokens\": 4}\n", ":1: num_prefill_tokens must be a number");
-  fails_with("junk.jsonl", "{not json\n", ":1: not a JSON object");
+  fails_with("junk.jsonl", "{not json\n", ":1: not valid JSON");
+  fails_with("twice.jsonl", "{\"arrived_at\": 0, \"arrived_at\": 1, \"num_prefill_tokens\": 3, \"num_decode_tokens\": 4}\n",
+             ":1: JSON key 'arrived_at' given twice");
   fails_with("missing.jsonl", "{\"arrived_at\": 0}\n", "missing field 'num_prefill_tokens'");
 }
 

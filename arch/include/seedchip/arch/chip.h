@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "seedchip/numerics/input.h"
 #include "seedchip/numerics/dtype.h"
 
 namespace seedchip::arch {
@@ -268,9 +269,9 @@ struct Chip {
 
 /// A chip description could not be found, read or validated. The message is
 /// one line: `FILE[:LINE:COLUMN]: KEY.PATH: reason`.
-class ChipError : public std::runtime_error {
+class ChipError : public InputError {
  public:
-  using runtime_error::runtime_error;
+  using InputError::InputError;
 };
 
 /// Reads and validates the YAML chip description at `path`; throws ChipError.

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "seedchip/numerics/input.h"
 #include "seedchip/arch/chip.h"
 #include "seedchip/ir/graph.h"
 #include "seedchip/isa/program.h"
@@ -35,8 +36,9 @@ std::string_view precision_name(Precision p);
 
 /// Raised when a model cannot be compiled (unsupported op, bad attribute);
 /// the message names the node, its op type and opset.
-class CompileError : public std::runtime_error {
-  using std::runtime_error::runtime_error;
+class CompileError : public InputError {
+ public:
+  using InputError::InputError;
 };
 
 struct CompiledModel;

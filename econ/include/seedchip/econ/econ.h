@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "seedchip/numerics/input.h"
 #include "seedchip/arch/chip.h"
 
 namespace seedchip::econ {
@@ -26,8 +27,9 @@ struct Param {
 
 /// Bad economics input (unknown node, a die over the reticle, a bad
 /// override); the message names the file, key or flag.
-class EconError : public std::runtime_error {
-  using std::runtime_error::runtime_error;
+class EconError : public InputError {
+ public:
+  using InputError::InputError;
 };
 
 /// Names of the built-in process nodes (tsmc-n7, samsung-sf4x, ...).

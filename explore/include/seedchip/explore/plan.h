@@ -19,12 +19,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "seedchip/numerics/input.h"
+
 namespace seedchip::explore {
 
 /// Bad fleet input or a plan with no feasible mix; the message names the file and key
 /// (or the conflicting constraints).
-struct PlanError : std::runtime_error {
-  using std::runtime_error::runtime_error;
+struct PlanError : InputError {
+  using InputError::InputError;
 };
 
 inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();

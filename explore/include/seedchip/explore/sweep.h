@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "seedchip/numerics/input.h"
 #include "seedchip/arch/chip.h"
 #include "seedchip/serve/scenario.h"
 
@@ -28,8 +29,9 @@ namespace seedchip::explore {
 inline constexpr double kMaxDesignPoints = 1e6;
 
 /// Bad sweep input; the message names the file and key.
-class SweepError : public std::runtime_error {
-  using std::runtime_error::runtime_error;
+class SweepError : public InputError {
+ public:
+  using InputError::InputError;
 };
 
 /// One varied chip key: its values as YAML scalars (numbers or strings), or a

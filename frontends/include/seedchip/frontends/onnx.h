@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "seedchip/numerics/input.h"
 #include "seedchip/ir/graph.h"
 
 namespace seedchip::frontends {
@@ -24,9 +25,9 @@ struct ImportOptions {
 
 /// Raised for models the importer cannot load; the message is one line that
 /// names the file, the node/input/initializer involved and the reason.
-class ImportError : public std::runtime_error {
+class ImportError : public InputError {
  public:
-  using std::runtime_error::runtime_error;
+  using InputError::InputError;
 };
 
 /// Loads the ONNX model file at `path` into the IR: parses the protobuf, runs

@@ -14,6 +14,8 @@
 #include <variant>
 #include <vector>
 
+#include "seedchip/numerics/input.h"
+
 namespace seedchip::ir {
 
 /// Element types a model may use. Wider than the chip's DType: int64, bool
@@ -111,8 +113,9 @@ struct Graph {
 };
 
 /// Raised for malformed IR (text parse errors name the line).
-class IrError : public std::runtime_error {
-  using std::runtime_error::runtime_error;
+class IrError : public InputError {
+ public:
+  using InputError::InputError;
 };
 
 /// Prints the graph in the IR text form (deterministic; constants larger than

@@ -3,13 +3,15 @@
 
 #include <string>
 
+#include "seedchip/numerics/input.h"
 #include "seedchip/isa/program.h"
 
 namespace seedchip::isa {
 
 /// Raised for assembly errors; the message starts with "FILE:LINE: ".
-class AsmError : public std::runtime_error {
-  using std::runtime_error::runtime_error;
+class AsmError : public InputError {
+ public:
+  using InputError::InputError;
 };
 
 /// Assembles text into a program. The `.chip NAME` directive is resolved with

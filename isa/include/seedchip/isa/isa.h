@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "seedchip/numerics/input.h"
 #include "seedchip/numerics/dtype.h"
 
 namespace seedchip::isa {
@@ -148,8 +149,9 @@ struct Instr {
 };
 
 /// Raised for malformed binary programs and invalid instructions.
-class FormatError : public std::runtime_error {
-  using std::runtime_error::runtime_error;
+class FormatError : public InputError {
+ public:
+  using InputError::InputError;
 };
 
 }  // namespace seedchip::isa

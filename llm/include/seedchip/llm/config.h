@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "seedchip/numerics/input.h"
+
 namespace seedchip::llm {
 
 /// A decoder-only transformer, normalised across model families.
@@ -34,8 +36,9 @@ struct ModelConfig {
 };
 
 /// A config could not be read or is inconsistent; the message names the file and field.
-class ConfigError : public std::runtime_error {
-  using std::runtime_error::runtime_error;
+class ConfigError : public InputError {
+ public:
+  using InputError::InputError;
 };
 
 /// Parses config.json text; `source` names it in errors.

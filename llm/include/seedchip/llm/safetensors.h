@@ -12,14 +12,16 @@
 #include <string>
 #include <vector>
 
+#include "seedchip/numerics/input.h"
 #include "seedchip/llm/config.h"
 
 namespace seedchip::llm {
 
 /// A safetensors file is malformed or does not hold what was asked; the
 /// message names the file and the tensor or header field.
-class SafetensorsError : public std::runtime_error {
-  using std::runtime_error::runtime_error;
+class SafetensorsError : public InputError {
+ public:
+  using InputError::InputError;
 };
 
 /// One tensor's entry in the header. Offsets are absolute in the file.

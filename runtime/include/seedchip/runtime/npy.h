@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "seedchip/numerics/input.h"
+
 namespace seedchip::runtime {
 
 /// An array as stored in a .npy file (C order, little-endian data).
@@ -21,8 +23,9 @@ struct NpyArray {
 };
 
 /// Raised for unreadable or malformed .npy files; the message names the file.
-class NpyError : public std::runtime_error {
-  using std::runtime_error::runtime_error;
+class NpyError : public InputError {
+ public:
+  using InputError::InputError;
 };
 
 /// Parses .npy bytes (format 1.0-3.0; C order; bool, int8/16/32/64, uint8/16/32/64,

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "seedchip/numerics/input.h"
+
 namespace seedchip::serve {
 
 /// One request: when it arrives, its prompt length and how many tokens it generates.
@@ -19,8 +21,9 @@ struct Request {
 
 /// Bad request input (a trace line, a dataset name, a flag); the message
 /// names the file and line or the flag.
-class RequestError : public std::runtime_error {
-  using std::runtime_error::runtime_error;
+class RequestError : public InputError {
+ public:
+  using InputError::InputError;
 };
 
 /// Published statistics of one length distribution; 0 = not published.
