@@ -526,19 +526,36 @@ double allreduce_seconds(const InterconnectDesc& ic, uint32_t chips, double byte
 }
 
 Chip load_chip_yaml(const std::string& text, const std::string& source) {
+  // A second document starts with a "---" line after content. (Not found with
+  // YAML::LoadAll: yaml-cpp 0.7's loops forever on some inputs, e.g. ",".)
+  {
+    bool content = false;
+    int line = 0;
+    for (size_t at = 0; at <= text.size(); ++line) {
+      size_t end = text.find('\n', at);
+      if (end == std::string::npos) end = text.size();
+      const std::string_view l(text.data() + at, end - at);
+      const bool marker = l.starts_with("---") && (l.size() == 3 || l[3] == ' ' || l[3] == '\t' || l[3] == '\r');
+      if (marker && content) {
+        YAML::Mark m;
+        m.line = line;
+        m.column = 0;
+        detail::throw_error(source, m, "", "more than one YAML document (one chip per file)");
+      }
+      const size_t first = l.find_first_not_of(" \t\r");
+      if (!marker && first != std::string_view::npos && l[first] != '#') content = true;
+      at = end + 1;
+    }
+  }
   std::vector<YAML::Node> docs;
   try {
-    docs = YAML::LoadAll(text);
+    docs.push_back(YAML::Load(text));
   } catch (const YAML::Exception& e) {
     detail::throw_error(source, e.mark, "", "malformed YAML: " + e.msg);
   }
-  if (docs.empty() || docs[0].IsNull()) {
+  if (docs[0].IsNull()) {
     detail::throw_error(source, YAML::Mark::null_mark(), "",
                         "empty file (expected a chip description map)");
-  }
-  if (docs.size() > 1) {
-    detail::throw_error(source, docs[1].Mark(), "",
-                        "more than one YAML document (one chip per file)");
   }
   try {
     Chip chip = read_chip(Field(&source, "", docs[0], docs[0].Mark()));

@@ -2,6 +2,8 @@
 #include "seedchip/explore/sweep.h"
 
 #include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <cctype>
 #include <cmath>
 #include <filesystem>
@@ -365,9 +367,12 @@ Sweep load_sweep(const std::string& path) {
   s.source = path;
   YAML::Node root;
   try {
-    root = YAML::LoadFile(path);
-  } catch (const YAML::BadFile&) {
-    throw SweepError(fmt::format("{}: cannot read sweep file", path));
+    std::ifstream f(path, std::ios::binary);
+    if (!f) throw SweepError(fmt::format("{}: cannot read sweep file", path));
+    const std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    // YAML is UTF-8 text; keys and values also go into the JSON fingerprint and rows
+    if (!valid_utf8(text)) throw SweepError(fmt::format("{}: not UTF-8 text", path));
+    root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     throw SweepError(fmt::format("{}:{}:{}: malformed YAML: {}", path, e.mark.line + 1, e.mark.column + 1, e.msg));
   }

@@ -98,7 +98,19 @@ bool lower_elementwise(Lowering& L, const ir::Node& n) {
   const int out_v = n.outputs[0];
   const auto& out_shape = g.values[out_v].shape;
   const View out = L.hbm(out_v);
-  auto in_view = [&](int i) { return broadcast(L.hbm(n.inputs[i]), out_shape); };
+  auto in_view = [&](int i) {
+    // the declared shapes must broadcast (numpy rules): an IR file can declare anything
+    const auto& s = g.values[n.inputs[i]].shape;
+    bool ok = s.size() <= out_shape.size();
+    for (size_t k = 0; ok && k < s.size(); ++k) {
+      const int64_t d = s[s.size() - 1 - k], o = out_shape[out_shape.size() - 1 - k];
+      ok = d == o || d == 1;
+    }
+    if (!ok)
+      throw CompileError(fmt::format("node '{}' ({}): input {} of shape [{}] does not broadcast to the declared output shape [{}]", n.name,
+                                     n.op, i, fmt::join(s, ","), fmt::join(out_shape, ",")));
+    return broadcast(L.hbm(n.inputs[i]), out_shape);
+  };
   const bool int_out = dtype_is_int(out.dtype);
 
   const Op u = unary_op(n.op);
