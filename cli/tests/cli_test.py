@@ -191,6 +191,30 @@ class BadInput(CliCase):
         self.assert_clean_error(run("sim", self.path("t.bin"), "--chip", "seedchip-v1", "--input", f"X={self.path('x.npy')}"),
                                 "program was built for chip 'tpu-v1'")
 
+    def npy_with_header(self, name, header):
+        data = np.zeros(3, np.float32).tobytes()
+        h = header.encode()
+        h += b" " * (-(len(h) + 11) % 64) + b"\n"
+        return self.write(name, b"\x93NUMPY\x01\x00" + len(h).to_bytes(2, "little") + h + data, "wb")
+
+    def test_npy_headers_numpy_would_refuse_or_read_otherwise(self):
+        """A key given twice (numpy would read the last), keys numpy rejects and
+        garbage around the dict are refused, naming the file (issue 15)."""
+        prog = self.asm("softmax")
+        for header, why in [("{'descr': '<f4', 'fortran_order': False, 'shape': (3,), 'shape': (5,), }", "gives 'shape' twice"),
+                            ("{'descr': '<f4', 'fortran_order': False, 'shape': (3,), 'extra': 1, }", "has key 'extra'"),
+                            ("xx{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }", "is not a dict literal")]:
+            f = self.npy_with_header("h.npy", header)
+            self.assert_clean_error(run("sim", prog, "--input", f"X={f}"), "h.npy: npy header " + why)
+
+    def test_ir_constant_sizes_checked_before_allocating(self):
+        for shape, why in [("1000000000", "declares 1000000000 elements but only"),
+                           ("4294967296,4294967296", "size exceeds the limit")]:
+            f = self.write("c.ir", 'graph "g" {\n  input %x : f32[2]\n  const %w : f32[' + shape + '] = [1.0]\n'
+                           '  %y : f32[2] = Add(%x, %x) name="a" opset=14\n  output %y\n}\n')
+            self.assert_clean_error(run("run", f, timeout=20), "c.ir:3: " if "declares" in why else "c.ir:3")
+            self.assert_clean_error(run("run", f, timeout=20), why)
+
     def test_input_errors(self):
         prog = self.asm("softmax")
         self.assert_clean_error(run("sim", prog), "input 'X' (fp32 [64,1000]) was not given")

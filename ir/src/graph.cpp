@@ -396,6 +396,8 @@ namespace {
 class Lexer {
  public:
   Lexer(const std::string& text, const std::string& src) : s_(text), src_(src) {}
+  /// Characters not yet read.
+  size_t remaining() const { return s_.size() - pos_; }
 
   [[noreturn]] void fail(const std::string& m) const {
     throw IrError(fmt::format("{}:{}: {}", src_, line_, m));
@@ -527,6 +529,19 @@ void parse_type(Lexer& lx, ElemType& t, std::vector<int64_t>& shape) {
   shape = parse_shape(lx);
 }
 
+// A constant's declared size, refused before allocating when the text left
+// cannot hold that many values (each needs at least a digit and a comma).
+void check_const_size(Lexer& lx, const std::vector<int64_t>& shape) {
+  int64_t n = 0;
+  try {
+    n = checked_product(shape, "constant", int64_t{1} << 40);
+  } catch (const InputError& e) {
+    lx.fail(e.what());
+  }
+  if (static_cast<uint64_t>(n) > lx.remaining() / 2 + 1)
+    lx.fail(fmt::format("constant declares {} elements but only {} characters of the file are left", n, lx.remaining()));
+}
+
 void parse_elems(Lexer& lx, HostTensor& t) {
   if (lx.peek() == '<') lx.fail("constant printed as a digest cannot be parsed (print with full=true)");
   lx.expect('[');
@@ -582,6 +597,7 @@ Attr parse_attr(Lexer& lx) {
     HostTensor t;
     parse_type(lx, t.type, t.shape);
     lx.expect('>');
+    check_const_size(lx, t.shape);
     t = HostTensor(t.type, t.shape);
     parse_elems(lx, t);
     return t;
@@ -629,6 +645,7 @@ Graph parse(const std::string& text, const std::string& source) {
       std::vector<int64_t> s;
       parse_type(lx, t, s);
       lx.expect('=');
+      check_const_size(lx, s);
       auto data = std::make_shared<HostTensor>(t, s);
       parse_elems(lx, *data);
       g.values[define(n, t, s)].data = std::move(data);

@@ -35,6 +35,31 @@ std::string dict_value(const std::string& h, const std::string& key, const std::
   return h.substr(i, j - i);
 }
 
+// numpy's rules for the header: one dict literal holding exactly the keys
+// descr, fortran_order and shape, each once (numpy itself would read the last
+// of a repeated key; refusing is safer than guessing).
+void check_header_keys(const std::string& h, const std::string& src) {
+  const size_t open = h.find_first_not_of(" "), close = h.find_last_not_of(" \n");
+  if (open == std::string::npos || h[open] != '{' || h[close] != '}')
+    throw NpyError(fmt::format("{}: npy header is not a dict literal", src));
+  std::vector<std::string> keys;
+  for (size_t i = open + 1; i < close; ++i) {
+    if (h[i] != '\'' && h[i] != '"') continue;
+    const size_t j = h.find(h[i], i + 1);
+    if (j == std::string::npos || j > close) throw NpyError(fmt::format("{}: npy header has an unterminated string", src));
+    size_t k = j + 1;
+    while (k < close && h[k] == ' ') ++k;
+    if (k < close && h[k] == ':') keys.push_back(h.substr(i + 1, j - i - 1));
+    i = j;
+  }
+  for (size_t x = 0; x < keys.size(); ++x) {
+    if (keys[x] != "descr" && keys[x] != "fortran_order" && keys[x] != "shape")
+      throw NpyError(fmt::format("{}: npy header has key '{}' (numpy expects only descr, fortran_order and shape)", src, one_line(keys[x], 40)));
+    for (size_t y = 0; y < x; ++y)
+      if (keys[y] == keys[x]) throw NpyError(fmt::format("{}: npy header gives '{}' twice", src, keys[x]));
+  }
+}
+
 int descr_size(const std::string& d) {
   if (d.size() != 3 || (d[0] != '<' && d[0] != '|' && d[0] != '=')) return 0;
   const char k = d[1];
@@ -73,6 +98,7 @@ NpyArray parse_npy(const std::vector<uint8_t>& b, const std::string& src) {
   }
   if (hlen > b.size() - hstart) throw NpyError(fmt::format("{}: truncated .npy header", src));
   std::string h(reinterpret_cast<const char*>(b.data() + hstart), hlen);
+  check_header_keys(h, src);
   NpyArray a;
   a.descr = dict_value(h, "descr", src);
   if (descr_size(a.descr) == 0)
