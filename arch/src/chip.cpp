@@ -48,10 +48,12 @@ constexpr std::string_view kBuiltinPrefix = "builtin:";
 // the simulator forever); latencies may be zero (an idealised part).
 constexpr uint64_t kMaxCycles = 1000000000;           // 10^9 cycles of any clock
 constexpr uint64_t kMaxBytes = uint64_t{1} << 20;     // bursts and rows up to 1 MiB
-constexpr NumberRange kBytesPerCycle{0, true, 1e6};   // per port, bank or link
-constexpr NumberRange kRowsPerCycle{0, true, 65536};  // at most every row of the largest array
+// Lower bounds keep every time finite in the simulators' 64-bit cycle counts
+// (a rate of 1e-25 would overflow them and come out faster, not slower).
+constexpr NumberRange kBytesPerCycle{1e-3, false, 1e6};   // per port, bank or link
+constexpr NumberRange kRowsPerCycle{1e-3, false, 65536};  // at most every row of the largest array
 constexpr NumberRange kCyclesPerGroup{0, true, 1e6};  // vector throughput, > 0
-constexpr NumberRange kEfficiency{0, true, 1};        // achieved / peak bandwidth
+constexpr NumberRange kEfficiency{0.01, false, 1};    // achieved / peak bandwidth: at least 1%
 constexpr NumberRange kTckNs{0, true, 1000};          // memory clock period, down to 1 MHz
 constexpr NumberRange kLatencyNs{0, false, 1e9};      // up to one second
 constexpr NumberRange kHostCallUs{0, false, 1e9};     // up to 1000 s

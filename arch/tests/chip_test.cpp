@@ -741,25 +741,25 @@ TEST(Load, TimingAndEnergy) {
 
 TEST(Errors, ImpossibleRatesAndBandwidths) {
   EXPECT_EQ(error_of(with_line(28, "    port_bytes_per_cycle: 0")),
-            "my.yaml:28:5: timing.dma.port_bytes_per_cycle: must be a number in (0, 1000000], "
+            "my.yaml:28:5: timing.dma.port_bytes_per_cycle: must be a number in [0.001, 1000000], "
             "got '0'");
   EXPECT_EQ(error_of(with_line(28, "    port_bytes_per_cycle: -64")),
-            "my.yaml:28:5: timing.dma.port_bytes_per_cycle: must be a number in (0, 1000000], "
+            "my.yaml:28:5: timing.dma.port_bytes_per_cycle: must be a number in [0.001, 1000000], "
             "got '-64'");
   EXPECT_EQ(error_of(with_line(39, "    bytes_per_cycle_per_bank: 0")),
-            "my.yaml:39:5: timing.sram.bytes_per_cycle_per_bank: must be a number in (0, "
+            "my.yaml:39:5: timing.sram.bytes_per_cycle_per_bank: must be a number in [0.001, "
             "1000000], got '0'");
   EXPECT_EQ(error_of(with_line(42, "    link_bytes_per_cycle: 0")),
-            "my.yaml:42:5: timing.noc.link_bytes_per_cycle: must be a number in (0, 1000000], "
+            "my.yaml:42:5: timing.noc.link_bytes_per_cycle: must be a number in [0.001, 1000000], "
             "got '0'");
   EXPECT_EQ(error_of(with_line(42, "    link_bytes_per_cycle: -1.5")),
-            "my.yaml:42:5: timing.noc.link_bytes_per_cycle: must be a number in (0, 1000000], "
+            "my.yaml:42:5: timing.noc.link_bytes_per_cycle: must be a number in [0.001, 1000000], "
             "got '-1.5'");
   EXPECT_EQ(error_of(with_line(31, "    weight_rows_per_cycle: 0")),
-            "my.yaml:31:5: timing.matrix.weight_rows_per_cycle: must be a number in (0, 65536], "
+            "my.yaml:31:5: timing.matrix.weight_rows_per_cycle: must be a number in [0.001, 65536], "
             "got '0'");
   EXPECT_EQ(error_of(with_line(31, "    weight_rows_per_cycle: -1")),
-            "my.yaml:31:5: timing.matrix.weight_rows_per_cycle: must be a number in (0, 65536], "
+            "my.yaml:31:5: timing.matrix.weight_rows_per_cycle: must be a number in [0.001, 65536], "
             "got '-1'");
   EXPECT_EQ(error_of(with_line(35, "    simple_cycles: 0")),
             "my.yaml:35:5: timing.vector.simple_cycles: must be a number in (0, 1000000], got '0'");
@@ -772,14 +772,17 @@ TEST(Errors, ImpossibleRatesAndBandwidths) {
 
 TEST(Errors, Efficiencies) {
   EXPECT_EQ(error_of(with_line(47, "      sequential: 0")),
-            "my.yaml:47:7: timing.memory.efficiency.sequential: must be a number in (0, 1], got "
+            "my.yaml:47:7: timing.memory.efficiency.sequential: must be a number in [0.01, 1], got "
             "'0'");
   EXPECT_EQ(
       error_of(with_line(48, "      strided: 1.2")),
-      "my.yaml:48:7: timing.memory.efficiency.strided: must be a number in (0, 1], got '1.2'");
+      "my.yaml:48:7: timing.memory.efficiency.strided: must be a number in [0.01, 1], got '1.2'");
   EXPECT_EQ(
       error_of(with_line(49, "      random: -0.1")),
-      "my.yaml:49:7: timing.memory.efficiency.random: must be a number in (0, 1], got '-0.1'");
+      "my.yaml:49:7: timing.memory.efficiency.random: must be a number in [0.01, 1], got '-0.1'");
+  // tiny but positive: the times would overflow the 64-bit cycle counts and come out short
+  EXPECT_EQ(error_of(with_line(47, "      sequential: 1e-25")),
+            "my.yaml:47:7: timing.memory.efficiency.sequential: must be a number in [0.01, 1], got '1e-25'");
   EXPECT_EQ(load_chip_yaml(with_line(47, "      sequential: 1"), "a.yaml")
                 .timing.memory.efficiency_sequential,
             1.0);
