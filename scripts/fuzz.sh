@@ -17,6 +17,7 @@ if ((${#targets[@]} == 0)); then
   targets=($(sed -n 's/^seedchip_add_fuzzer(\([a-z_]*\).*/\1/p' fuzz/CMakeLists.txt))
 fi
 
+scripts/setup.sh --fuzz > /dev/null
 cmake --preset fuzz > /dev/null
 cmake --build --preset fuzz
 

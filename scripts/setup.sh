@@ -2,13 +2,17 @@
 # Installs what seedchip needs on Debian 12 (idempotent: installs only what is
 # missing). `scripts/setup.sh` installs the build dependencies;
 # `scripts/setup.sh --test` adds what the test suite needs (Debian's python3
-# with numpy and torch to generate reference data).
+# with numpy and torch to generate reference data); `scripts/setup.sh --fuzz`
+# adds clang 14 and libFuzzer for the fuzz preset.
 set -euo pipefail
 
 pkgs=(g++ cmake ninja-build pkg-config zlib1g-dev libyaml-cpp-dev libcli11-dev libfmt-dev
       nlohmann-json3-dev libgtest-dev libbenchmark-dev
       libonnx-dev libprotobuf-dev protobuf-compiler libsqlite3-dev coinor-libcbc-dev
       libopenmpi-dev openmpi-bin pybind11-dev python3-dev)
+if [[ "${1:-}" == "--fuzz" ]]; then  # the fuzz preset: clang 14 with libFuzzer (scripts/fuzz.sh)
+  pkgs+=(clang-14 libclang-rt-14-dev)
+fi
 if [[ "${1:-}" == "--test" ]]; then
   pkgs+=(python3 python3-numpy python3-torch python3-torchvision python3-onnx python3-pytest python3-matplotlib chromium)
 fi
