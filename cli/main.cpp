@@ -359,7 +359,7 @@ int main(int argc, char** argv) {
     } else if (bench_cmd->parsed()) {
       return cli::cmd_bench(bench_which, bench_chip, bench_models, bench_sizes);
     } else if (opt_cmd->parsed()) {
-      ir::Graph g = ir::parse(read_text(opt_in), opt_in);
+      ir::Graph g = runtime::parse_ir(read_text(opt_in), opt_in);
       for (const auto& p : opt_passes) g = compiler::run_pass(p, std::move(g));
       fmt::print("{}", ir::print(g, true));
     } else if (conf_cmd->parsed()) {

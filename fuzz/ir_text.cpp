@@ -14,8 +14,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const arch::Chip chip = arch::find_chip("seedchip-v1");
   const std::string source = "fuzz.ir";
   try {
-    ir::Graph g = ir::parse(std::string(reinterpret_cast<const char*>(data), size), source);
-    g.verify();
+    ir::Graph g = runtime::parse_ir(std::string(reinterpret_cast<const char*>(data), size), source);
     int64_t total = 0;
     for (const auto& v : g.values) total += v.elements();
     runtime::LoadOptions o;

@@ -215,6 +215,15 @@ class BadInput(CliCase):
             self.assert_clean_error(run("run", f, timeout=20), "c.ir:3: " if "declares" in why else "c.ir:3")
             self.assert_clean_error(run("run", f, timeout=20), why)
 
+    def test_ir_declared_shapes_checked(self):
+        # a wrong result shape used to compile when a fusion absorbed the node (fuzz_ir_text)
+        f = self.write("s.ir", 'graph "g" {\n  input %x : f32[4,2]\n  const %b : f32[2] = [1, 2]\n'
+                       '  %y : f32[4,22] = Add(%b, %x) name="add" opset=13\n  output %y\n}\n')
+        for mode in ("functional", "timing"):
+            self.assert_clean_error(run("run", f, "--mode", mode, timeout=20),
+                                    "s.ir: node 'add' (Add): output 'y' is declared f32[4,22] but its inputs give f32[4,2]")
+        self.assert_clean_error(run("opt", f, "--pass", "fuse", timeout=20), "declared f32[4,22]")
+
     def test_input_errors(self):
         prog = self.asm("softmax")
         self.assert_clean_error(run("sim", prog), "input 'X' (fp32 [64,1000]) was not given")

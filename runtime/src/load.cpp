@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "seedchip/frontends/ir_check.h"
 #include "seedchip/frontends/onnx.h"
 #include "seedchip/hostops/hostops.h"
 #include "seedchip/isa/program.h"
@@ -129,6 +130,12 @@ compiler::CompiledModel compile_graph(const ir::Graph& g, const std::string& sou
   }
 }
 
+ir::Graph parse_ir(const std::string& text, const std::string& source) {
+  ir::Graph g = ir::parse(text, source);  // also verifies the structure
+  frontends::check_declared_shapes(g, source);
+  return g;
+}
+
 compiler::CompiledModel load_model(const std::string& path, const arch::Chip& chip, const LoadOptions& a,
                                    const std::map<std::string, ir::HostTensor>& calibration) {
   const auto ext = fs::path(path).extension();
@@ -139,7 +146,7 @@ compiler::CompiledModel load_model(const std::string& path, const arch::Chip& ch
       if (!f) throw std::runtime_error(fmt::format("{}: cannot open", path));
       std::stringstream ss;
       ss << f.rdbuf();
-      g = ir::parse(ss.str(), path);
+      g = parse_ir(ss.str(), path);
     } else {
       frontends::ImportOptions io;
       io.dims = a.dims;

@@ -46,6 +46,10 @@ std::vector<ir::HostTensor> prepare_inputs(const std::vector<compiler::IoBinding
 /// inputs by name, random where absent). Throws std::runtime_error naming `source`.
 compiler::CompiledModel compile_graph(const ir::Graph& g, const std::string& source, const arch::Chip& chip, const LoadOptions& o,
                                       const std::map<std::string, ir::HostTensor>& calibration = {});
+/// IR text (as `--dump-ir` prints it) parsed (ir::parse verifies the
+/// structure) and checked: every node's declared result types and shapes against
+/// its inputs (frontends::check_declared_shapes). Throws ir::IrError naming `source`.
+ir::Graph parse_ir(const std::string& text, const std::string& source);
 /// An .onnx or .ir file compiled, or a .scp program read back with its I/O metadata.
 compiler::CompiledModel load_model(const std::string& path, const arch::Chip& chip, const LoadOptions& o,
                                    const std::map<std::string, ir::HostTensor>& calibration = {});
