@@ -1,4 +1,5 @@
 // seedchip — the command-line tool: one subcommand per job.
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -347,6 +348,18 @@ int main(int argc, char** argv) {
         if (o->count() > 0) la.given.insert(o->get_name());
       return cli::cmd_llm(la);
     } else if (serve_cmd->parsed()) {
+      // 0 and -1 mean "not given" inside: a given value must be a real one
+      for (const auto& [f, v] : {std::pair{"--rate", sa.rate}, std::pair{"--ttft-slo", sa.ttft_slo},
+                                 std::pair{"--tpot-slo", sa.tpot_slo}, std::pair{"--chips", static_cast<double>(sa.chips)},
+                                 std::pair{"--requests", static_cast<double>(sa.requests)},
+                                 std::pair{"--max-num-seqs", static_cast<double>(sa.opt.max_num_seqs)},
+                                 std::pair{"--max-batched-tokens", static_cast<double>(sa.opt.max_batched_tokens)}})
+        if (serve_cmd->get_option(f)->count() > 0 && !(v > 0 && std::isfinite(v)))
+          throw std::runtime_error(fmt::format("{} {}: must be a positive number", f, v));
+      // options only the server scenario reads are refused elsewhere rather than ignored
+      for (const char* f : {"--rate", "--arrival"})
+        if (serve_cmd->get_option(f)->count() > 0 && sa.scenario != "server")
+          throw std::runtime_error(fmt::format("{} applies to --scenario server only (this run is --scenario {})", f, sa.scenario));
       return cli::cmd_serve(sa, serve_json);
     } else if (plan_cmd->parsed()) {
       return cli::cmd_plan(pa);

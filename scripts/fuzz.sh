@@ -7,7 +7,8 @@
 # (fuzz/regressions/<target>); new coverage goes to build/fuzz/corpus/<target>,
 # findings to build/fuzz/findings/<target>/. Exits 1 when any target finds
 # a crash, a hang (over 10 s per input) or a leak, or uses over 2 GB.
-# A finding replays with build/fuzz/fuzz/fuzz_<target> FILE.
+# A finding replays with build/fuzz/fuzz/fuzz_<target> FILE. FUZZ_SEED sets
+# libFuzzer's random seed (default: a new one each run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-60}
@@ -19,7 +20,7 @@ fi
 
 scripts/setup.sh --fuzz > /dev/null
 cmake --preset fuzz > /dev/null
-cmake --build --preset fuzz
+cmake --build --preset fuzz --target fuzzers
 
 status=0
 for t in "${targets[@]}"; do
@@ -32,7 +33,7 @@ for t in "${targets[@]}"; do
   log=build/fuzz/$t.log
   echo "fuzz.sh: $t for ${secs}s"
   if ! ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 \
-      "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
+      "$bin" -seed="${FUZZ_SEED:-0}" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
       -artifact_prefix="$findings/" "$work" "${seeds[@]}" > "$log" 2>&1; then
     echo "fuzz.sh: $t: FINDING (see $log and $findings/)" >&2
     grep -E 'ERROR|fuzz:|SUMMARY|Test unit written' "$log" | head -5 >&2 || true

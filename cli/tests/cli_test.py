@@ -584,6 +584,18 @@ class Timing(CliCase):
         self.assert_ok(r)
         self.assertEqual(json.loads(r.stdout)["chips"], 8)
 
+    def test_serve_flags_checked_in_every_scenario(self):
+        """Numbers that are not positive and options the scenario does not read
+        are refused, not taken as 'use the default' or ignored (issue 15)."""
+        m = ("serve", "--model", "llama-3-8b", "--requests", "4")
+        for flag in ("--rate", "--ttft-slo", "--tpot-slo", "--chips", "--max-num-seqs", "--max-batched-tokens"):
+            self.assert_clean_error(run(*m, "--scenario", "server", flag, "-1"), flag)
+        self.assert_clean_error(run(*m, "--scenario", "server", "--max-num-seqs", "0"), "--max-num-seqs")
+        self.assert_clean_error(run(*m, "--scenario", "server", "--rate", "nan"), "--rate")
+        self.assert_clean_error(run(*m, "--scenario", "server", "--ttft-slo", "inf"), "--ttft-slo inf: must be a positive number")
+        self.assert_clean_error(run(*m, "--rate", "5"), "--rate applies to --scenario server only (this run is --scenario offline)")
+        self.assert_clean_error(run(*m, "--arrival", "fixed"), "--arrival applies to --scenario server only")
+
     def test_llm_weights_checked_against_config(self):
         cfg = {"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4,
                "num_key_value_heads": 2, "intermediate_size": 128, "vocab_size": 100}

@@ -1,6 +1,7 @@
 // seedchip — one serving job (scenario.h).
 #include "seedchip/serve/scenario.h"
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 
@@ -66,6 +67,9 @@ ScenarioRun run_scenario(ScenarioArgs a) {
     for (auto& r : reqs) r.arrival_s = 0;
   }
   Slo slo = mlperf_slo(model_key(a.model));
+  for (const auto& [flag, v] : {std::pair{"--ttft-slo", a.ttft_slo}, std::pair{"--tpot-slo", a.tpot_slo}})
+    if (v >= 0 && !(v > 0 && std::isfinite(v)))
+      throw std::runtime_error(fmt::format("{} {}: must be a positive number of seconds", flag, v));
   if (a.ttft_slo >= 0) slo.ttft_s = a.ttft_slo;
   if (a.tpot_slo >= 0) slo.tpot_s = a.tpot_slo;
   const auto arrivals = parse_arrivals(a.arrival);

@@ -1,7 +1,10 @@
 // seedchip — views, instruction splitting and the tile pipeline.
 #include "emitter.h"
 
+#include <algorithm>
 #include <bit>
+#include <climits>
+#include <cmath>
 #include <cassert>
 #include <map>
 #include <stdexcept>
@@ -70,7 +73,12 @@ View View::insert_dim(int axis, int64_t size) const {
 }
 
 Operand imm(double v, bool integer) {
-  return integer ? Operand::imm_int(static_cast<int32_t>(v)) : Operand::imm_float(static_cast<float>(v));
+  if (!integer) return Operand::imm_float(static_cast<float>(v));
+  // saturate (a Clip bound of -inf on integers is the type's minimum); casting
+  // an out-of-range double to int is undefined
+  if (std::isnan(v)) return Operand::imm_int(0);
+  const double c = std::clamp(v, static_cast<double>(INT32_MIN), static_cast<double>(INT32_MAX));
+  return Operand::imm_int(static_cast<int32_t>(c));
 }
 
 std::vector<Instr> split_instr(Op op, const std::vector<int64_t>& shape, const View& dst, const View& a,
