@@ -154,6 +154,8 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--input", run_inputs, "NAME=FILE (.npy or ONNX TensorProto .pb); others get random data");
   run_cmd->add_option("--output-dir", run_outdir, "Directory for one .npy per output (default: outputs not written)");
   run_cmd->add_option("--mode", margs.mode, "functional (values), timing (cycles, no data) or both")->capture_default_str();
+  run_cmd->add_option("--threads", margs.threads, "Host threads for the functional simulation's cores (0: all hardware threads)")
+      ->capture_default_str();
   run_cmd->add_option("--metrics", margs.metrics, "Write timing metrics JSON here");
   run_cmd->add_option("--trace", margs.trace, "Write a Perfetto/Chrome trace JSON here");
   run_cmd->add_option("--hbm", margs.hbm, "HBM model: fast or detailed")->capture_default_str();

@@ -127,7 +127,7 @@ int cmd_run(const std::string& model, const ModelArgs& a, const std::vector<std:
     const auto inputs = runtime::prepare_inputs(m.inputs, given, "--input", runtime::parse_name_files(input_specs));
     const auto t0 = std::chrono::steady_clock::now();
     ProgressBar bar("functional");
-    auto outs = runtime::run_model(m, chip, inputs, &st, bar.callback());
+    auto outs = runtime::run_model(m, chip, inputs, &st, bar.callback(), a.threads);
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::error_code ec;
     if (!outdir.empty()) fs::create_directories(outdir, ec);

@@ -16,6 +16,7 @@ struct ModelArgs {
   std::string mode = "functional";   ///< functional, timing or both
   std::string metrics, trace;        ///< output paths (timing)
   std::string hbm = "fast";          ///< fast or detailed
+  unsigned threads = 0;              ///< functional simulation threads (0: all hardware threads)
 };
 
 /// `seedchip compile MODEL.onnx -o OUT.scp`.

@@ -301,6 +301,32 @@ TEST(Compiler, BroadcastOperandsAreReadCompactly) {
   EXPECT_LT(st.bytes_loaded, 512u * 1024 * 4 + 512 * 4 * 64);
 }
 
+// Cores simulated in parallel threads between barriers give the same values,
+// counts and instruction streams as one thread.
+TEST(Compiler, ThreadedFunctionalSimulationMatchesOneThread) {
+  auto m = compiler::compile(ir::parse(R"(graph "g" {
+  input %x : f32[256,512]
+  input %w : f32[512,384]
+  %y : f32[256,384] = MatMul(%x, %w) name="mm" opset=13
+  %z : f32[256,384] = Relu(%y) name="relu" opset=14
+  %s : f32[256,1] = ReduceMax(%z) {axes=ints[1]} name="mx" opset=13
+  output %z
+  output %s
+})", "t.ir"), v1(), {});
+  const std::vector<ir::HostTensor> ins{rnd(ir::ElemType::f32, {256, 512}, 1), rnd(ir::ElemType::f32, {512, 384}, 2)};
+  sim::RunStats one, four;
+  const auto a = runtime::run_model(m, v1(), ins, &one, {}, 1);
+  const auto b = runtime::run_model(m, v1(), ins, &four, {}, 4);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].data, b[i].data) << "output " << i;
+  EXPECT_EQ(one.instructions, four.instructions);
+  EXPECT_EQ(one.macs, four.macs);
+  EXPECT_EQ(one.bytes_loaded, four.bytes_loaded);
+  EXPECT_EQ(one.barriers, four.barriers);
+  EXPECT_EQ(one.order_hash, four.order_hash);
+  EXPECT_GT(one.barriers + one.instructions[static_cast<int>(isa::Engine::matrix)], 0u);
+}
+
 // softmax(scale * q x kt + mask) x v in double precision
 std::vector<double> attention_ref(const ir::HostTensor& q, const ir::HostTensor& kt, const ir::HostTensor& v, int64_t causal,
                                   int64_t group, int64_t context = -1) {

@@ -20,7 +20,7 @@ std::string shape_str(const std::vector<int64_t>& s) {
 
 std::vector<ir::HostTensor> run_model(const compiler::CompiledModel& m, const arch::Chip& chip,
                                       const std::vector<ir::HostTensor>& inputs, sim::RunStats* stats,
-                                      std::function<void(double)> progress) {
+                                      std::function<void(double)> progress, unsigned threads) {
   if (inputs.size() != m.inputs.size())
     throw std::runtime_error(fmt::format("the model takes {} inputs, {} given", m.inputs.size(), inputs.size()));
   sim::FunctionalSim s(chip, m.program);
@@ -67,6 +67,7 @@ std::vector<ir::HostTensor> run_model(const compiler::CompiledModel& m, const ar
     }
   });
   if (progress) s.set_progress(std::move(progress));
+  s.set_threads(threads);
   sim::RunStats st = s.run();
   if (stats) *stats = st;
   std::vector<ir::HostTensor> outs;

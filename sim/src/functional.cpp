@@ -8,7 +8,10 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <atomic>
 #include <deque>
+#include <exception>
+#include <thread>
 #include <utility>
 
 #include <fmt/format.h>
@@ -84,6 +87,10 @@ struct CoreState {
   uint32_t wk = 0, wn = 0;
   std::vector<float> wf;    // K x N, float inputs
   std::vector<int32_t> wi;  // K x N, integer inputs
+  // this core's share of RunStats (cores may run in parallel threads)
+  std::array<uint64_t, isa::kNumEngines> instructions{};
+  uint64_t macs = 0, vector_elements = 0, bytes_loaded = 0, bytes_stored = 0;
+  std::exception_ptr error;  // first failure of this core in the current epoch
 };
 
 // psum[j] = fma(a, w[j], psum[j]) for j < n. Cloned for FMA hardware, where
@@ -104,8 +111,10 @@ struct FunctionalSim::Impl {
   RunStats stats;
   std::function<void(int64_t)> host_handler;
   std::function<void(double)> progress;
-  uint64_t executed = 0;
+  std::atomic<uint64_t> executed{0};
   double total_instr = 1;
+  unsigned threads = 1;
+  std::thread::id main_thread = std::this_thread::get_id();
 
   Impl(const arch::Chip& c, const isa::Program& p) : chip(c), prog(p) {}
 
@@ -173,8 +182,11 @@ struct FunctionalSim::Impl {
   }
 
   void exec(uint32_t core, size_t idx, const Instr& in) {
-    ++stats.instructions[static_cast<int>(in.engine())];
-    if (progress && (++executed & 0x3FF) == 0) progress(static_cast<double>(executed) / total_instr);
+    ++cores[core].instructions[static_cast<int>(in.engine())];
+    if (progress) {
+      const uint64_t n = executed.fetch_add(1, std::memory_order_relaxed) + 1;
+      if ((n & 0x3FF) == 0 && std::this_thread::get_id() == main_thread) progress(static_cast<double>(n) / total_instr);
+    }
     hash(core, in.engine(), idx);
     switch (in.op) {
       case Op::nop:
@@ -195,7 +207,7 @@ struct FunctionalSim::Impl {
     const uint8_t* src = check_access(core, in, idx, in.a, in.shape.data(), "a");
     const int64_t es = dtype_bits(in.a.dtype) / 8;
     const uint64_t bytes = in.elements() * es;
-    (in.op == Op::load ? stats.bytes_loaded : stats.bytes_stored) += bytes;
+    (in.op == Op::load ? cores[core].bytes_loaded : cores[core].bytes_stored) += bytes;
     // Pad to 4 dims (outermost first) so one loop nest serves every rank.
     std::array<int64_t, 4> n{1, 1, 1, 1}, sd{0, 0, 0, 0}, ss{0, 0, 0, 0};
     for (int d = 0; d < in.rank; ++d) {
@@ -247,7 +259,7 @@ struct FunctionalSim::Impl {
         else std::memmove(t, l, es);
       }
     }
-    (gather ? stats.bytes_loaded : stats.bytes_stored) += static_cast<uint64_t>(rows) * cols * es;
+    (gather ? cores[core].bytes_loaded : cores[core].bytes_stored) += static_cast<uint64_t>(rows) * cols * es;
   }
 
   void exec_ldw(uint32_t core, size_t idx, const Instr& in) {
@@ -300,7 +312,7 @@ struct FunctionalSim::Impl {
     const uint8_t* ap = check_access(core, in, idx, in.a, a_ext, "a");
     uint8_t* dp = check_access(core, in, idx, in.dst, d_ext, "dst");
     const bool accumulate = in.param[0] != 0;
-    stats.macs += static_cast<uint64_t>(m) * k * n;
+    cs.macs += static_cast<uint64_t>(m) * k * n;
     if (integer) {
       std::vector<int32_t> arow(k);
       std::vector<uint32_t> psum(n);
@@ -366,7 +378,7 @@ struct FunctionalSim::Impl {
     ops.a = in.a.space == Space::imm ? nullptr : check_access(core, in, idx, in.a, in.shape.data(), "a");
     const bool has_b = info->format == isa::Format::binary || info->format == isa::Format::quant;
     ops.b = !has_b || in.b.space == Space::imm ? nullptr : check_access(core, in, idx, in.b, in.shape.data(), "b");
-    stats.vector_elements += reduce ? in.elements() / in.shape[in.rank - 1] : in.elements();
+    cores[core].vector_elements += reduce ? in.elements() / in.shape[in.rank - 1] : in.elements();
     std::string err = run_vector(in, ops);
     if (!err.empty()) fail(core, in, idx, err);
   }
@@ -422,7 +434,7 @@ struct FunctionalSim::Impl {
         progress = true;
       }
       if (in.op == Op::nop) {
-        ++stats.instructions[static_cast<int>(Engine::control)];
+        ++cs.instructions[static_cast<int>(Engine::control)];
         hash(c, Engine::control, cs.pc);
         if (in.signal != isa::kNoSem) ++cs.sem[in.signal];
         cs.barrier_stage = 0;
@@ -472,7 +484,7 @@ struct FunctionalSim::Impl {
       auto& cs = cores[c];
       if (!cs.has_code) continue;
       const Instr& in = (*cs.code)[cs.pc];
-      ++stats.instructions[static_cast<int>(Engine::control)];
+      ++cs.instructions[static_cast<int>(Engine::control)];
       hash(c, Engine::control, cs.pc);
       if (in.signal != isa::kNoSem) ++cs.sem[in.signal];
       cs.barrier_stage = 0;
@@ -520,8 +532,49 @@ struct FunctionalSim::Impl {
     detail::throw_deadlock(parts);
   }
 
+  // Runs core c until it can make no more progress on its own: it finished,
+  // waits at a barrier, or is blocked (a deadlock unless a barrier frees it).
+  // Cores meet only at barriers (semaphores are per core and races are
+  // undefined, docs/isa.md §3.1), so cores can run in parallel between them.
+  void run_core(uint32_t c) noexcept {
+    CoreState& cs = cores[c];
+    try {
+      for (bool progress = true; progress;) {
+        progress = dispatch_step(c);
+        for (int e = 0; e < isa::kNumEngines; ++e)
+          if (e != static_cast<int>(Engine::control)) progress |= engine_step(c, e);
+      }
+    } catch (...) {
+      cs.error = std::current_exception();
+    }
+  }
+
+  // One epoch: every core up to its next barrier, in `threads` threads.
+  void run_epoch() {
+    std::vector<uint32_t> todo;
+    for (uint32_t c = 0; c < cores.size(); ++c)
+      if (!finished(cores[c]) && cores[c].barrier_stage != 2) todo.push_back(c);
+    const unsigned n = std::min<unsigned>(threads, static_cast<unsigned>(todo.size()));
+    if (n <= 1) {
+      for (uint32_t c : todo) run_core(c);
+    } else {
+      std::atomic<size_t> next{0};
+      auto work = [&] {
+        for (size_t i; (i = next.fetch_add(1)) < todo.size();) run_core(todo[i]);
+      };
+      std::vector<std::thread> pool;
+      for (unsigned t = 1; t < n; ++t) pool.emplace_back(work);
+      work();
+      for (auto& t : pool) t.join();
+    }
+    // The lowest core's failure is reported, whatever the thread timing.
+    for (uint32_t c : todo)
+      if (cores[c].error) std::rethrow_exception(std::exchange(cores[c].error, nullptr));
+  }
+
   RunStats run() {
     stats = {};
+    executed = 0;
     stats.order_hash.assign(cores.size(), {});
     for (auto& h : stats.order_hash) h.fill(1469598103934665603ull);
     for (auto& cs : cores) {
@@ -530,20 +583,25 @@ struct FunctionalSim::Impl {
       for (auto& q : cs.queue) q.clear();
       std::fill(cs.sem.begin(), cs.sem.end(), 0u);
       cs.w_loaded = false;
+      cs.instructions = {};
+      cs.macs = cs.vector_elements = cs.bytes_loaded = cs.bytes_stored = 0;
+      cs.error = nullptr;
     }
     for (;;) {
-      bool progress = false;
-      for (uint32_t c = 0; c < cores.size(); ++c) {
-        progress |= dispatch_step(c);
-        for (int e = 0; e < isa::kNumEngines; ++e)
-          if (e != static_cast<int>(Engine::control)) progress |= engine_step(c, e);
-      }
-      progress |= release_barriers();
+      run_epoch();
       bool done = true;
       for (const auto& cs : cores) done = done && finished(cs);
-      if (done) return stats;
-      if (!progress) report_deadlock();
+      if (done) break;
+      if (!release_barriers()) report_deadlock();
     }
+    for (const auto& cs : cores) {
+      for (int e = 0; e < isa::kNumEngines; ++e) stats.instructions[e] += cs.instructions[e];
+      stats.macs += cs.macs;
+      stats.vector_elements += cs.vector_elements;
+      stats.bytes_loaded += cs.bytes_loaded;
+      stats.bytes_stored += cs.bytes_stored;
+    }
+    return stats;
   }
 };
 
@@ -651,6 +709,10 @@ void FunctionalSim::set_progress(std::function<void(double)> progress) {
   double n = 0;
   for (const auto& cc : impl_->prog.cores) n += static_cast<double>(cc.code.size());
   impl_->total_instr = std::max(n, 1.0);
+}
+
+void FunctionalSim::set_threads(unsigned threads) {
+  impl_->threads = threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : threads;
 }
 
 void FunctionalSim::set_host_handler(std::function<void(int64_t)> handler) { impl_->host_handler = std::move(handler); }

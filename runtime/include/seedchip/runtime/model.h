@@ -17,9 +17,10 @@ namespace seedchip::runtime {
 /// the chip's dtype, simulates, and converts the outputs back. Inputs must
 /// match the model's inputs in order, type and shape (else std::runtime_error
 /// naming the input). `stats` receives the simulator's counts when non-null.
+/// `threads`: host threads simulating cores between barriers (0: all).
 std::vector<ir::HostTensor> run_model(const compiler::CompiledModel& m, const arch::Chip& chip,
                                       const std::vector<ir::HostTensor>& inputs, sim::RunStats* stats = nullptr,
-                                      std::function<void(double)> progress = {});
+                                      std::function<void(double)> progress = {}, unsigned threads = 1);
 
 /// "" when the functional run `st` and the timing run `r` of one program
 /// executed the same instruction streams on every core and engine; else

@@ -63,8 +63,14 @@ class FunctionalSim {
   /// it may read and write HBM. Without a handler host.call is an error.
   void set_host_handler(std::function<void(int64_t id)> handler);
 
-  /// Called now and then with the fraction of instructions executed (0..1).
+  /// Called now and then with the fraction of instructions executed (0..1),
+  /// always from the thread that called run().
   void set_progress(std::function<void(double)> progress);
+
+  /// Simulates cores in up to `threads` host threads between barriers (0:
+  /// one per hardware thread; default 1). Results, statistics and errors do
+  /// not depend on it for race-free programs (docs/isa.md §3.1).
+  void set_threads(unsigned threads);
 
   /// Runs every core to completion. Throws SimError on a bounds violation,
   /// an invalid engine state, or a deadlock (naming who waits on what).
