@@ -93,12 +93,19 @@ class Reader {
     throw PlanError(fmt::format("{}: {}: {}", source_, key, why));
   }
 
+  // A map key as a name; a key that is itself a map or list is refused here
+  // (yaml-cpp's own 'bad conversion' names no file).
+  std::string key(const YAML::Node& k, const std::string& path) const {
+    if (!k.IsScalar()) fail(k, path.empty() ? "(top level)" : path, "a key must be a plain name, not a map or list");
+    return k.Scalar();
+  }
+
   // A map without repeated keys (yaml-cpp would keep one of them silently).
   void unique(const YAML::Node& n, const std::string& path) const {
     if (!n.IsMap()) fail(n, path.empty() ? "(top level)" : path, "must be a map");
     std::set<std::string> seen;
     for (auto it = n.begin(); it != n.end(); ++it) {
-      const std::string k = it->first.as<std::string>();
+      const std::string k = key(it->first, path);
       if (!seen.insert(k).second) fail(it->first, path.empty() ? k : path + "." + k, "duplicate key");
     }
   }
@@ -107,7 +114,7 @@ class Reader {
   void keys(const YAML::Node& n, const std::string& path, const std::vector<std::string>& allowed) const {
     unique(n, path);
     for (auto it = n.begin(); it != n.end(); ++it) {
-      const std::string k = it->first.as<std::string>();
+      const std::string k = key(it->first, path);
       if (std::find(allowed.begin(), allowed.end(), k) != allowed.end()) continue;
       fail(it->first, path.empty() ? k : path + "." + k,
            fmt::format("unknown key{} (expected one of: {})", did_you_mean(k, allowed), fmt::join(allowed, ", ")));
@@ -171,7 +178,7 @@ void parse_demand(const Reader& r, Fleet& f, const YAML::Node& node) {
   r.unique(node, "demand");
   for (auto it = node.begin(); it != node.end(); ++it) {
     Demand d;
-    d.name = it->first.as<std::string>();
+    d.name = r.key(it->first, "demand");
     const std::string p = "demand." + d.name;
     const YAML::Node n = it->second;
     r.keys(n, p, {"model", "slo", "ttft_slo_s", "tpot_slo_s", "precision", "dataset", "tokens_per_s",
@@ -215,7 +222,7 @@ void parse_hardware(const Reader& r, Fleet& f, const YAML::Node& node) {
   const size_t nq = f.quarters.size();
   for (auto it = node.begin(); it != node.end(); ++it) {
     Hardware h;
-    h.name = it->first.as<std::string>();
+    h.name = r.key(it->first, "hardware");
     const std::string p = "hardware." + h.name;
     const YAML::Node n = it->second;
     r.keys(n, p, {"chip", "own", "price_usd", "server_share_usd", "power_w", "power_w_per_demand", "tdp_w",
@@ -242,7 +249,7 @@ void parse_hardware(const Reader& r, Fleet& f, const YAML::Node& node) {
       r.keys(m, mp, demand_names);
       auto& dst = std::string(key) == "tokens_per_s" ? h.tokens_per_s : h.power_w_per_demand;
       for (auto jt = m.begin(); jt != m.end(); ++jt) {
-        const std::string d = jt->first.as<std::string>();
+        const std::string d = r.key(jt->first, mp);
         dst[d] = r.num(jt->second, mp + "." + d);
       }
     }
@@ -274,13 +281,13 @@ void parse_scenarios(const Reader& r, Fleet& f, const YAML::Node& node) {
   std::vector<std::string> allowed;
   for (const auto& [k, _] : scenario_fields()) allowed.push_back(k);
   for (auto it = node.begin(); it != node.end(); ++it) {
-    const std::string name = it->first.as<std::string>();
+    const std::string name = r.key(it->first, "scenarios");
     const std::string p = "scenarios." + name;
     r.keys(it->second, p, allowed);
     // a list of values sweeps that factor: the cartesian product, keys in file order
     std::vector<std::pair<std::string, std::vector<double>>> axes;
     for (auto jt = it->second.begin(); jt != it->second.end(); ++jt) {
-      const std::string k = jt->first.as<std::string>();
+      const std::string k = r.key(jt->first, p);
       std::vector<double> vals;
       if (jt->second.IsSequence()) {
         if (jt->second.size() == 0) r.fail(jt->second, p + "." + k, "must list at least one value");
@@ -383,7 +390,7 @@ Fleet parse_fleet(const std::string& yaml, const std::string& source) {
   if (const YAML::Node t = root["tco"]) {
     r.keys(t, "tco", tco_keys());
     for (auto it = t.begin(); it != t.end(); ++it) {
-      const std::string k = it->first.as<std::string>();
+      const std::string k = r.key(it->first, "tco");
       f.tco[k] = r.num(it->second, "tco." + k);
       f.tco_source[k] = source + ": tco." + k;
       if ((k == "pue" || k == "life_years" || k == "dc_life_years") && f.tco[k] <= 0)

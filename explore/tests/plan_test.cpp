@@ -437,3 +437,12 @@ demand:
   expect_error([&] { load_fleet(missing); }, {missing, "cannot open"});
   std::filesystem::remove_all(dir);
 }
+
+// The fuzzer's finding: a YAML complex key (`? {a: 1}`) came out as yaml-cpp's
+// bare "bad conversion", naming no file; at every level it is refused by name.
+TEST(Plan, KeysThatAreMapsAreRefusedNamingTheFile) {
+  expect_error([] { parse_fleet(std::string(kTiny) + "? {avg_power_fraction: 0.75}\n", "tiny.yaml"); },
+               {"tiny.yaml:", "a key must be a plain name"});
+  expect_error([] { parse_fleet(std::string(kTiny) + "    ? [power_w]\n    : 5\n", "tiny.yaml"); },
+               {"tiny.yaml:", "hardware.b", "a key must be a plain name"});
+}

@@ -155,6 +155,16 @@ class Checker {
       return;
     }
     if (!n.domain.empty() && n.domain != "ai.onnx") return;  // another domain: the compiler says whether it knows it
+    // Ops that move data keep its element type whatever the opset says (an
+    // old opset's schema may not apply to the node as written).
+    static const std::set<std::string> kKeepsType = {"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity",
+                                                     "Transpose", "Expand", "Slice", "Concat", "Tile"};
+    if (kKeepsType.count(n.op) && !n.inputs.empty() && n.inputs[0] >= 0)
+      for (int v : n.outputs)
+        if (v >= 0 && g_.values[static_cast<size_t>(v)].type != in(n, 0).type)
+          fail(n, fmt::format("result '{}' is declared {} but the op keeps its input's type {}",
+                              g_.values[static_cast<size_t>(v)].name, ir::elem_name(g_.values[static_cast<size_t>(v)].type),
+                              ir::elem_name(in(n, 0).type)));
     if (auto want = infer(n)) compare(n, *want);
     // onnx 1.12's Reshape takes a constant target shape as given
     if (n.op == "Reshape" && !n.outputs.empty() && in(n, 0).elements() != g_.values[static_cast<size_t>(n.outputs[0])].elements())

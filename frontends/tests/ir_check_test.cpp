@@ -34,6 +34,20 @@ TEST(IrCheck, AcceptsRightDeclarations) {
   output %w)"), "");
 }
 
+TEST(IrCheck, DataMovementKeepsTheElementTypeAtAnyOpset) {
+  // the fuzzer's finding: Reshape at opset 3 (whose schema takes no shape
+  // input) declared f32 from f16 reached the simulator as a converting DMA
+  const auto m = check(R"(  input %x : f16[2,3,4]
+  const %s : i64[2] = [2, 12]
+  %y : f32[2,12] = Reshape(%x, %s) name="reshape" opset=3
+  output %y)");
+  EXPECT_THAT(m, HasSubstr("t.ir: node 'reshape' (Reshape): result 'y' is declared f32 but the op keeps its input's type f16"));
+  EXPECT_EQ(check(R"(  input %x : f16[2,3,4]
+  const %s : i64[2] = [2, 12]
+  %y : f16[2,12] = Reshape(%x, %s) name="reshape" opset=14
+  output %y)"), "");
+}
+
 TEST(IrCheck, RefusesAWrongBroadcastResult) {
   // the fuzzer's finding: this Add was fused into a FusedMatMul and compiled
   const auto m = check(R"(  input %x : f32[4,2]
