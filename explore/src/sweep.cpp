@@ -534,6 +534,11 @@ Sweep load_sweep(const std::string& path) {
         s.baselines.push_back(c);
       }
     }
+  } catch (const YAML::BadConversion& e) {
+    // yaml-cpp's "bad conversion" says only that a node had the wrong kind
+    throw SweepError(fmt::format("{}:{}:{}: wrong kind of YAML node here (keys are plain names; values the "
+                                 "number, text, list or map their field takes)",
+                                 path, e.mark.line + 1, e.mark.column + 1));
   } catch (const YAML::Exception& e) {
     throw SweepError(fmt::format("{}:{}:{}: {}", path, e.mark.line + 1, e.mark.column + 1, e.msg));
   }

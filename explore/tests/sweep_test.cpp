@@ -112,6 +112,9 @@ TEST(Sweep, BadFilesNameTheKey) {
   EXPECT_NE(error_of("base: seedchip-v1\nparameters: {cores: [4]}\nworkloads: [{model: m, chips: 8, tp: 3}]\n").find("workloads[0].tp"),
             std::string::npos);
   EXPECT_NE(error_of("parameters: [").find("malformed YAML"), std::string::npos);
+  // a key that is a list: the place and what is wrong, not yaml-cpp's bare "bad conversion"
+  EXPECT_NE(error_of(base + "parameters: {cores: [4]}\n? [x]\n: 1\n").find("bad.yaml:"), std::string::npos);
+  EXPECT_NE(error_of(base + "parameters: {cores: [4]}\n? [x]\n: 1\n").find("keys are plain names"), std::string::npos);
   EXPECT_NE(error_of("").find("an empty sweep file"), std::string::npos);
   EXPECT_THROW(load_sweep("/nonexistent/sweep.yaml"), SweepError);
 }
