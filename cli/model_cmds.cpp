@@ -69,11 +69,7 @@ void print_summary(const compiler::CompiledModel& m, const sim::RunStats* st) {
   uint64_t n = 0;
   for (const auto& c : m.program.cores) n += c.code.size();
   fmt::print("ops: {} ({})\n", m.placement.size(), w);
-  fmt::print("program: {} instructions on {} cores, {} bytes of constants\n", n, m.program.cores.size(), [&] {
-    uint64_t b = 0;
-    for (const auto& d : m.program.data) b += d.bytes.size();
-    return b;
-  }());
+  fmt::print("program: {} instructions on {} cores, {} bytes of constants\n", n, m.program.cores.size(), m.constant_bytes);
   // ops by instruction count
   auto sorted = m.placement;
   std::stable_sort(sorted.begin(), sorted.end(), [](auto& x, auto& y) { return x.instructions > y.instructions; });

@@ -1,7 +1,8 @@
-// Fuzz target: the IR text form, parsed, compiled for seedchip-v1 and, when
-// small, run on the functional simulator: the outputs must have the shapes
-// the graph declares, and every value the host reference evaluator computes
-// the shape the graph declares for it.
+// Fuzz target: the IR text form, parsed, compiled for seedchip-v1 with and
+// without constant values (the timing-only compile must emit the same
+// program) and, when small, run on the functional simulator: the outputs
+// must have the shapes the graph declares, and every value the host
+// reference evaluator computes the shape the graph declares for it.
 #include "fuzz_util.h"
 #include "seedchip/arch/chip.h"
 #include "seedchip/hostops/hostops.h"
@@ -18,8 +19,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     int64_t total = 0;
     for (const auto& v : g.values) total += v.elements();
     runtime::LoadOptions o;
-    o.timing_only = true;
     compiler::CompiledModel m = runtime::compile_graph(g, source, chip, o);
+    o.timing_only = true;
+    const compiler::CompiledModel lean = runtime::compile_graph(g, source, chip, o);
+    fuzz::require(lean.program.cores == m.program.cores && lean.program.symbols == m.program.symbols,
+                  "the timing-only compile emitted another program");
+    fuzz::require(lean.constant_bytes == m.constant_bytes, "the timing-only compile placed other constants");
     if (total > (1 << 16)) return 0;  // keep executions fast
     std::vector<ir::HostTensor> in;
     for (size_t i = 0; i < m.inputs.size(); ++i) in.push_back(runtime::random_input(m.inputs[i], static_cast<uint32_t>(i)));

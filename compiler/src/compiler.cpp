@@ -397,7 +397,7 @@ ir::Attr attr_from_json(const nlohmann::json& j) {
   ir::HostTensor h(*type, t.at("shape").get<std::vector<int64_t>>());
   auto data = t.at("data").get<std::vector<uint8_t>>();
   if (data.size() != h.data.size()) throw CompileError("tensor attribute size mismatch in program metadata");
-  h.data = std::move(data);
+  h.data.assign(data.begin(), data.end());
   return h;
 }
 

@@ -191,6 +191,55 @@ TEST(Compiler, MatMulGemmConvPool) {
   }
 }
 
+// Timing-only compiles (constant_values = false) must emit the very program a
+// full compile does, only without the constants' bytes.
+TEST(Compiler, WithoutConstantValuesEmitsTheSameProgram) {
+  ir::Graph g = ir::parse(R"(graph "g" {
+  input %x : f32[2,8,9,9]
+  input %w1 : f32[8,8,3,3]
+  input %w2 : f32[8,1,3,3]
+  input %w3 : f32[8,4,1,1]
+  input %wf : f32[10,648]
+  input %wm : f32[10,6]
+  %a : f32[2,8,9,9] = Conv(%x, %w1) {kernel_shape=ints[3,3], pads=ints[1,1,1,1]} name="conv" opset=11
+  %b : f32[2,8,9,9] = Conv(%a, %w2) {group=8, kernel_shape=ints[3,3], pads=ints[1,1,1,1]} name="dw" opset=11
+  %c : f32[2,8,9,9] = Conv(%b, %w3) {group=2, kernel_shape=ints[1,1]} name="grouped" opset=11
+  %p : f32[2,8,9,9] = AveragePool(%c) {kernel_shape=ints[3,3], pads=ints[1,1,1,1]} name="pool" opset=11
+  %f : f32[2,648] = Flatten(%p) name="flat" opset=13
+  %y : f32[2,10] = Gemm(%f, %wf) {transB=1} name="fc" opset=13
+  %z : f32[2,6] = MatMul(%y, %wm) name="mm" opset=13
+  output %z
+})", "lean.ir");
+  // the weights become constants
+  for (uint32_t k = 1; k < g.inputs.size(); ++k) {
+    auto& v = g.values[g.inputs[k]];
+    v.data = std::make_shared<const ir::HostTensor>(rnd(v.type, v.shape, k));
+  }
+  g.inputs.resize(1);
+  for (auto p : {compiler::Precision::fp32, compiler::Precision::bf16, compiler::Precision::int8, compiler::Precision::fp8}) {
+    compiler::CompileOptions o;
+    o.precision = p;
+    o.uncalibrated_ok = true;
+    const auto full = compiler::compile(g, v1(), o);
+    o.constant_values = false;
+    const auto lean = compiler::compile(g, v1(), o);
+    const std::string name(compiler::precision_name(p));
+    EXPECT_EQ(lean.program.cores, full.program.cores) << name;
+    EXPECT_EQ(lean.program.symbols, full.program.symbols) << name;
+    EXPECT_EQ(lean.placement.size(), full.placement.size()) << name;
+    uint64_t bytes = 0;
+    for (const auto& d : full.program.data) bytes += d.bytes.size();
+    EXPECT_GT(bytes, 10u * 648 * 4 / 4) << name;
+    EXPECT_EQ(full.constant_bytes, bytes) << name;
+    EXPECT_EQ(lean.constant_bytes, bytes) << name;
+    EXPECT_TRUE(lean.program.data.empty()) << name;
+    EXPECT_TRUE(full.constant_values);
+    EXPECT_FALSE(lean.constant_values);
+    EXPECT_EQ(sim::run_timing(v1(), lean.program).cycles, sim::run_timing(v1(), full.program).cycles) << name;
+    EXPECT_THROW(runtime::run_model(lean, v1(), {rnd(ir::ElemType::f32, {2, 8, 9, 9}, 9)}), std::runtime_error) << name;
+  }
+}
+
 TEST(Compiler, KSplitGemmAccumulatesAcrossTiles) {
   // K = 5000 fp32: a full-K tile would be too narrow, so K is split into
   // chunks that accumulate in the accumulator across the tiles of a group.

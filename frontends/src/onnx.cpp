@@ -19,7 +19,14 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/wire_format_lite.h>
 #include <onnx/checker.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <onnx/defs/schema.h>
 #include <onnx/shape_inference/implementation.h>
 
@@ -99,18 +106,155 @@ void copy_typed(const Field& src, ir::HostTensor& out) {
     put<T>(out.data.data() + static_cast<size_t>(i) * sizeof(T), static_cast<T>(src.Get(i)));
 }
 
-/// Reads a whole file; throws ImportError naming it when it cannot.
-std::string read_file(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) fail(fmt::format("{}: cannot read: is a directory", path));
-  std::ifstream f(path, std::ios::binary | std::ios::ate);
-  if (!f) fail(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
-  const std::streamoff size = f.tellg();
-  if (size < 0) fail(fmt::format("{}: cannot read: {}", path, std::strerror(errno)));
-  std::string bytes(static_cast<size_t>(size), '\0');
-  f.seekg(0);
-  if (!f.read(bytes.data(), size)) fail(fmt::format("{}: read error: {}", path, std::strerror(errno)));
-  return bytes;
+/// A whole file, mapped read-only: parsing reads it in place, and a
+/// timing-only import never touches the pages of the weights it skips.
+/// Throws ImportError naming the file when it cannot be read.
+class FileView {
+ public:
+  explicit FileView(const std::string& path) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) fail(fmt::format("{}: cannot read: is a directory", path));
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) fail(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
+    struct stat st {};
+    if (::fstat(fd_, &st) != 0) fail(fmt::format("{}: cannot read: {}", path, std::strerror(errno)));
+    size_ = static_cast<size_t>(st.st_size);
+    if (size_ == 0) return;
+    void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd_, 0);
+    if (p == MAP_FAILED) {
+      // not mappable (a pipe, a special file): read it instead
+      std::ifstream f(path, std::ios::binary);
+      copy_.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+      if (!f.eof() && f.fail()) fail(fmt::format("{}: read error: {}", path, std::strerror(errno)));
+      size_ = copy_.size();
+      return;
+    }
+    map_ = static_cast<const char*>(p);
+  }
+  ~FileView() {
+    if (map_) ::munmap(const_cast<char*>(map_), size_);
+    if (fd_ >= 0) ::close(fd_);
+  }
+  FileView(const FileView&) = delete;
+  FileView& operator=(const FileView&) = delete;
+  std::string_view bytes() const { return map_ ? std::string_view(map_, size_) : std::string_view(copy_); }
+
+ private:
+  int fd_ = -1;
+  const char* map_ = nullptr;
+  size_t size_ = 0;
+  std::string copy_;
+};
+
+// ---- timing-only imports: weights by size, not by value ----
+
+using WFL = google::protobuf::internal::WireFormatLite;
+
+/// One field of a serialized message.
+struct WireField {
+  int number = 0;
+  WFL::WireType type = WFL::WIRETYPE_VARINT;
+  std::string_view whole;    ///< tag and payload as serialized
+  std::string_view payload;  ///< length-delimited fields: the bytes inside
+  uint64_t varint = 0;       ///< varint fields: the value
+};
+
+/// Splits a serialized message into its fields; false when it is malformed
+/// (the full parser then reports it).
+bool split_fields(std::string_view msg, std::vector<WireField>& out) {
+  out.clear();
+  if (msg.size() > static_cast<size_t>(INT32_MAX)) return false;
+  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(msg.data()), static_cast<int>(msg.size()));
+  for (;;) {
+    const int start = in.CurrentPosition();
+    const uint32_t tag = in.ReadTag();
+    if (tag == 0) break;
+    WireField f;
+    f.number = WFL::GetTagFieldNumber(tag);
+    f.type = WFL::GetTagWireType(tag);
+    if (f.type == WFL::WIRETYPE_LENGTH_DELIMITED) {
+      uint32_t len = 0;
+      if (!in.ReadVarint32(&len)) return false;
+      const int at = in.CurrentPosition();
+      if (len > msg.size() - static_cast<size_t>(at) || !in.Skip(static_cast<int>(len))) return false;
+      f.payload = msg.substr(static_cast<size_t>(at), len);
+    } else if (f.type == WFL::WIRETYPE_VARINT) {
+      if (!in.ReadVarint64(&f.varint)) return false;
+    } else if (!WFL::SkipField(&in, tag)) {
+      return false;
+    }
+    f.whole = msg.substr(static_cast<size_t>(start), static_cast<size_t>(in.CurrentPosition() - start));
+    out.push_back(f);
+  }
+  return static_cast<size_t>(in.CurrentPosition()) == msg.size();
+}
+
+void append_len_field(std::string& out, int number, std::string_view payload) {
+  google::protobuf::io::StringOutputStream s(&out);
+  google::protobuf::io::CodedOutputStream o(&s);
+  o.WriteTag(WFL::MakeTag(number, WFL::WIRETYPE_LENGTH_DELIMITED));
+  o.WriteVarint32(static_cast<uint32_t>(payload.size()));
+  o.WriteRaw(payload.data(), static_cast<int>(payload.size()));
+}
+
+bool is_float_data_type(uint64_t t) {
+  return t == TensorProto::FLOAT || t == TensorProto::DOUBLE || t == TensorProto::FLOAT16 || t == TensorProto::BFLOAT16;
+}
+
+/// A TensorProto with its raw_data emptied when it is a floating-point one
+/// of skip_from bytes or more (its byte count goes to *skipped); nullopt when kept as it is.
+std::optional<std::string> strip_tensor(std::string_view tensor, uint64_t skip_from, uint64_t* skipped) {
+  std::vector<WireField> fs;
+  if (!split_fields(tensor, fs)) return std::nullopt;
+  uint64_t data_type = 0;
+  const WireField* raw = nullptr;
+  for (const auto& f : fs) {  // protobuf: the last occurrence of a singular field wins
+    if (f.number == TensorProto::kDataTypeFieldNumber && f.type == WFL::WIRETYPE_VARINT) data_type = f.varint;
+    if (f.number == TensorProto::kRawDataFieldNumber && f.type == WFL::WIRETYPE_LENGTH_DELIMITED) raw = &f;
+  }
+  if (!raw || raw->payload.size() < std::max<uint64_t>(skip_from, 1) || !is_float_data_type(data_type)) return std::nullopt;
+  *skipped = raw->payload.size();
+  std::string out;
+  for (const auto& f : fs)
+    if (f.number != TensorProto::kRawDataFieldNumber) out += f.whole;
+  // one placeholder byte: the checker counts a tensor's value fields by their size
+  append_len_field(out, TensorProto::kRawDataFieldNumber, std::string_view("\0", 1));
+  return out;
+}
+
+/// The serialized model with the raw bytes of the main graph's large
+/// (skip_from bytes and more) floating-point initializers left out, without reading those bytes;
+/// skipped[i] is the byte count taken from the i-th initializer. nullopt
+/// when the model cannot be split (it is then parsed whole).
+std::optional<std::string> strip_weights(std::string_view model, uint64_t skip_from, std::map<int, uint64_t>& skipped) {
+  std::vector<WireField> mf, gf;
+  if (!split_fields(model, mf)) return std::nullopt;
+  std::string out;
+  int index = 0;  // a graph field given twice merges into one: its initializers follow the first's
+  for (const auto& f : mf) {
+    if (f.number != onnx::ModelProto::kGraphFieldNumber || f.type != WFL::WIRETYPE_LENGTH_DELIMITED) {
+      out += f.whole;
+      continue;
+    }
+    if (!split_fields(f.payload, gf)) return std::nullopt;
+    std::string graph;
+    for (const auto& g : gf) {
+      if (g.number != onnx::GraphProto::kInitializerFieldNumber || g.type != WFL::WIRETYPE_LENGTH_DELIMITED) {
+        graph += g.whole;
+        continue;
+      }
+      uint64_t n = 0;
+      if (auto t = strip_tensor(g.payload, skip_from, &n)) {
+        append_len_field(graph, onnx::GraphProto::kInitializerFieldNumber, *t);
+        skipped[index] = n;
+      } else {
+        graph += g.whole;
+      }
+      ++index;
+    }
+    append_len_field(out, onnx::ModelProto::kGraphFieldNumber, graph);
+  }
+  return out;
 }
 
 /// Rejects attribute kinds the IR cannot hold; done before the checker so a
@@ -247,7 +391,8 @@ bool is_static(const Types& types, const std::string& name) {
 }
 
 /// The whole import of a parsed model; `m` is modified (names, dims, types).
-ir::Graph import_model(onnx::ModelProto& m, const std::string& src, const ImportOptions& opt) {
+ir::Graph import_model(onnx::ModelProto& m, const std::string& src, const ImportOptions& opt,
+                       const std::map<int, uint64_t>& skipped) {
   for (const auto& [k, v] : opt.dims)
     if (v <= 0) fail(fmt::format("{}: --dim {}={}: the value must be positive", src, k, v));
 
@@ -367,9 +512,12 @@ ir::Graph import_model(onnx::ModelProto& m, const std::string& src, const Import
     index[nm] = out.add_value(std::move(v));
     return index[nm];
   };
-  for (const auto& t : g.initializer()) {
-    auto data =
-        std::make_shared<ir::HostTensor>(tensor_from_proto(t, fmt::format("{}: initializer '{}'", src, t.name())));
+  for (int i = 0; i < g.initializer_size(); ++i) {
+    const auto& t = g.initializer(i);
+    const auto sk = skipped.find(i);
+    auto data = std::make_shared<ir::HostTensor>(
+        tensor_from_proto(t, fmt::format("{}: initializer '{}'", src, t.name()),
+                          sk == skipped.end() ? std::nullopt : std::optional<uint64_t>(sk->second)));
     add(ir::Value{t.name(), data->type, data->shape, std::move(data)});
   }
   for (const auto& i : g.input()) {
@@ -443,7 +591,7 @@ std::string onnx_type_name(const TypeProto& t) {
   return "unknown";
 }
 
-ir::HostTensor tensor_from_proto(const TensorProto& t, const std::string& what) {
+ir::HostTensor tensor_from_proto(const TensorProto& t, const std::string& what, std::optional<uint64_t> skipped_raw) {
   if (t.data_location() == TensorProto::EXTERNAL) fail(what + ": external data is unsupported");
   if (t.has_segment()) fail(what + ": segmented tensors are unsupported");
   const auto et = elem_from_onnx(t.data_type());
@@ -459,10 +607,12 @@ ir::HostTensor tensor_from_proto(const TensorProto& t, const std::string& what) 
   const auto esize = static_cast<size_t>(ir::elem_size(*et));
   const auto count = static_cast<size_t>(n);
   if (t.has_raw_data()) {
-    if (t.raw_data().size() != count * esize)
-      fail(fmt::format("{}: raw_data holds {} bytes, but {} {} elements need {}", what, t.raw_data().size(), n,
-                       ir::elem_name(*et), count * esize));
+    const uint64_t have = skipped_raw ? *skipped_raw : t.raw_data().size();
+    if (have != count * esize)
+      fail(fmt::format("{}: raw_data holds {} bytes, but {} {} elements need {}", what, have, n, ir::elem_name(*et),
+                       count * esize));
     ir::HostTensor out(*et, std::move(shape));
+    if (skipped_raw) return out;  // zeros: the values were not asked for
     if (count) std::memcpy(out.data.data(), t.raw_data().data(), count * esize);
     if (*et == ir::ElemType::boolean)
       for (auto& b : out.data) b = b != 0;  // the IR keeps bools as 0/1
@@ -507,21 +657,41 @@ ir::HostTensor tensor_from_proto(const TensorProto& t, const std::string& what) 
   return out;
 }
 
-ir::Graph import_onnx_bytes(const std::string& bytes, const std::string& source, const ImportOptions& opt) {
+namespace {
+
+ir::Graph import_view(std::string_view bytes, const std::string& source, const ImportOptions& opt) {
   if (bytes.empty()) fail(source + ": not a valid ONNX model (empty file)");
+  if (bytes.size() > static_cast<size_t>(INT32_MAX))
+    fail(fmt::format("{}: {} bytes: protobuf cannot parse models over 2 GiB (external data is unsupported)", source,
+                     bytes.size()));
+  std::map<int, uint64_t> skipped;
+  std::optional<std::string> stripped;
+  if (!opt.weight_values) stripped = strip_weights(bytes, opt.skip_from, skipped);
+  if (!stripped) skipped.clear();
+  const std::string_view parse = stripped ? std::string_view(*stripped) : bytes;
   onnx::ModelProto m;
-  if (!m.ParseFromString(bytes)) fail(source + ": not a valid ONNX model (protobuf parse failed)");
-  return import_model(m, source, opt);
+  if (!m.ParseFromArray(parse.data(), static_cast<int>(parse.size())))
+    fail(source + ": not a valid ONNX model (protobuf parse failed)");
+  return import_model(m, source, opt, skipped);
+}
+
+}  // namespace
+
+ir::Graph import_onnx_bytes(const std::string& bytes, const std::string& source, const ImportOptions& opt) {
+  return import_view(bytes, source, opt);
 }
 
 ir::Graph import_onnx(const std::string& path, const ImportOptions& opt) {
-  return import_onnx_bytes(read_file(path), path, opt);
+  const FileView f(path);
+  return import_view(f.bytes(), path, opt);
 }
 
 ir::HostTensor read_tensor_pb(const std::string& path, std::string* name) {
-  const std::string bytes = read_file(path);
+  const FileView f(path);
+  const std::string_view bytes = f.bytes();
   TensorProto t;
-  if (!t.ParseFromString(bytes)) fail(path + ": not a valid TensorProto (protobuf parse failed)");
+  if (bytes.size() > static_cast<size_t>(INT32_MAX) || !t.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
+    fail(path + ": not a valid TensorProto (protobuf parse failed)");
   if (name) *name = t.name();
   return tensor_from_proto(t, t.name().empty() ? path : fmt::format("{}: tensor '{}'", path, t.name()));
 }

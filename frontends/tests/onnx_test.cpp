@@ -284,6 +284,73 @@ TEST(OnnxImport, FileErrors) {
   fs::remove(path);
 }
 
+/// x[2,K] @ W[K,N] (raw_data, large enough to be skipped without values) + B[N] (small, raw_data).
+Model raw_weight_mlp(int64_t K, int64_t N, int w_type = onnx::TensorProto::FLOAT) {
+  Model md;
+  md.input("x", w_type, {2, static_cast<int>(K)});
+  auto* w = md.g->add_initializer();
+  w->set_name("W");
+  w->set_data_type(w_type);
+  w->add_dims(K);
+  w->add_dims(N);
+  const size_t esize = w_type == onnx::TensorProto::FLOAT ? 4 : w_type == onnx::TensorProto::INT32 ? 4 : 2;
+  std::string raw(static_cast<size_t>(K * N) * esize, '\0');
+  for (size_t i = 0; i < raw.size(); ++i) raw[i] = static_cast<char>(i % 13 + 1);
+  w->set_raw_data(raw);
+  auto* b = md.g->add_initializer();
+  b->set_name("B");
+  b->set_data_type(w_type);
+  b->add_dims(N);
+  b->set_raw_data(std::string(static_cast<size_t>(N) * esize, '\x11'));
+  md.node("MatMul", {"x", "W"}, {"xw"}, "mm");
+  md.node("Add", {"xw", "B"}, {"y"}, "add");
+  md.output("y", w_type, {2, static_cast<int>(N)});
+  return md;
+}
+
+TEST(OnnxImport, WithoutWeightValuesKeepsShapesAndZeroesLargeFloatWeights) {
+  fe::ImportOptions sizes;
+  sizes.weight_values = false;
+  const std::string bytes = raw_weight_mlp(256, 128).bytes();  // W: 128 KiB, B: 512 bytes
+  const ir::Graph full = fe::import_onnx_bytes(bytes, "m.onnx", {});
+  const ir::Graph lean = fe::import_onnx_bytes(bytes, "m.onnx", sizes);
+  ASSERT_EQ(lean.values.size(), full.values.size());
+  for (size_t i = 0; i < full.values.size(); ++i) {
+    EXPECT_EQ(lean.values[i].name, full.values[i].name);
+    EXPECT_EQ(lean.values[i].type, full.values[i].type);
+    EXPECT_EQ(lean.values[i].shape, full.values[i].shape);
+    EXPECT_EQ(lean.values[i].is_const(), full.values[i].is_const());
+  }
+  const auto& w = *value(lean, "W").data;
+  EXPECT_EQ(w.data.size(), 256u * 128 * 4);
+  EXPECT_TRUE(std::all_of(w.data.begin(), w.data.end(), [](uint8_t b) { return b == 0; }));
+  EXPECT_NE(*value(full, "W").data, w);
+  EXPECT_EQ(*value(lean, "B").data, *value(full, "B").data);  // small: values kept
+  ASSERT_EQ(lean.nodes.size(), full.nodes.size());
+
+  // integer weights keep their values whatever their size
+  const std::string ints = raw_weight_mlp(256, 128, onnx::TensorProto::INT32).bytes();
+  EXPECT_EQ(*value(fe::import_onnx_bytes(ints, "m.onnx", sizes), "W").data,
+            *value(fe::import_onnx_bytes(ints, "m.onnx", {}), "W").data);
+
+  // the size check still applies to the bytes that were not read
+  Model bad = raw_weight_mlp(256, 128);
+  bad.g->mutable_initializer(0)->mutable_raw_data()->append("abcd");
+  const std::string msg = "m.onnx: initializer 'W': raw_data holds 131076 bytes, but 32768 f32 elements need 131072";
+  EXPECT_EQ(import_error(bad.bytes(), sizes), msg);
+  EXPECT_EQ(import_error(bad.bytes()), msg);
+  // a model cut inside a skipped weight is still refused as a whole
+  EXPECT_EQ(import_error(bytes.substr(0, bytes.size() / 2), sizes), "m.onnx: not a valid ONNX model (protobuf parse failed)");
+
+  // also from a file (mapped, not read)
+  const auto path = temp_path("w.onnx");
+  write_file(path, bytes);
+  const ir::Graph f = fe::import_onnx(path, sizes);
+  EXPECT_EQ(*value(f, "W").data, w);
+  EXPECT_EQ(*value(fe::import_onnx(path, {}), "W").data, *value(full, "W").data);
+  fs::remove(path);
+}
+
 TEST(OnnxImport, CheckerFailure) {
   Model md = mlp();
   md.node("NoSuchOp", {"y"}, {"z"}, "bad");
@@ -792,7 +859,7 @@ TEST(TensorProto, BoolRawAndTyped) {
   for (int v : {1, 0, 1}) t.add_int32_data(v);
   const auto a = fe::tensor_from_proto(t, "t");
   EXPECT_EQ(a.type, ir::ElemType::boolean);
-  EXPECT_EQ(a.data, (std::vector<uint8_t>{1, 0, 1}));
+  EXPECT_EQ(a.data, (ir::Bytes{1, 0, 1}));
   t.clear_int32_data();
   t.set_raw_data(std::string("\x01\x00\x01", 3));
   EXPECT_EQ(fe::tensor_from_proto(t, "t"), a);

@@ -117,6 +117,7 @@ compiler::CompiledModel compile_graph(const ir::Graph& g, const std::string& sou
   const auto& calibration_files = a.input_files;
   auto opt = compile_options(a);
   opt.uncalibrated_ok = a.timing_only;
+  opt.constant_values = !a.timing_only;
   if ((opt.precision == compiler::Precision::int8 || opt.precision == compiler::Precision::fp8) && !a.timing_only) {
     std::vector<compiler::IoBinding> bindings;
     for (int v : g.inputs) bindings.push_back({g.values[v].name, "", g.values[v].type, g.values[v].shape});
@@ -150,12 +151,14 @@ compiler::CompiledModel load_model(const std::string& path, const arch::Chip& ch
     } else {
       frontends::ImportOptions io;
       io.dims = a.dims;
+      io.weight_values = !a.timing_only;
       g = frontends::import_onnx(path, io);
     }
     return compile_graph(g, path, chip, a, calibration);
   }
   compiler::CompiledModel m;
   m.program = isa::read_program_file(path);
+  for (const auto& d : m.program.data) m.constant_bytes += d.bytes.size();
   try {
     compiler::load_io_metadata(m);
   } catch (const compiler::CompileError& e) {
@@ -168,6 +171,7 @@ compiler::CompiledModel load_onnx_bytes(const std::string& bytes, const std::str
                                         const LoadOptions& a, const std::map<std::string, ir::HostTensor>& calibration) {
   frontends::ImportOptions io;
   io.dims = a.dims;
+  io.weight_values = !a.timing_only;
   return compile_graph(frontends::import_onnx_bytes(bytes, source, io), source, chip, a, calibration);
 }
 

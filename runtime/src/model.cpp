@@ -23,6 +23,9 @@ std::vector<ir::HostTensor> run_model(const compiler::CompiledModel& m, const ar
                                       std::function<void(double)> progress, unsigned threads) {
   if (inputs.size() != m.inputs.size())
     throw std::runtime_error(fmt::format("the model takes {} inputs, {} given", m.inputs.size(), inputs.size()));
+  if (!m.constant_values)
+    throw std::runtime_error("the model was compiled for the timing model only (without its constants' values); "
+                             "compile it again to run it");
   sim::FunctionalSim s(chip, m.program);
   for (size_t i = 0; i < inputs.size(); ++i) {
     const auto& b = m.inputs[i];

@@ -146,7 +146,7 @@ ir::HostTensor host_from_npy(const NpyArray& a, const std::string& source) {
       ir::HostTensor t;
       t.type = d.type;
       for (auto x : a.shape) t.shape.push_back(static_cast<int64_t>(x));
-      t.data = a.data;
+      t.data.assign(a.data.begin(), a.data.end());
       return t;
     }
   throw NpyError(fmt::format("{}: npy dtype '{}' is not supported", source, a.descr));
@@ -158,7 +158,7 @@ NpyArray npy_from_host(const ir::HostTensor& t) {
   for (const auto& d : kDescr)
     if (d.type == t.type) {
       a.descr = d.descr;
-      a.data = t.data;
+      a.data.assign(t.data.begin(), t.data.end());
       return a;
     }
   // bf16 / fp8: widen exactly to float32

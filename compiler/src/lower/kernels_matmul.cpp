@@ -300,8 +300,9 @@ View t2(const View& v) { return v.permute({1, 0}); }
 // Converts a constant [rows, cols] weight into the matmul dtype as a dense [K, N] constant.
 View const_weight(Lowering& L, const ir::HostTensor& w, int64_t K, int64_t N, bool transposed, DType ct) {
   ir::HostTensor t(ir::ElemType::f32, {K, N});
-  for (int64_t k = 0; k < K; ++k)
-    for (int64_t j = 0; j < N; ++j) t.set(k * N + j, transposed ? w.get(j * K + k) : w.get(k * N + j));
+  if (L.constant_values())
+    for (int64_t k = 0; k < K; ++k)
+      for (int64_t j = 0; j < N; ++j) t.set(k * N + j, transposed ? w.get(j * K + k) : w.get(k * N + j));
   return L.add_constant(t, ct);
 }
 
@@ -312,7 +313,7 @@ View quant_weight(Lowering& L, int64_t K, int64_t N, const std::function<double(
                   double act_scale, View& colscale) {
   const double qmax = qt == DType::int8 ? 127.0 : 448.0;
   ir::HostTensor q(ir::ElemType::f32, {K, N}), cs(ir::ElemType::f32, {N});
-  for (int64_t j = 0; j < N; ++j) {
+  for (int64_t j = 0; j < N && L.constant_values(); ++j) {
     double m = 0;
     for (int64_t k = 0; k < K; ++k) m = std::max(m, std::fabs(at(k, j)));
     const double s = m > 0 ? m / qmax : 1.0;
@@ -589,7 +590,7 @@ bool lower_matmul(Lowering& L, const ir::Node& n) {
       View wv;  // [KH*KW, Co]
       if (w) {
         ir::HostTensor wt(ir::ElemType::f32, {KH * KW, Co});
-        for (int64_t c = 0; c < Co; ++c)
+        for (int64_t c = 0; c < Co && L.constant_values(); ++c)
           for (int64_t k = 0; k < KH * KW; ++k) wt.set(k * Co + c, w->get(c * KH * KW + k));
         wv = L.add_constant(wt, DType::fp32);
       } else {
@@ -647,7 +648,7 @@ bool lower_matmul(Lowering& L, const ir::Node& n) {
                           q.act_scale, cs);
       } else if (w) {
         ir::HostTensor wg(ir::ElemType::f32, {Kc, Cog});
-        for (int64_t k = 0; k < Kc; ++k)
+        for (int64_t k = 0; k < Kc && L.constant_values(); ++k)
           for (int64_t o = 0; o < Cog; ++o) wg.set(k * Cog + o, w->get((gi * Cog + o) * Kc + k));
         wv = L.add_constant(wg, ct);
       } else {
@@ -743,7 +744,7 @@ bool lower_matmul(Lowering& L, const ir::Node& n) {
           View wv;
           if (w) {
             ir::HostTensor wk(ir::ElemType::f32, {Cg, Cog});
-            for (int64_t c = 0; c < Cg; ++c)
+            for (int64_t c = 0; c < Cg && L.constant_values(); ++c)
               for (int64_t o = 0; o < Cog; ++o)
                 wk.set(c * Cog + o, w->get((((gi * Cg + c) * Cog + o) * KH + kh) * KW + kw));
             wv = L.add_constant(wk, ct);

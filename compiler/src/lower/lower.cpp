@@ -138,10 +138,11 @@ View Lowering::scratch(DType t, std::vector<int64_t> shape) {
 }
 
 View Lowering::add_constant(const ir::HostTensor& t, DType d) {
-  auto bytes = chip_bytes(t, d);
   const uint64_t addr = hbm_top_;
-  hbm_top_ = align64(hbm_top_ + std::max<uint64_t>(bytes.size(), 1));
-  prog_.data.push_back({addr, std::move(bytes)});
+  const uint64_t size = (static_cast<uint64_t>(t.elements()) * dtype_bits(d) + 7) / 8;
+  hbm_top_ = align64(hbm_top_ + std::max<uint64_t>(size, 1));
+  constant_bytes_ += size;
+  if (opt_.constant_values) prog_.data.push_back({addr, chip_bytes(t, d)});
   return View::dense(Space::hbm, addr, d, t.shape);
 }
 
@@ -182,8 +183,10 @@ void Lowering::plan_memory() {
       hbm_top_ = align64(hbm_top_ + s.bytes);
     }
   for (int v = 0; v < nv; ++v)
-    if (g_.values[v].is_const() && storage_of_[v] >= 0)
-      prog_.data.push_back({storage_[storage_of_[v]].addr, chip_bytes(*g_.values[v].data, dt(v))});
+    if (g_.values[v].is_const() && storage_of_[v] >= 0) {
+      constant_bytes_ += (static_cast<uint64_t>(g_.values[v].elements()) * dtype_bits(dt(v)) + 7) / 8;
+      if (opt_.constant_values) prog_.data.push_back({storage_[storage_of_[v]].addr, chip_bytes(*g_.values[v].data, dt(v))});
+    }
   // A graph output that is also an input or a constant is copied into its own storage.
   for (int o : g_.outputs)
     if (std::find(g_.inputs.begin(), g_.inputs.end(), o) != g_.inputs.end() || g_.values[o].is_const())
@@ -272,7 +275,7 @@ void Lowering::lower_node(const ir::Node& n) {
   }
   const auto mark = em_.mark();
   const size_t data_before = prog_.data.size();
-  const uint64_t top_before = hbm_top_;
+  const uint64_t top_before = hbm_top_, constants_before = constant_bytes_;
   try {
     if (lower_elementwise(*this, n) || lower_layout(*this, n) || lower_reduce(*this, n) || lower_matmul(*this, n) ||
         lower_attention(*this, n)) {
@@ -287,6 +290,7 @@ void Lowering::lower_node(const ir::Node& n) {
     em_.rollback(mark);
     prog_.data.resize(data_before);
     hbm_top_ = top_before;
+    constant_bytes_ = constants_before;
     lower_on_host(n);
   }
 }
@@ -363,6 +367,8 @@ CompiledModel Lowering::run() {
   for (size_t c = 0; c < streams.size(); ++c)
     if (!streams[c].empty()) prog_.cores.push_back({static_cast<uint32_t>(c), std::move(streams[c])});
   m.program = std::move(prog_);
+  m.constant_bytes = constant_bytes_;
+  m.constant_values = opt_.constant_values;
   m.placement = std::move(placement_);
   m.host_ops = std::move(host_ops_);
   m.ranges = std::move(ranges_);

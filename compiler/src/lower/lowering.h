@@ -96,6 +96,10 @@ class Lowering {
   View scratch(DType t, std::vector<int64_t> shape);
   /// Places a host tensor as constant data in HBM; returns its dense view.
   View add_constant(const ir::HostTensor& t, DType chip_type);
+  /// Whether constants' values are needed (CompileOptions::constant_values):
+  /// when not, kernels that derive a constant from another (weight layouts,
+  /// quantised weights) only need its shape and skip computing its elements.
+  bool constant_values() const { return opt_.constant_values; }
   /// Raises CompileError for node `n` with `why`.
   [[noreturn]] void fail(const ir::Node& n, const std::string& why) const;
   /// Raises NeedsHost: the chip cannot run `n` as given (a data-dependent
@@ -137,6 +141,7 @@ class Lowering {
   std::vector<int> copy_outputs_;     ///< outputs that are inputs/constants: copied at the end
   std::vector<Storage> storage_;
   uint64_t hbm_top_ = 0;
+  uint64_t constant_bytes_ = 0;
   std::vector<OpPlacement> placement_;
   std::vector<HostOp> host_ops_;
   std::vector<CodeRange> ranges_;

@@ -64,6 +64,11 @@ struct CompileOptions {
   /// quantised dynamically to e4m3 where the estimated time saved exceeds the
   /// quantisation passes (auto), always, or never (it then multiplies in bf16).
   enum class DynamicFp8 { automatic, always, never } dynamic_fp8 = DynamicFp8::automatic;
+  /// false: constants get their sizes and HBM addresses but their bytes are
+  /// neither converted nor stored (timing-only compiles: the timing model
+  /// needs where the weights are, not their values). Such a program has no
+  /// data blocks and cannot run on the functional simulator.
+  bool constant_values = true;
 };
 
 /// How one graph input or output maps onto the program.
@@ -108,6 +113,8 @@ struct CompiledModel {
   std::vector<OpPlacement> placement;
   std::vector<HostOp> host_ops;  ///< indexed by host.call id
   std::vector<CodeRange> ranges; ///< which node each instruction belongs to
+  uint64_t constant_bytes = 0;   ///< bytes of constant data the program places in HBM
+  bool constant_values = true;   ///< false: compiled without them (CompileOptions::constant_values)
 
   /// Per core, per instruction: the name of the node it was generated for.
   std::vector<std::vector<std::string>> instruction_labels() const;

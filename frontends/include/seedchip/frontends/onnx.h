@@ -21,6 +21,12 @@ struct ImportOptions {
   std::map<std::string, int64_t> dims;
   /// Newest opset of the default ONNX domain ("" / "ai.onnx") accepted.
   int max_opset = 17;
+  /// false: floating-point initializers whose raw_data holds at least
+  /// `skip_from` bytes keep their type and shape (and the size check) but
+  /// hold zeros, and their bytes are never read (timing-only runs: cycles do
+  /// not depend on weight values). Smaller ones (shapes, scalars) keep them.
+  bool weight_values = true;
+  uint64_t skip_from = uint64_t{64} << 10;
 };
 
 /// Raised for models the importer cannot load; the message is one line that

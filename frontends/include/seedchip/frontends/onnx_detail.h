@@ -2,6 +2,7 @@
 // apart from onnx.h so users of the importer need not see onnx's headers.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -14,8 +15,11 @@ namespace seedchip::frontends {
 /// Converts a TensorProto (raw_data or the typed fields; every numeric type
 /// including float16, bfloat16 and bool) to a HostTensor. `what` prefixes
 /// error messages (e.g. "model.onnx: initializer 'W'"). Strings, complex
-/// numbers, segments and external data throw ImportError.
-ir::HostTensor tensor_from_proto(const onnx::TensorProto& t, const std::string& what);
+/// numbers, segments and external data throw ImportError. `skipped_raw`:
+/// the byte count of a raw_data a timing-only import left out (the tensor
+/// then holds zeros; the count is checked against the shape as usual).
+ir::HostTensor tensor_from_proto(const onnx::TensorProto& t, const std::string& what,
+                                 std::optional<uint64_t> skipped_raw = std::nullopt);
 
 /// The IR element type of an ONNX TensorProto::DataType, or nullopt when the
 /// IR has none (undefined, string, complex).

@@ -11,6 +11,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -31,11 +32,43 @@ int elem_size(ElemType t);
 /// True for f32 f64 f16 bf16 f8e4m3 f8e5m2.
 bool elem_is_float(ElemType t);
 
+/// Zero-filled memory for tensor bytes: blocks of 1 MiB and more are mapped
+/// straight from the kernel, so bytes that are never written cost no page
+/// faults (a timing-only import leaves its weights so, docs/speed.md).
+void* zeroed_alloc(size_t bytes);
+void zeroed_free(void* p, size_t bytes) noexcept;
+
+/// std::allocator that hands out zero-filled memory and leaves default-
+/// constructed elements as they are (zero), instead of writing zeros again.
+/// Caveat: growing a vector within capacity it once used (shrink, then
+/// resize up) keeps the old bytes; give resize() a value in that case.
+template <class T>
+struct ZeroedAllocator {
+  using value_type = T;
+  ZeroedAllocator() = default;
+  template <class U>
+  ZeroedAllocator(const ZeroedAllocator<U>&) noexcept {}
+  T* allocate(size_t n) { return static_cast<T*>(zeroed_alloc(n * sizeof(T))); }
+  void deallocate(T* p, size_t n) noexcept { zeroed_free(p, n * sizeof(T)); }
+  template <class U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <class U, class... A>
+  void construct(U* p, A&&... a) {
+    ::new (static_cast<void*>(p)) U(std::forward<A>(a)...);
+  }
+  friend bool operator==(const ZeroedAllocator&, const ZeroedAllocator&) { return true; }
+};
+
+/// Bytes of a host tensor.
+using Bytes = std::vector<uint8_t, ZeroedAllocator<uint8_t>>;
+
 /// A dense row-major tensor held on the host (constants, host ops, I/O).
 struct HostTensor {
   ElemType type = ElemType::f32;
   std::vector<int64_t> shape;
-  std::vector<uint8_t> data;  ///< elements() * elem_size(type) bytes, little-endian
+  Bytes data;  ///< elements() * elem_size(type) bytes, little-endian
 
   HostTensor() = default;
   /// A zero-filled tensor of the given type and shape.

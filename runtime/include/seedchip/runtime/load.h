@@ -23,7 +23,10 @@ struct LoadOptions {
   std::string precision = "fp32";        ///< fp32, bf16, fp8 or int8
   std::map<std::string, int64_t> dims;   ///< symbolic input dimensions (--dim NAME=VALUE)
   std::set<std::string> dump_ir;         ///< stages whose IR is printed
-  bool timing_only = false;              ///< no calibration (timing does not need scales)
+  /// For the timing model only: no calibration (timing does not need
+  /// scales), weights imported and compiled by size, not by value; the
+  /// model cannot then run functionally.
+  bool timing_only = false;
   std::map<std::string, std::string> input_files;  ///< where calibration inputs came from (for errors)
 };
 
