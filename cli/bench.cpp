@@ -2,10 +2,19 @@
 // against the modelled achievable bandwidth, and timing-simulator speed.
 #include "bench.h"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <optional>
+#include <thread>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "seedchip/arch/chip.h"
 #include "seedchip/compiler/compiler.h"
@@ -15,6 +24,8 @@
 #include "seedchip/llm/decoder.h"
 #include "seedchip/serve/serve.h"
 #include "seedchip/report/report.h"
+#include "seedchip/runtime/load.h"
+#include "seedchip/runtime/model.h"
 #include "seedchip/sim/timing.h"
 
 namespace seedchip::cli {
@@ -62,10 +73,176 @@ ir::Graph gpt2_medium_graph(int64_t seq) {
   return llm::decoder_graph(c, s, llm::precision_policy("bf16"));
 }
 
+// ---- the same model on ONNX Runtime (CPU), as a yardstick measured in the same run ----
+
+// Runs the model with onnxruntime-node: one intra-op thread, one warm-up run,
+// then `runs` timed runs; prints {"version", "session_s", "runs": [s...]}.
+constexpr const char* kOrtScript = R"js(
+const ort = require('onnxruntime-node');
+const [model, spec, runs] = [process.argv[2], JSON.parse(process.argv[3]), Number(process.argv[4])];
+const make = {
+  float32: n => Float32Array.from({length: n}, (_, k) => ((k * 7919) % 2001) / 1000 - 1),
+  float64: n => Float64Array.from({length: n}, (_, k) => ((k * 7919) % 2001) / 1000 - 1),
+  float16: n => new Uint16Array(n).fill(0x3c00),
+  int64: n => new BigInt64Array(n), int32: n => new Int32Array(n), int8: n => new Int8Array(n),
+  uint8: n => new Uint8Array(n), bool: n => new Uint8Array(n),
+};
+(async () => {
+  const t0 = process.hrtime.bigint();
+  const s = await ort.InferenceSession.create(model, {intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential'});
+  const session_s = Number(process.hrtime.bigint() - t0) / 1e9;
+  const feeds = {};
+  for (const i of spec) feeds[i.name] = new ort.Tensor(i.type, make[i.type](i.shape.reduce((a, b) => a * b, 1)), i.shape);
+  await s.run(feeds);
+  const t = [];
+  for (let r = 0; r < runs; ++r) {
+    const a = process.hrtime.bigint();
+    await s.run(feeds);
+    t.push(Number(process.hrtime.bigint() - a) / 1e9);
+  }
+  console.log(JSON.stringify({version: (ort.env.versions || {}).common || '?', session_s, runs: t}));
+})().catch(e => { console.log(JSON.stringify({error: String(e).split('\n')[0]})); process.exit(1); });
+)js";
+
+struct OrtTiming {
+  std::string version;
+  double session_s = 0, per_run_s = 0;  // median
+  int runs = 0;
+};
+
+std::string shell_quote(const std::string& s) {
+  std::string r = "'";
+  for (char c : s) r += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return r + "'";
+}
+
+// Where onnxruntime-node is installed: --ort, $SEEDCHIP_ORT, or
+// build/ort/node_modules (scripts/setup.sh --bench puts it there).
+std::string ort_modules(const std::string& given) {
+  if (!given.empty()) return given;
+  if (const char* e = std::getenv("SEEDCHIP_ORT")) return e;
+  return "build/ort/node_modules";
+}
+
+std::optional<OrtTiming> time_onnxruntime(const std::string& model, const std::vector<compiler::IoBinding>& inputs,
+                                          const std::string& modules, int runs, std::string& why) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(fs::path(modules) / "onnxruntime-node", ec)) {
+    why = fmt::format("onnxruntime-node not found in {} (scripts/setup.sh --bench installs it there; --ort DIR names "
+                      "another node_modules)", modules);
+    return std::nullopt;
+  }
+  nlohmann::json spec = nlohmann::json::array();
+  for (const auto& b : inputs) {
+    static const std::map<ir::ElemType, const char*> names = {
+        {ir::ElemType::f32, "float32"}, {ir::ElemType::f64, "float64"}, {ir::ElemType::f16, "float16"},
+        {ir::ElemType::i64, "int64"},   {ir::ElemType::i32, "int32"},   {ir::ElemType::i8, "int8"},
+        {ir::ElemType::u8, "uint8"},    {ir::ElemType::boolean, "bool"}};
+    const auto it = names.find(b.type);
+    if (it == names.end()) {
+      why = fmt::format("input '{}' is {}, which the benchmark does not feed to ONNX Runtime", b.name, ir::elem_name(b.type));
+      return std::nullopt;
+    }
+    spec.push_back({{"name", b.name}, {"type", it->second}, {"shape", b.shape}});
+  }
+  const fs::path script = fs::temp_directory_path() / fmt::format("seedchip-bench-ort-{}.js", ::getpid());
+  {
+    std::ofstream f(script);
+    f << kOrtScript;
+    if (!f) {
+      why = fmt::format("cannot write {}", script.string());
+      return std::nullopt;
+    }
+  }
+  const std::string cmd = fmt::format("NODE_PATH={} node {} {} {} {} 2>/dev/null", shell_quote(fs::absolute(modules).string()),
+                                      shell_quote(script.string()), shell_quote(fs::absolute(model).string()),
+                                      shell_quote(spec.dump()), runs);
+  std::string out;
+  if (FILE* p = ::popen(cmd.c_str(), "r")) {
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    ::pclose(p);
+  }
+  fs::remove(script, ec);
+  // the result is the last line node printed
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  const std::string line = out.substr(out.rfind('\n') == std::string::npos ? 0 : out.rfind('\n') + 1);
+  const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    why = out.empty() ? "node did not run (is nodejs installed?)" : "ONNX Runtime gave no result";
+    return std::nullopt;
+  }
+  if (j.contains("error")) {
+    why = "ONNX Runtime: " + j["error"].get<std::string>();
+    return std::nullopt;
+  }
+  OrtTiming t;
+  t.version = j.value("version", "?");
+  t.session_s = j.value("session_s", 0.0);
+  auto r = j.value("runs", std::vector<double>{});
+  if (r.empty()) {
+    why = "ONNX Runtime gave no timed run";
+    return std::nullopt;
+  }
+  std::sort(r.begin(), r.end());
+  t.per_run_s = r[r.size() / 2];
+  t.runs = static_cast<int>(r.size());
+  return t;
+}
+
+// One model end to end, in both modes, beside ONNX Runtime on the same machine.
+void bench_model(const std::string& path, const arch::Chip& chip, const BenchOptions& bo) {
+  runtime::LoadOptions lo;
+  lo.timing_only = true;
+  auto t0 = Clock::now();
+  const auto lean = runtime::load_model(path, chip, lo);
+  const auto r = sim::run_timing(chip, lean.program);
+  const double timing_s = since(t0);
+  fmt::print("{} on {}: {} instructions, {:.1f} MB of weights\n", path, chip.name, instructions(r),
+             static_cast<double>(lean.constant_bytes) / 1e6);
+  fmt::print("  timing mode: import + compile + timing {:.3f} s wall; predicted {:.3f} ms\n", timing_s, r.seconds * 1e3);
+
+  lo.timing_only = false;
+  t0 = Clock::now();
+  const auto m = runtime::load_model(path, chip, lo);
+  const double compile_s = since(t0);
+  std::vector<ir::HostTensor> ins;
+  for (size_t i = 0; i < m.inputs.size(); ++i) ins.push_back(runtime::random_input(m.inputs[i], static_cast<uint32_t>(i)));
+  const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::pair<unsigned, double>> sims;
+  sim::RunStats st;
+  for (unsigned th : {1u, hw}) {
+    if (th == hw && hw == 1) break;
+    t0 = Clock::now();
+    (void)runtime::run_model(m, chip, ins, th == 1 ? &st : nullptr, {}, th);
+    sims.emplace_back(th, since(t0));
+  }
+  std::string sim_line;
+  for (const auto& [th, s] : sims) sim_line += fmt::format("{}{:.3f} s on {} thread{}", sim_line.empty() ? "" : ", ", s, th, th > 1 ? "s" : "");
+  fmt::print("  functional mode: import + compile {:.3f} s; simulation {} ({:.2f} G multiply-accumulates)\n", compile_s,
+             sim_line, static_cast<double>(st.macs) / 1e9);
+
+  std::string why;
+  const auto ort = time_onnxruntime(path, m.inputs, ort_modules(bo.ort), bo.runs, why);
+  if (!ort) {
+    fmt::print("  ONNX Runtime: not measured: {}\n", why);
+    return;
+  }
+  fmt::print("  ONNX Runtime {} (CPU, 1 thread): {:.1f} ms per run (median of {}; session created in {:.3f} s)\n", ort->version,
+             ort->per_run_s * 1e3, ort->runs, ort->session_s);
+  std::string ratios;
+  for (const auto& [th, s] : sims)
+    ratios += fmt::format("{}{:.1f}x on {} thread{}", ratios.empty() ? "" : ", ", s / ort->per_run_s, th, th > 1 ? "s" : "");
+  fmt::print("  ratio to one ONNX Runtime run: functional simulation {}; timing mode end to end {:.1f}x\n", ratios,
+             timing_s / ort->per_run_s);
+}
+
 }  // namespace
 
 int cmd_bench(const std::vector<std::string>& which, const std::string& chip_name, const std::vector<std::string>& models,
-              const std::vector<int64_t>& sizes_in) {
+              const std::vector<int64_t>& sizes_in, const BenchOptions& bo) {
   const arch::Chip chip = arch::find_chip(chip_name);
   auto want = [&](const char* b) { return which.empty() || std::find(which.begin(), which.end(), b) != which.end(); };
   double total_instr = 0;
@@ -186,19 +363,7 @@ int cmd_bench(const std::vector<std::string>& which, const std::string& chip_nam
                  r.output_tokens_per_s / 8, std::string(scenario) == "server" ? fmt::format(" at {:.2f} requests/s", r.rate_qps) : "");
     }
   }
-  for (const auto& path : models) {
-    const auto t0 = Clock::now();
-    ir::Graph g = frontends::import_onnx(path, {});
-    compiler::CompileOptions o;
-    o.uncalibrated_ok = true;
-    auto m = compiler::compile(g, chip, o);
-    const double compile_s = since(t0);
-    const auto t1 = Clock::now();
-    auto r = sim::run_timing(chip, m.program);
-    const double time_s = since(t1);
-    fmt::print("{}: compile {:.2f} s + timing {:.2f} s wall ({} instructions, {:.2f} M/s); predicted {:.3f} ms\n", path,
-               compile_s, time_s, instructions(r), static_cast<double>(instructions(r)) / time_s / 1e6, r.seconds * 1e3);
-  }
+  for (const auto& path : models) bench_model(path, chip, bo);
   return 0;
 }
 

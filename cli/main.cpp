@@ -180,8 +180,16 @@ int main(int argc, char** argv) {
   std::string bench_chip = "seedchip-v1";
   bench_cmd->add_option("which", bench_which, "gemm, hbm, sim, gpt2 (default: these four), serve (MLPerf Llama-2-70B on 8 chips: offline and the server rate search)");
   bench_cmd->add_option("--chip", bench_chip, "Chip name or YAML file")->capture_default_str();
-  bench_cmd->add_option("--model", bench_models, "ONNX models to compile and time (wall time reported)")->take_last();
+  cli::BenchOptions bench_opt;
+  bench_cmd->add_option("--model", bench_models,
+                        "ONNX model to time end to end in timing mode and simulate functionally, beside ONNX Runtime "
+                        "(repeat for more)")->take_last();
   bench_cmd->add_option("--sizes", bench_sizes, "GEMM sizes (default 128 ... 16384)");
+  bench_cmd->add_option("--ort", bench_opt.ort,
+                        "node_modules directory holding onnxruntime-node (default: $SEEDCHIP_ORT, else build/ort/node_modules)");
+  bench_cmd->add_option("--runs", bench_opt.runs, "Timed ONNX Runtime runs per model (the median is reported)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
 
   auto* llm_cmd = app.add_subcommand("llm", "LLM inference on the chip: timing, and generation from safetensors weights (docs/llm.md)");
   cli::LlmArgs la;
@@ -372,7 +380,7 @@ int main(int argc, char** argv) {
     } else if (val_cmd->parsed()) {
       return cli::cmd_validate(val_csv, val_check, val_mae, val_max, val_json);
     } else if (bench_cmd->parsed()) {
-      return cli::cmd_bench(bench_which, bench_chip, bench_models, bench_sizes);
+      return cli::cmd_bench(bench_which, bench_chip, bench_models, bench_sizes, bench_opt);
     } else if (opt_cmd->parsed()) {
       ir::Graph g = runtime::parse_ir(read_text(opt_in), opt_in);
       for (const auto& p : opt_passes) g = compiler::run_pass(p, std::move(g));

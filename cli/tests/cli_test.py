@@ -747,6 +747,46 @@ class Timing(CliCase):
         self.assertIn("no rate met", r.stderr)
         self.assertIn("best attainment", r.stderr)
 
+class TimingOnlyImport(CliCase):
+    """--mode timing imports and compiles weights by size: same program and cycles as a full compile."""
+
+    def model(self):
+        from onnx import helper, numpy_helper, TensorProto
+        rng = np.random.default_rng(3)
+        w = lambda shape, n: numpy_helper.from_array((rng.standard_normal(shape) * 0.1).astype(np.float32), n)
+        nodes = [helper.make_node("Conv", ["x", "cw", "cb"], ["c"], pads=[1, 1, 1, 1], name="conv"),
+                 helper.make_node("Relu", ["c"], ["r"], name="relu"),
+                 helper.make_node("Flatten", ["r"], ["f"], name="flat"),
+                 helper.make_node("Gemm", ["f", "fw", "fb"], ["y"], transB=1, name="fc")]
+        # cw and fw are over 64 KiB: the timing-only import skips their bytes
+        g = helper.make_graph(nodes, "m", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 64, 8, 8])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 10])],
+                              [w((64, 64, 3, 3), "cw"), w((64,), "cb"), w((10, 4096), "fw"), w((10,), "fb")])
+        p = self.path("m.onnx")
+        with open(p, "wb") as f:
+            f.write(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]).SerializeToString())
+        return p
+
+    def test_same_cycles_as_the_full_compile(self):
+        m = self.model()
+        for prec in ("fp32", "bf16", "int8", "fp8"):
+            prog = self.path(f"m-{prec}.scp")
+            self.assert_ok(run("compile", m, "-o", prog, "--precision", prec))
+            full = self.assert_ok(run("run", prog, "--mode", "timing"))
+            lean = self.assert_ok(run("run", m, "--mode", "timing", "--precision", prec))
+            line = lambda out, key: next(l for l in out.splitlines() if l.startswith(key))
+            self.assertEqual(line(lean, "time:"), line(full, "time:"), prec)
+            self.assertEqual(line(lean, "program:"), line(full, "program:"), prec)
+
+    def test_bench_reports_both_modes(self):
+        out = self.assert_ok(run("bench", "sim", "--model", self.model(), "--ort", self.path("no_modules"), "--runs", "2",
+                                 timeout=300))
+        self.assertIn("timing mode: import + compile + timing", out)
+        self.assertRegex(out, r"functional mode: import \+ compile [0-9.]+ s; simulation [0-9.]+ s on 1 thread")
+        self.assertIn("ONNX Runtime: not measured: onnxruntime-node not found in " + self.path("no_modules"), out)
+        self.assert_clean_error(run("bench", "sim", "--model", self.model(), "--runs", "0"), "--runs")
+
+
 class ExploreBadInput(CliCase):
     """Sweep files that cannot run end with one error line naming the file and key (no design is served)."""
 
