@@ -18,6 +18,7 @@
 
 #include "seedchip/numerics/convert.h"
 #include "seedchip/sim/vector_ops.h"
+#include "mm_kernels.h"
 
 namespace seedchip::sim {
 
@@ -90,16 +91,10 @@ struct CoreState {
   // this core's share of RunStats (cores may run in parallel threads)
   std::array<uint64_t, isa::kNumEngines> instructions{};
   uint64_t macs = 0, vector_elements = 0, bytes_loaded = 0, bytes_stored = 0;
+  std::vector<float> mm_a, mm_out;  // the matrix engine's float operands and partial sums (scratch)
   std::exception_ptr error;  // first failure of this core in the current epoch
 };
 
-// psum[j] = fma(a, w[j], psum[j]) for j < n. Cloned for FMA hardware, where
-// the loop vectorises; the default clone calls fma(). Both are exact FMAs,
-// so results are identical on every host.
-[[gnu::target_clones("avx512f", "fma", "default")]] void fma_row(float* __restrict psum, float a,
-                                                                   const float* __restrict w, uint32_t n) {
-  for (uint32_t j = 0; j < n; ++j) psum[j] = std::fma(a, w[j], psum[j]);
-}
 
 }  // namespace
 
@@ -339,31 +334,44 @@ struct FunctionalSim::Impl {
       cs.wf.resize(cs.wi.size());
       for (size_t i = 0; i < cs.wi.size(); ++i) cs.wf[i] = static_cast<float>(cs.wi[i]);
     }
-    std::vector<float> arow(k), psum(n);
+    // Partial sums flow down the array: k = 0..K-1 in order, each step one
+    // fused multiply-add rounded to fp32 (docs/isa.md, "accumulation order").
     // fp32 products are inexact and bf16 products can leave fp32's normal
-    // range: both need a true FMA. fp16/fp8 products are always exact normal
-    // fp32 values, where a*b+c rounds once exactly like an FMA.
-    const bool fused = at == DType::fp32 || at == DType::bf16;
+    // range: both need the FMA. fp16/fp8 products are exact normal fp32
+    // values, where a*b+c rounds once exactly like an FMA, so one kernel
+    // serves every float type.
+    auto& abuf = cs.mm_a;
+    auto& psum = cs.mm_out;
+    abuf.resize(static_cast<size_t>(m) * k);
+    psum.resize(static_cast<size_t>(m) * n);
+    if (at == DType::fp32 && in.a.stride[1] == 1) {
+      for (uint32_t i = 0; i < m; ++i)
+        std::memcpy(&abuf[static_cast<size_t>(i) * k], ap + 4 * static_cast<int64_t>(i) * in.a.stride[0], 4 * size_t{k});
+    } else {
+      for (uint32_t i = 0; i < m; ++i)
+        for (uint32_t kk = 0; kk < k; ++kk)
+          abuf[static_cast<size_t>(i) * k + kk] = num::load_f32(at, ap, i * in.a.stride[0] + kk * in.a.stride[1]);
+    }
+    detail::mm_f32(abuf.data(), cs.wf.data(), psum.data(), m, k, n);
     for (uint32_t i = 0; i < m; ++i) {
-      for (uint32_t kk = 0; kk < k; ++kk)
-        arow[kk] = num::load_f32(at, ap, i * in.a.stride[0] + kk * in.a.stride[1]);
-      std::fill(psum.begin(), psum.end(), 0.f);
-      // Partial sums flow down the array: k = 0..K-1 in order, each step
-      // rounded to fp32 (docs/isa.md, "accumulation order").
-      for (uint32_t kk = 0; kk < k; ++kk) {
-        const float av = arow[kk];
-        const float* w = &cs.wf[static_cast<size_t>(kk) * n];
-        if (fused) {
-          fma_row(psum.data(), av, w, n);
-        } else {
-          for (uint32_t j = 0; j < n; ++j) psum[j] += av * w[j];
+      const float* p = &psum[static_cast<size_t>(i) * n];
+      uint8_t* d = dp + 4 * static_cast<int64_t>(i) * in.dst.stride[0];  // any byte address: copy, do not cast
+      if (in.dst.stride[1] == 1 && !accumulate) {
+        std::memcpy(d, p, 4 * size_t{n});
+      } else if (in.dst.stride[1] == 1) {
+        for (uint32_t j = 0; j < n; ++j) {
+          float old;
+          std::memcpy(&old, d + 4 * j, 4);
+          const float v = p[j] + old;
+          std::memcpy(d + 4 * j, &v, 4);
         }
-      }
-      for (uint32_t j = 0; j < n; ++j) {
-        int64_t off = i * in.dst.stride[0] + j * in.dst.stride[1];
-        float v = psum[j];
-        if (accumulate) v += num::load_f32(DType::fp32, dp, off);
-        num::store_f32(DType::fp32, dp, off, v);
+      } else {
+        for (uint32_t j = 0; j < n; ++j) {
+          const int64_t off = i * in.dst.stride[0] + j * in.dst.stride[1];
+          float v = p[j];
+          if (accumulate) v += num::load_f32(DType::fp32, dp, off);
+          num::store_f32(DType::fp32, dp, off, v);
+        }
       }
     }
   }

@@ -2,6 +2,9 @@
 // matrix and vector engines, synchronisation, and every error path.
 #include <gtest/gtest.h>
 
+#include "../src/mm_kernels.h"
+
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -354,6 +357,39 @@ TEST(Matrix, FloatPathsFollowTheDocumentedAccumulationOrder) {
   check_matmul(DType::fp16, DType::fp16, 3, 77, 50, false);
   check_matmul(DType::fp8e4m3, DType::fp8e5m2, 8, 256, 64, true);
   check_matmul(DType::fp8e5m2, DType::fp8e5m2, 4, 31, 5, false);
+}
+
+// Every host variant of the float kernel gives the scalar chain's bits, over
+// shapes that leave partial row and column blocks, and the engine's results
+// (through mm.run) follow the same order.
+TEST(Matrix, HostKernelVariantsGiveTheSameBits) {
+  std::mt19937 g(7);
+  for (uint32_t m : {1u, 5u, 7u, 8u, 9u, 17u}) {
+    for (uint32_t n : {1u, 15u, 16u, 17u, 31u, 33u, 100u}) {
+      for (uint32_t k : {1u, 3u, 130u}) {
+        std::vector<float> a(m * k), w(k * n);
+        for (auto& v : a) v = static_cast<float>(static_cast<int>(g() % 20001) - 10000) / 977.0f;
+        for (auto& v : w) v = static_cast<float>(static_cast<int>(g() % 20001) - 10000) / 1013.0f;
+        std::vector<float> want(m * n);
+        for (uint32_t i = 0; i < m; ++i)
+          for (uint32_t j = 0; j < n; ++j) {
+            float p = 0.0f;
+            for (uint32_t kk = 0; kk < k; ++kk) p = std::fma(a[i * k + kk], w[kk * n + j], p);
+            want[i * n + j] = p;
+          }
+        for (auto isa : sim::detail::available_mm_isas()) {
+          std::vector<float> got(m * n + 1, 12345.0f);  // one guard element past the end
+          sim::detail::mm_f32(isa, a.data(), w.data(), got.data(), m, k, n);
+          for (uint32_t i = 0; i < m * n; ++i)
+            ASSERT_EQ(std::bit_cast<uint32_t>(got[i]), std::bit_cast<uint32_t>(want[i]))
+                << "variant " << static_cast<int>(isa) << " m=" << m << " k=" << k << " n=" << n << " at " << i;
+          ASSERT_EQ(got[m * n], 12345.0f) << "wrote past the end";
+        }
+      }
+    }
+  }
+  check_matmul(DType::fp32, DType::fp32, 17, 130, 33, true);
+  check_matmul(DType::bf16, DType::bf16, 7, 3, 17, false);
 }
 
 TEST(Matrix, StateErrors) {

@@ -1,0 +1,177 @@
+// seedchip — the matrix engine's floating-point inner kernel, register-blocked.
+//
+// Each output element is a chain of k fused multiply-adds in k order; that
+// order is the ISA's and is kept. What the blocked variants change is only
+// how many chains advance together: a block of rows x columns of partial
+// sums stays in vector registers for the whole k loop, where the plain loop
+// reloaded and stored every partial sum at every k (memory-bound).
+#include "mm_kernels.h"
+
+#include <cmath>
+#include <cstddef>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define SEEDCHIP_X86 1
+#endif
+
+namespace seedchip::sim::detail {
+
+namespace {
+
+void mm_generic(const float* a, const float* w, float* out, uint32_t m, uint32_t k, uint32_t n) {
+  for (uint32_t i = 0; i < m; ++i) {
+    float* o = out + static_cast<size_t>(i) * n;
+    for (uint32_t j = 0; j < n; ++j) o[j] = 0.0f;
+    for (uint32_t kk = 0; kk < k; ++kk) {
+      const float av = a[static_cast<size_t>(i) * k + kk];
+      const float* wr = w + static_cast<size_t>(kk) * n;
+      for (uint32_t j = 0; j < n; ++j) o[j] = std::fma(av, wr[j], o[j]);
+    }
+  }
+}
+
+#if SEEDCHIP_X86
+
+// ---- AVX-512: blocks of up to 8 rows x 32 columns (16 accumulators) ----
+
+template <int R>
+[[gnu::target("avx512f")]] inline void block512(const float* a, const float* w, float* out, uint32_t k, uint32_t n,
+                                                uint32_t j0, __mmask16 m0, __mmask16 m1) {
+  __m512 c0[R], c1[R];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) c0[r] = c1[r] = _mm512_setzero_ps();
+  const float* wr = w + j0;
+  for (uint32_t kk = 0; kk < k; ++kk, wr += n) {
+    const __m512 w0 = _mm512_maskz_loadu_ps(m0, wr), w1 = _mm512_maskz_loadu_ps(m1, wr + 16);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      const __m512 av = _mm512_set1_ps(a[static_cast<size_t>(r) * k + kk]);
+      c0[r] = _mm512_fmadd_ps(av, w0, c0[r]);
+      c1[r] = _mm512_fmadd_ps(av, w1, c1[r]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+    _mm512_mask_storeu_ps(out + static_cast<size_t>(r) * n + j0, m0, c0[r]);
+    _mm512_mask_storeu_ps(out + static_cast<size_t>(r) * n + j0 + 16, m1, c1[r]);
+  }
+}
+
+template <int R>
+[[gnu::target("avx512f")]] void rows512(const float* a, const float* w, float* out, uint32_t k, uint32_t n) {
+  for (uint32_t j0 = 0; j0 < n; j0 += 32) {
+    const uint32_t rem = n - j0;
+    const auto m0 = static_cast<__mmask16>(rem >= 16 ? 0xffffu : (1u << rem) - 1);
+    const auto m1 = static_cast<__mmask16>(rem >= 32 ? 0xffffu : rem > 16 ? (1u << (rem - 16)) - 1 : 0u);
+    block512<R>(a, w, out, k, n, j0, m0, m1);
+  }
+}
+
+[[gnu::target("avx512f")]] void mm_avx512(const float* a, const float* w, float* out, uint32_t m, uint32_t k,
+                                          uint32_t n) {
+  uint32_t i = 0;
+  for (; i + 8 <= m; i += 8) rows512<8>(a + static_cast<size_t>(i) * k, w, out + static_cast<size_t>(i) * n, k, n);
+  const float* ar = a + static_cast<size_t>(i) * k;
+  float* o = out + static_cast<size_t>(i) * n;
+  switch (m - i) {
+    case 7: rows512<7>(ar, w, o, k, n); break;
+    case 6: rows512<6>(ar, w, o, k, n); break;
+    case 5: rows512<5>(ar, w, o, k, n); break;
+    case 4: rows512<4>(ar, w, o, k, n); break;
+    case 3: rows512<3>(ar, w, o, k, n); break;
+    case 2: rows512<2>(ar, w, o, k, n); break;
+    case 1: rows512<1>(ar, w, o, k, n); break;
+    default: break;
+  }
+}
+
+// ---- AVX2 + FMA: blocks of up to 6 rows x 16 columns (12 accumulators) ----
+
+[[gnu::target("avx2,fma")]] inline __m256i mask8(uint32_t rem) {
+  const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(rem > 8 ? 8 : rem)), idx);
+}
+
+template <int R>
+[[gnu::target("avx2,fma")]] inline void block256(const float* a, const float* w, float* out, uint32_t k, uint32_t n,
+                                                 uint32_t j0, __m256i m0, __m256i m1) {
+  __m256 c0[R], c1[R];
+#pragma GCC unroll 6
+  for (int r = 0; r < R; ++r) c0[r] = c1[r] = _mm256_setzero_ps();
+  const float* wr = w + j0;
+  for (uint32_t kk = 0; kk < k; ++kk, wr += n) {
+    const __m256 w0 = _mm256_maskload_ps(wr, m0), w1 = _mm256_maskload_ps(wr + 8, m1);
+#pragma GCC unroll 6
+    for (int r = 0; r < R; ++r) {
+      const __m256 av = _mm256_broadcast_ss(a + static_cast<size_t>(r) * k + kk);
+      c0[r] = _mm256_fmadd_ps(av, w0, c0[r]);
+      c1[r] = _mm256_fmadd_ps(av, w1, c1[r]);
+    }
+  }
+#pragma GCC unroll 6
+  for (int r = 0; r < R; ++r) {
+    _mm256_maskstore_ps(out + static_cast<size_t>(r) * n + j0, m0, c0[r]);
+    _mm256_maskstore_ps(out + static_cast<size_t>(r) * n + j0 + 8, m1, c1[r]);
+  }
+}
+
+template <int R>
+[[gnu::target("avx2,fma")]] void rows256(const float* a, const float* w, float* out, uint32_t k, uint32_t n) {
+  for (uint32_t j0 = 0; j0 < n; j0 += 16) {
+    const uint32_t rem = n - j0;
+    block256<R>(a, w, out, k, n, j0, mask8(rem), mask8(rem > 8 ? rem - 8 : 0));
+  }
+}
+
+[[gnu::target("avx2,fma")]] void mm_avx2(const float* a, const float* w, float* out, uint32_t m, uint32_t k, uint32_t n) {
+  uint32_t i = 0;
+  for (; i + 6 <= m; i += 6) rows256<6>(a + static_cast<size_t>(i) * k, w, out + static_cast<size_t>(i) * n, k, n);
+  const float* ar = a + static_cast<size_t>(i) * k;
+  float* o = out + static_cast<size_t>(i) * n;
+  switch (m - i) {
+    case 5: rows256<5>(ar, w, o, k, n); break;
+    case 4: rows256<4>(ar, w, o, k, n); break;
+    case 3: rows256<3>(ar, w, o, k, n); break;
+    case 2: rows256<2>(ar, w, o, k, n); break;
+    case 1: rows256<1>(ar, w, o, k, n); break;
+    default: break;
+  }
+}
+
+#endif  // SEEDCHIP_X86
+
+MmIsa best_isa() {
+  const auto all = available_mm_isas();
+  return all.back();
+}
+
+}  // namespace
+
+std::vector<MmIsa> available_mm_isas() {
+  std::vector<MmIsa> v{MmIsa::generic};
+#if SEEDCHIP_X86
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) v.push_back(MmIsa::avx2);
+  if (__builtin_cpu_supports("avx512f")) v.push_back(MmIsa::avx512);
+#endif
+  return v;
+}
+
+void mm_f32(MmIsa isa, const float* a, const float* w, float* out, uint32_t m, uint32_t k, uint32_t n) {
+  if (m == 0 || n == 0) return;
+  switch (isa) {
+#if SEEDCHIP_X86
+    case MmIsa::avx512: return mm_avx512(a, w, out, m, k, n);
+    case MmIsa::avx2: return mm_avx2(a, w, out, m, k, n);
+#endif
+    default: return mm_generic(a, w, out, m, k, n);
+  }
+}
+
+void mm_f32(const float* a, const float* w, float* out, uint32_t m, uint32_t k, uint32_t n) {
+  static const MmIsa isa = best_isa();
+  mm_f32(isa, a, w, out, m, k, n);
+}
+
+}  // namespace seedchip::sim::detail
