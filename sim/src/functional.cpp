@@ -11,6 +11,7 @@
 #include <atomic>
 #include <deque>
 #include <exception>
+#include <mutex>
 #include <thread>
 #include <utility>
 
@@ -102,6 +103,17 @@ struct FunctionalSim::Impl {
   arch::Chip chip;
   const isa::Program& prog;
   Memory hbm;
+  // The program's constant blocks are read where the program holds them
+  // rather than copied into HBM first (copying and first-touching hundreds of
+  // MB was a large part of a run). A block is copied into HBM ("materialized")
+  // only when something writes into it or reads across its edge.
+  struct Overlay {
+    uint64_t addr, end;
+    const uint8_t* src;
+  };
+  std::vector<Overlay> overlays;  // sorted by address, disjoint; fixed after construction
+  std::unique_ptr<std::atomic<bool>[]> materialized;
+  std::mutex materialize_mu;
   std::vector<CoreState> cores;
   RunStats stats;
   std::function<void(int64_t)> host_handler;
@@ -138,6 +150,35 @@ struct FunctionalSim::Impl {
     return {nullptr, 0};
   }
 
+  // The overlays intersecting [lo, hi): [first, last).
+  std::pair<size_t, size_t> overlays_in(uint64_t lo, uint64_t hi) const {
+    auto b = std::partition_point(overlays.begin(), overlays.end(), [&](const Overlay& o) { return o.end <= lo; });
+    auto e = b;
+    while (e != overlays.end() && e->addr < hi) ++e;
+    return {static_cast<size_t>(b - overlays.begin()), static_cast<size_t>(e - overlays.begin())};
+  }
+
+  void materialize(size_t i) {
+    if (materialized[i].load(std::memory_order_acquire)) return;
+    std::lock_guard<std::mutex> lock(materialize_mu);
+    if (materialized[i].load(std::memory_order_relaxed)) return;
+    const Overlay& o = overlays[i];
+    std::memcpy(hbm.data() + o.addr, o.src, o.end - o.addr);
+    materialized[i].store(true, std::memory_order_release);
+  }
+
+  // HBM bytes [lo, hi) to read (a constant block where it lies wholly in one
+  // not yet materialized) or to write; returns the address of byte `lo`.
+  uint8_t* hbm_bytes(uint64_t lo, uint64_t hi, bool write) {
+    const auto [b, e] = overlays_in(lo, hi);
+    if (b == e) return hbm.data() + lo;
+    if (!write && e == b + 1 && overlays[b].addr <= lo && hi <= overlays[b].end &&
+        !materialized[b].load(std::memory_order_acquire))
+      return const_cast<uint8_t*>(overlays[b].src) + (lo - overlays[b].addr);  // read-only use only
+    for (size_t i = b; i < e; ++i) materialize(i);
+    return hbm.data() + lo;
+  }
+
   static std::string space_label(uint32_t core, const Operand& o) {
     if (o.space == Space::hbm) return "hbm";
     uint32_t c = o.core == isa::kLocalCore ? core : o.core;
@@ -145,7 +186,8 @@ struct FunctionalSim::Impl {
   }
 
   // Checks that every element of `o` over `extent` (o.rank dims) lies inside
-  // its memory and returns a pointer to the operand's base address.
+  // its memory and returns a pointer to the operand's base address. Operands
+  // named "dst" are written through it, the others only read.
   uint8_t* check_access(uint32_t core, const Instr& in, size_t idx, const Operand& o, const uint32_t* extent,
                         std::string_view name) {
     Region r = region(core, o);
@@ -165,6 +207,10 @@ struct FunctionalSim::Impl {
            fmt::format("operand {} accesses bytes [{}0x{:x}, 0x{:x}) outside {} (size 0x{:x})", name,
                        lo_b < 0 ? "-" : "", static_cast<unsigned long long>(lo_b < 0 ? -lo_b : lo_b),
                        static_cast<unsigned long long>(hi_b), space_label(core, o), r.size));
+    }
+    if (o.space == Space::hbm && !overlays.empty()) {
+      const auto lo_byte = static_cast<uint64_t>(first / 8), end_byte = static_cast<uint64_t>((end + 7) / 8);
+      return hbm_bytes(lo_byte, end_byte, name == "dst") + (o.addr - lo_byte);
     }
     return r.base + o.addr;
   }
@@ -245,7 +291,9 @@ struct FunctionalSim::Impl {
         fail(core, in, idx,
              fmt::format("index {} (row {}) puts operand {} outside {} (size 0x{:x})", row, r,
                          gather ? "a" : "dst", space_label(core, table), tr.size));
-      uint8_t* tp = tr.base + static_cast<int64_t>(first);
+      uint8_t* tp = table.space == Space::hbm && !overlays.empty()
+                        ? hbm_bytes(static_cast<uint64_t>(lo), static_cast<uint64_t>(hi), !gather) + static_cast<int64_t>(first - lo)
+                        : tr.base + static_cast<int64_t>(first);
       uint8_t* lrow = lp + static_cast<int64_t>(r) * local.stride[0] * es;
       for (uint32_t c = 0; c < cols; ++c) {
         uint8_t* t = tp + static_cast<int64_t>(c) * table.stride[1] * es;
@@ -691,7 +739,21 @@ FunctionalSim::FunctionalSim(const arch::Chip& chip, const isa::Program& program
     impl_->cores[cc.core].has_code = !cc.code.empty();  // an empty stream never reaches a barrier
     impl_->cores[cc.core].code = &cc.code;
   }
-  for (const auto& d : program.data) write_hbm(d.addr, d.bytes);
+  // Constant blocks: large disjoint ones are read in place (Impl::overlays),
+  // the rest copied in program order (a later block overwrites an earlier).
+  std::vector<const isa::DataBlock*> blocks;
+  for (const auto& d : program.data) blocks.push_back(&d);
+  std::stable_sort(blocks.begin(), blocks.end(), [](auto* x, auto* y) { return x->addr < y->addr; });
+  bool disjoint = true;
+  for (size_t i = 1; i < blocks.size(); ++i)
+    disjoint = disjoint && blocks[i - 1]->addr + blocks[i - 1]->bytes.size() <= blocks[i]->addr;
+  constexpr size_t kInPlaceFrom = 4096;
+  for (const auto* d : blocks) {
+    if (disjoint && d->bytes.size() >= kInPlaceFrom) impl_->overlays.push_back({d->addr, d->addr + d->bytes.size(), d->bytes.data()});
+  }
+  impl_->materialized = std::make_unique<std::atomic<bool>[]>(impl_->overlays.size());
+  for (const auto& d : program.data)
+    if (!disjoint || d.bytes.size() < kInPlaceFrom) write_hbm(d.addr, d.bytes);
 }
 
 FunctionalSim::~FunctionalSim() = default;
@@ -700,14 +762,14 @@ void FunctionalSim::write_hbm(uint64_t addr, std::span<const uint8_t> bytes) {
   if (addr > impl_->hbm.size() || bytes.size() > impl_->hbm.size() - addr)
     throw SimError(fmt::format("HBM write of {} bytes at 0x{:x} is outside HBM ({} bytes)", bytes.size(), addr,
                                impl_->hbm.size()));
-  if (!bytes.empty()) std::memcpy(impl_->hbm.data() + addr, bytes.data(), bytes.size());
+  if (!bytes.empty()) std::memcpy(impl_->hbm_bytes(addr, addr + bytes.size(), true), bytes.data(), bytes.size());
 }
 
 void FunctionalSim::read_hbm(uint64_t addr, std::span<uint8_t> out) const {
   if (addr > impl_->hbm.size() || out.size() > impl_->hbm.size() - addr)
     throw SimError(fmt::format("HBM read of {} bytes at 0x{:x} is outside HBM ({} bytes)", out.size(), addr,
                                impl_->hbm.size()));
-  if (!out.empty()) std::memcpy(out.data(), impl_->hbm.data() + addr, out.size());
+  if (!out.empty()) std::memcpy(out.data(), impl_->hbm_bytes(addr, addr + out.size(), false), out.size());
 }
 
 RunStats FunctionalSim::run() { return impl_->run(); }

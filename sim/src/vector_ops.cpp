@@ -165,6 +165,68 @@ int64_t quant_round(float t) {
   return num::detail::round_half_even(t);
 }
 
+// ---- fp32 rows: the common case without per-element dispatch ----
+//
+// All operands fp32 and each row contiguous (b may also be one broadcast
+// value): the same expressions as f_unary/f_binary, written per row so the
+// compiler vectorises them. IEEE add/sub/mul/div and the comparisons give
+// the same results element by element whichever width computes them.
+
+using f32u = float [[gnu::aligned(1), gnu::may_alias]];  // operands sit at any byte address
+
+// No __restrict: operands may overlap, and element order then matters; the
+// compiler checks for overlap at run time and keeps such rows in order.
+template <class F>
+void unary_row(f32u* d, const f32u* a, int64_t n, F f) {
+  for (int64_t i = 0; i < n; ++i) d[i] = f(a[i]);
+}
+
+template <class F>
+void binary_row(f32u* d, const f32u* a, const f32u* b, int64_t n, int64_t b_step, F f) {
+  if (n <= 0) return;
+  if (b_step == 0) {
+    const float bv = b[0];
+    for (int64_t i = 0; i < n; ++i) d[i] = f(a[i], bv);
+  } else {
+    for (int64_t i = 0; i < n; ++i) d[i] = f(a[i], b[i]);
+  }
+}
+
+// One row of an fp32 elementwise op; false when the op has no fast form.
+[[gnu::target_clones("avx512f", "avx2", "default")]] bool f32_row(Op op, float* d, const float* a, const float* b,
+                                                                    int64_t n, int64_t b_step) {
+  auto* D = reinterpret_cast<f32u*>(d);
+  const auto* A = reinterpret_cast<const f32u*>(a);
+  const auto* B = reinterpret_cast<const f32u*>(b);
+  switch (op) {
+    case Op::v_copy: unary_row(D, A, n, [](float x) { return x; }); return true;
+    case Op::v_neg: unary_row(D, A, n, [](float x) { return -x; }); return true;
+    case Op::v_abs: unary_row(D, A, n, [](float x) { return std::fabs(x); }); return true;
+    case Op::v_relu: unary_row(D, A, n, [](float x) { return x != x ? x : (x > 0.0f ? x : 0.0f); }); return true;
+    case Op::v_add: binary_row(D, A, B, n, b_step, [](float x, float y) { return x + y; }); return true;
+    case Op::v_sub: binary_row(D, A, B, n, b_step, [](float x, float y) { return x - y; }); return true;
+    case Op::v_mul: binary_row(D, A, B, n, b_step, [](float x, float y) { return x * y; }); return true;
+    case Op::v_div: binary_row(D, A, B, n, b_step, [](float x, float y) { return x / y; }); return true;
+    case Op::v_max:
+      binary_row(D, A, B, n, b_step, [](float x, float y) { return x != x || y != y ? kNaN : (x > y ? x : y); });
+      return true;
+    case Op::v_min:
+      binary_row(D, A, B, n, b_step, [](float x, float y) { return x != x || y != y ? kNaN : (x < y ? x : y); });
+      return true;
+    default: return false;
+  }
+}
+
+bool has_f32_row(Op op) {
+  switch (op) {
+    case Op::v_copy: case Op::v_neg: case Op::v_abs: case Op::v_relu: case Op::v_add: case Op::v_sub:
+    case Op::v_mul: case Op::v_div: case Op::v_max: case Op::v_min:
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
 bool vector_op_has_int_path(Op op) {
@@ -272,6 +334,20 @@ std::string run_vector(const Instr& in, const VecOperands& ops) {
   }
 
   const bool unary = f == isa::Format::unary;
+  // fp32 rows: every operand fp32, rows contiguous (b: contiguous or one value)
+  if ((unary || f == isa::Format::binary) && d.t == DType::fp32 && a.t == DType::fp32 &&
+      (unary || b.t == DType::fp32) && d.st[3] == 1 && a.st[3] == 1 && (unary || b.st[3] == 1 || b.st[3] == 0) &&
+      has_f32_row(in.op)) {
+    for (int64_t i0 = 0; i0 < L.n[0]; ++i0)
+      for (int64_t i1 = 0; i1 < L.n[1]; ++i1)
+        for (int64_t i2 = 0; i2 < L.n[2]; ++i2) {
+          float* drow = reinterpret_cast<float*>(dp + 4 * off(d, i0, i1, i2, 0));
+          const float* arow = reinterpret_cast<const float*>(a.p + 4 * off(a, i0, i1, i2, 0));
+          const float* brow = unary ? nullptr : reinterpret_cast<const float*>(b.p + 4 * off(b, i0, i1, i2, 0));
+          f32_row(in.op, drow, arow, brow, L.n[3], unary ? 0 : b.st[3]);
+        }
+    return {};
+  }
   const int64_t zp = f == isa::Format::quant ? in.param[0] : 0;
   for (int64_t i0 = 0; i0 < L.n[0]; ++i0)
     for (int64_t i1 = 0; i1 < L.n[1]; ++i1)

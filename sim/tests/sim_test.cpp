@@ -264,6 +264,45 @@ TEST(Load, ProgramForAnotherChipIsRefused) {
   EXPECT_NE(err.find("but is run on chip 'seedchip-v1'"), std::string::npos) << err;
 }
 
+// Constant blocks are read where the program holds them until written or
+// read across their edge: the program must see plain HBM either way, and
+// the program's own bytes must stay as they were.
+TEST(Load, ConstantBlocksBehaveAsHbm) {
+  auto p = asm_v1(R"(.core 0
+  load dst=sram:0x0:uint8[1] a=hbm:0x101f80:uint8[1] shape=[256] signal=0
+  store dst=hbm:0x300000:uint8[1] a=sram:0x0:uint8[1] shape=[256] wait=0 signal=1
+  store dst=hbm:0x200010:uint8[1] a=sram:0x0:uint8[1] shape=[16] wait=1 signal=2
+  load dst=sram:0x1000:uint8[1] a=hbm:0x200000:uint8[1] shape=[8192] wait=2 signal=3
+  store dst=hbm:0x310000:uint8[1] a=sram:0x1000:uint8[1] shape=[8192] wait=3
+  load dst=sram:0x4000:uint8[1] a=hbm:0x102100:uint8[1] shape=[64] signal=4
+  store dst=hbm:0x320000:uint8[1] a=sram:0x4000:uint8[1] shape=[64] wait=4
+)");
+  std::vector<uint8_t> A(8192), B(8192), C(8192), small{1, 2, 3};
+  for (size_t i = 0; i < 8192; ++i) A[i] = static_cast<uint8_t>(i % 251), B[i] = static_cast<uint8_t>(i * 7 % 253),
+                                    C[i] = static_cast<uint8_t>(i * 3 % 241);
+  p.data = {{0x200000, C}, {0x100000, A}, {0x102000, B}, {0x400000, small}};
+  const isa::Program before = p;
+  sim::FunctionalSim s(v1(), p);
+  s.run();
+  std::vector<uint8_t> cross(256);  // 0x101f80 .. 0x102080: the last 128 bytes of A, the first 128 of B
+  for (size_t i = 0; i < 128; ++i) cross[i] = A[8192 - 128 + i], cross[128 + i] = B[i];
+  EXPECT_EQ(get<uint8_t>(s, 0x300000, 256), cross);
+  std::vector<uint8_t> c2 = C;
+  std::copy(cross.begin(), cross.begin() + 16, c2.begin() + 16);
+  EXPECT_EQ(get<uint8_t>(s, 0x310000, 8192), c2);
+  EXPECT_EQ(get<uint8_t>(s, 0x200000, 8192), c2);
+  EXPECT_EQ(get<uint8_t>(s, 0x320000, 64), std::vector<uint8_t>(B.begin() + 0x100, B.begin() + 0x140));
+  EXPECT_EQ(get<uint8_t>(s, 0x100000, 8192), A);
+  EXPECT_EQ(get<uint8_t>(s, 0x400000, 3), small);
+  s.write_hbm(0x102000, std::vector<uint8_t>{9, 9});
+  EXPECT_EQ(get<uint8_t>(s, 0x102000, 3), (std::vector<uint8_t>{9, 9, B[2]}));
+  EXPECT_EQ(p, before);  // the program's constants are untouched
+  // overlapping blocks: the later one wins, as when each is written in turn
+  p.data = {{0x100000, A}, {0x100100, std::vector<uint8_t>(8192, 5)}};
+  sim::FunctionalSim o(v1(), p);
+  EXPECT_EQ(get<uint8_t>(o, 0x1000ff, 2), (std::vector<uint8_t>{A[0xff], 5}));
+}
+
 TEST(Load, ChipLimitsAreChecked) {
   auto tpu = arch::find_chip("tpu-v1");
   auto p = asm_v1(".core 0\n  mm.ldw a=sram:0x0:bf16[16,1] shape=[16,16]\n", "tpu-v1");
@@ -462,6 +501,50 @@ TEST(Vector, BinaryOpsBroadcastImmediatesAndConvert) {
   // NaN propagates through max
   auto nan = as_f32(run_vec("v.max dst=sram:0x20000:fp32[1] a=sram:0x0:fp32[1] b=imm:fp32:nan shape=[6]", f32_bytes(a), {}, 24));
   for (float v : nan) EXPECT_TRUE(std::isnan(v));
+}
+
+// The fp32 rows run vectorised; operands that overlap must still behave as
+// the element-by-element definition in order (docs/isa.md), and operands may
+// sit at any byte address.
+TEST(Vector, Fp32RowsKeepElementOrderWhenOperandsOverlap) {
+  auto run_at = [&](const std::string& instr, const std::vector<float>& a, size_t out_floats) {
+    auto p = asm_v1(fmt::format(R"(.core 0
+  load dst=sram:0x0:uint8[1] a=hbm:0x0:uint8[1] shape=[{0}] signal=0
+  {1} wait=0 signal=1
+  store dst=hbm:0x20000:uint8[1] a=sram:0x0:uint8[1] shape=[{2}] wait=1
+)",
+                                a.size() * 4, instr, out_floats * 4));
+    sim::FunctionalSim s(v1(), p);
+    put(s, 0, f32_bytes(a));
+    s.run();
+    return as_f32(get<uint8_t>(s, 0x20000, out_floats * 4));
+  };
+  std::vector<float> a(40);
+  for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<float>(i) * 1.25f - 7.0f;
+  // dst one element past a: in order, every element copies the one just written
+  auto smear = run_at("v.copy dst=sram:0x4:fp32[1] a=sram:0x0:fp32[1] shape=[32]", a, 33);
+  for (size_t i = 0; i < 33; ++i) EXPECT_EQ(smear[i], a[0]) << i;
+  // dst one element before a: each reads its neighbour before it is overwritten
+  auto shift = run_at("v.add dst=sram:0x0:fp32[1] a=sram:0x4:fp32[1] b=imm:fp32:1 shape=[32]", a, 33);
+  for (size_t i = 0; i < 32; ++i) EXPECT_EQ(shift[i], a[i + 1] + 1.0f) << i;
+  EXPECT_EQ(shift[32], a[32]);
+  // in place, and rows of a 2-D shape against a broadcast operand
+  auto relu = run_at("v.relu dst=sram:0x0:fp32[1] a=sram:0x0:fp32[1] shape=[40]", a, 40);
+  for (size_t i = 0; i < 40; ++i) EXPECT_EQ(relu[i], std::max(a[i], 0.0f)) << i;
+  auto rows = run_at("v.mul dst=sram:0x0:fp32[20,1] a=sram:0x0:fp32[20,1] b=sram:0x0:fp32[0,1] shape=[2,20]", a, 40);
+  for (size_t i = 0; i < 20; ++i) EXPECT_EQ(rows[i], a[i] * a[i]) << i;  // row 0 squares itself in place
+  for (size_t i = 0; i < 20; ++i) EXPECT_EQ(rows[20 + i], a[20 + i] * rows[i]) << i;  // row 1 reads row 0's results
+  // an operand at an odd byte address (the row is copied whole first so a is intact)
+  auto p = asm_v1(R"(.core 0
+  load dst=sram:0x1:uint8[1] a=hbm:0x0:uint8[1] shape=[160] signal=0
+  v.sub dst=sram:0x1001:fp32[1] a=sram:0x1:fp32[1] b=imm:fp32:0.5 shape=[40] wait=0 signal=1
+  store dst=hbm:0x20000:uint8[1] a=sram:0x1001:uint8[1] shape=[160] wait=1
+)");
+  sim::FunctionalSim s(v1(), p);
+  put(s, 0, f32_bytes(a));
+  s.run();
+  auto odd = as_f32(get<uint8_t>(s, 0x20000, 160));
+  for (size_t i = 0; i < 40; ++i) EXPECT_EQ(odd[i], a[i] - 0.5f) << i;
 }
 
 TEST(Vector, IntegerPathIsExactAndSaturatesOnStore) {
