@@ -172,7 +172,7 @@ int64_t quant_round(float t) {
 // compiler vectorises them. IEEE add/sub/mul/div and the comparisons give
 // the same results element by element whichever width computes them.
 
-using f32u = float [[gnu::aligned(1), gnu::may_alias]];  // operands sit at any byte address
+typedef float f32u __attribute__((aligned(1), may_alias));  // operands sit at any byte address
 
 // No __restrict: operands may overlap, and element order then matters; the
 // compiler checks for overlap at run time and keeps such rows in order.
