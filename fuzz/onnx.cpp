@@ -1,6 +1,7 @@
-// Fuzz target: ONNX models (protobuf), imported with and without weight
+// Fuzz target: ONNX models (protobuf), imported through the parser alone,
+// with weights' bytes read directly (the same values) and without weight
 // values (the timing-only import must accept and reject the same models and
-// give the same graph) and compiled for seedchip-v1 (timing-only compile).
+// give the same graph), then compiled for seedchip-v1 (timing-only compile).
 #include "fuzz_util.h"
 #include "seedchip/arch/chip.h"
 #include "seedchip/frontends/onnx.h"
@@ -23,7 +24,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     fuzz::check_rejection(e, source);
   }
   try {
-    ir::Graph g = frontends::import_onnx_bytes(bytes, source, {});
+    frontends::ImportOptions direct;  // weights' bytes read from the input, not through the parser
+    direct.skip_from = lean_opt.skip_from;
+    ir::Graph g = frontends::import_onnx_bytes(bytes, source, direct);
+    frontends::ImportOptions parser_only;
+    parser_only.skip_from = UINT64_MAX;
+    const ir::Graph parsed = frontends::import_onnx_bytes(bytes, source, parser_only);
+    fuzz::require(parsed.values.size() == g.values.size(), "reading weights directly gave another graph");
+    for (size_t i = 0; i < g.values.size(); ++i)
+      fuzz::require(parsed.values[i].is_const() == g.values[i].is_const() &&
+                        (!g.values[i].is_const() || *parsed.values[i].data == *g.values[i].data),
+                    "reading weights directly gave other values");
     fuzz::require(lean_ok, "the import without weight values refused a model the full import accepts");
     fuzz::require(lean.values.size() == g.values.size() && lean.nodes.size() == g.nodes.size() && lean.inputs == g.inputs &&
                       lean.outputs == g.outputs,

@@ -6,6 +6,7 @@
 #include <cfloat>
 #include <set>
 #include <cmath>
+#include <cstring>
 #include <iostream>
 
 #include <fmt/format.h>
@@ -335,7 +336,18 @@ std::vector<std::vector<std::string>> CompiledModel::instruction_labels() const 
 
 std::vector<uint8_t> to_chip_bytes(const ir::HostTensor& t, DType d, bool strict, const std::string& what) {
   const int64_t n = t.elements();
-  std::vector<uint8_t> out(static_cast<size_t>((n * dtype_bits(d) + 7) / 8));
+  std::vector<uint8_t> out = ir::zeroed_bytes(static_cast<size_t>((n * dtype_bits(d) + 7) / 8));
+  if (t.type == ir::ElemType::f32 && dtype_is_float(d)) {
+    // fp32 on the host: the conversion below without the trip through double
+    // (exact for every float; NaNs become the canonical quiet NaN as there)
+    for (int64_t i = 0; i < n; ++i) {
+      float f;
+      std::memcpy(&f, t.data.data() + 4 * i, 4);
+      if (std::isnan(f)) f = NAN;
+      num::store_f32(d, out.data(), i, f);
+    }
+    return out;
+  }
   for (int64_t i = 0; i < n; ++i) {
     if (dtype_is_float(d)) {
       double v = t.get(i);

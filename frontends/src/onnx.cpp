@@ -197,13 +197,17 @@ void append_len_field(std::string& out, int number, std::string_view payload) {
   o.WriteRaw(payload.data(), static_cast<int>(payload.size()));
 }
 
-bool is_float_data_type(uint64_t t) {
-  return t == TensorProto::FLOAT || t == TensorProto::DOUBLE || t == TensorProto::FLOAT16 || t == TensorProto::BFLOAT16;
+/// Element types of weights: floating-point and 8-bit (quantised) tensors.
+/// Wider integers may hold shapes or indices and are left to the parser.
+bool is_weight_data_type(uint64_t t) {
+  return t == TensorProto::FLOAT || t == TensorProto::DOUBLE || t == TensorProto::FLOAT16 || t == TensorProto::BFLOAT16 ||
+         t == TensorProto::INT8 || t == TensorProto::UINT8;
 }
 
-/// A TensorProto with its raw_data emptied when it is a floating-point one
-/// of skip_from bytes or more (its byte count goes to *skipped); nullopt when kept as it is.
-std::optional<std::string> strip_tensor(std::string_view tensor, uint64_t skip_from, uint64_t* skipped) {
+/// A weight TensorProto with its raw_data (skip_from bytes or more) replaced
+/// by a placeholder, the bytes themselves going to *skipped; nullopt when
+/// kept as it is.
+std::optional<std::string> strip_tensor(std::string_view tensor, uint64_t skip_from, std::string_view* skipped) {
   std::vector<WireField> fs;
   if (!split_fields(tensor, fs)) return std::nullopt;
   uint64_t data_type = 0;
@@ -212,8 +216,8 @@ std::optional<std::string> strip_tensor(std::string_view tensor, uint64_t skip_f
     if (f.number == TensorProto::kDataTypeFieldNumber && f.type == WFL::WIRETYPE_VARINT) data_type = f.varint;
     if (f.number == TensorProto::kRawDataFieldNumber && f.type == WFL::WIRETYPE_LENGTH_DELIMITED) raw = &f;
   }
-  if (!raw || raw->payload.size() < std::max<uint64_t>(skip_from, 1) || !is_float_data_type(data_type)) return std::nullopt;
-  *skipped = raw->payload.size();
+  if (!raw || raw->payload.size() < std::max<uint64_t>(skip_from, 1) || !is_weight_data_type(data_type)) return std::nullopt;
+  *skipped = raw->payload;
   std::string out;
   for (const auto& f : fs)
     if (f.number != TensorProto::kRawDataFieldNumber) out += f.whole;
@@ -226,7 +230,8 @@ std::optional<std::string> strip_tensor(std::string_view tensor, uint64_t skip_f
 /// (skip_from bytes and more) floating-point initializers left out, without reading those bytes;
 /// skipped[i] is the byte count taken from the i-th initializer. nullopt
 /// when the model cannot be split (it is then parsed whole).
-std::optional<std::string> strip_weights(std::string_view model, uint64_t skip_from, std::map<int, uint64_t>& skipped) {
+std::optional<std::string> strip_weights(std::string_view model, uint64_t skip_from,
+                                        std::map<int, std::string_view>& skipped) {
   std::vector<WireField> mf, gf;
   if (!split_fields(model, mf)) return std::nullopt;
   std::string out;
@@ -243,7 +248,7 @@ std::optional<std::string> strip_weights(std::string_view model, uint64_t skip_f
         graph += g.whole;
         continue;
       }
-      uint64_t n = 0;
+      std::string_view n;
       if (auto t = strip_tensor(g.payload, skip_from, &n)) {
         append_len_field(graph, onnx::GraphProto::kInitializerFieldNumber, *t);
         skipped[index] = n;
@@ -392,7 +397,7 @@ bool is_static(const Types& types, const std::string& name) {
 
 /// The whole import of a parsed model; `m` is modified (names, dims, types).
 ir::Graph import_model(onnx::ModelProto& m, const std::string& src, const ImportOptions& opt,
-                       const std::map<int, uint64_t>& skipped) {
+                       const std::map<int, std::string_view>& skipped) {
   for (const auto& [k, v] : opt.dims)
     if (v <= 0) fail(fmt::format("{}: --dim {}={}: the value must be positive", src, k, v));
 
@@ -517,7 +522,8 @@ ir::Graph import_model(onnx::ModelProto& m, const std::string& src, const Import
     const auto sk = skipped.find(i);
     auto data = std::make_shared<ir::HostTensor>(
         tensor_from_proto(t, fmt::format("{}: initializer '{}'", src, t.name()),
-                          sk == skipped.end() ? std::nullopt : std::optional<uint64_t>(sk->second)));
+                          sk == skipped.end() ? std::nullopt : std::optional<std::string_view>(sk->second),
+                          sk == skipped.end() || opt.weight_values));
     add(ir::Value{t.name(), data->type, data->shape, std::move(data)});
   }
   for (const auto& i : g.input()) {
@@ -591,7 +597,8 @@ std::string onnx_type_name(const TypeProto& t) {
   return "unknown";
 }
 
-ir::HostTensor tensor_from_proto(const TensorProto& t, const std::string& what, std::optional<uint64_t> skipped_raw) {
+ir::HostTensor tensor_from_proto(const TensorProto& t, const std::string& what, std::optional<std::string_view> raw,
+                                 bool values) {
   if (t.data_location() == TensorProto::EXTERNAL) fail(what + ": external data is unsupported");
   if (t.has_segment()) fail(what + ": segmented tensors are unsupported");
   const auto et = elem_from_onnx(t.data_type());
@@ -607,13 +614,14 @@ ir::HostTensor tensor_from_proto(const TensorProto& t, const std::string& what, 
   const auto esize = static_cast<size_t>(ir::elem_size(*et));
   const auto count = static_cast<size_t>(n);
   if (t.has_raw_data()) {
-    const uint64_t have = skipped_raw ? *skipped_raw : t.raw_data().size();
+    const std::string_view bytes = raw ? *raw : std::string_view(t.raw_data());
+    const uint64_t have = bytes.size();
     if (have != count * esize)
       fail(fmt::format("{}: raw_data holds {} bytes, but {} {} elements need {}", what, have, n, ir::elem_name(*et),
                        count * esize));
     ir::HostTensor out(*et, std::move(shape));
-    if (skipped_raw) return out;  // zeros: the values were not asked for
-    if (count) std::memcpy(out.data.data(), t.raw_data().data(), count * esize);
+    if (!values) return out;  // zeros: the values were not asked for
+    if (count) std::memcpy(out.data.data(), bytes.data(), count * esize);
     if (*et == ir::ElemType::boolean)
       for (auto& b : out.data) b = b != 0;  // the IR keeps bools as 0/1
     return out;
@@ -664,10 +672,12 @@ ir::Graph import_view(std::string_view bytes, const std::string& source, const I
   if (bytes.size() > static_cast<size_t>(INT32_MAX))
     fail(fmt::format("{}: {} bytes: protobuf cannot parse models over 2 GiB (external data is unsupported)", source,
                      bytes.size()));
-  std::map<int, uint64_t> skipped;
-  std::optional<std::string> stripped;
-  if (!opt.weight_values) stripped = strip_weights(bytes, opt.skip_from, skipped);
-  if (!stripped) skipped.clear();
+  // Large initializers' raw bytes are left out of the protobuf parse and read
+  // straight from `bytes` (or not at all, without weight values): parsing
+  // copied them into strings, an extra pass over every weight.
+  std::map<int, std::string_view> skipped;
+  std::optional<std::string> stripped = strip_weights(bytes, opt.skip_from, skipped);
+  if (!stripped || skipped.empty()) stripped.reset(), skipped.clear();
   const std::string_view parse = stripped ? std::string_view(*stripped) : bytes;
   onnx::ModelProto m;
   if (!m.ParseFromArray(parse.data(), static_cast<int>(parse.size())))

@@ -328,10 +328,19 @@ TEST(OnnxImport, WithoutWeightValuesKeepsShapesAndZeroesLargeFloatWeights) {
   EXPECT_EQ(*value(lean, "B").data, *value(full, "B").data);  // small: values kept
   ASSERT_EQ(lean.nodes.size(), full.nodes.size());
 
-  // integer weights keep their values whatever their size
+  // wider integers keep their values whatever their size
   const std::string ints = raw_weight_mlp(256, 128, onnx::TensorProto::INT32).bytes();
   EXPECT_EQ(*value(fe::import_onnx_bytes(ints, "m.onnx", sizes), "W").data,
             *value(fe::import_onnx_bytes(ints, "m.onnx", {}), "W").data);
+
+  // with values, bytes read from the file directly equal what the parser gives
+  fe::ImportOptions parser_only;
+  parser_only.skip_from = UINT64_MAX;
+  const ir::Graph parsed = fe::import_onnx_bytes(bytes, "m.onnx", parser_only);
+  for (size_t i = 0; i < full.values.size(); ++i)
+    if (full.values[i].is_const()) {
+      EXPECT_EQ(*full.values[i].data, *parsed.values[i].data) << full.values[i].name;
+    }
 
   // the size check still applies to the bytes that were not read
   Model bad = raw_weight_mlp(256, 128);

@@ -162,6 +162,19 @@ void zeroed_free(void* p, size_t bytes) noexcept {
   else munmap(p, bytes);
 }
 
+std::vector<uint8_t> zeroed_bytes(size_t n) {
+  std::vector<uint8_t> v;
+  v.reserve(n);
+  if (n >= kMapAtLeast) {
+    // the 2 MiB-aligned pages inside the buffer (THP needs aligned ones)
+    const auto p = reinterpret_cast<uintptr_t>(v.data()), huge = uintptr_t{2} << 20;
+    const uintptr_t b = (p + huge - 1) & ~(huge - 1), e = (p + n) & ~(huge - 1);
+    if (e > b) madvise(reinterpret_cast<void*>(b), e - b, MADV_HUGEPAGE);
+  }
+  v.resize(n);
+  return v;
+}
+
 HostTensor::HostTensor(ElemType t, std::vector<int64_t> s) : type(t), shape(std::move(s)) {
   data = Bytes(static_cast<size_t>(elements()) * elem_size(t));  // zero-filled, untouched
 }

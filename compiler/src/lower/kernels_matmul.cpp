@@ -9,6 +9,7 @@
 #include <array>
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include <fmt/format.h>
@@ -297,12 +298,22 @@ namespace {
 // Transposed 2-D view (for Gemm transA/transB and Conv weights).
 View t2(const View& v) { return v.permute({1, 0}); }
 
+// dst[di] = src[si]; bit for bit when both are fp32 (no trip through double:
+// weight layouts move millions of elements). Only NaN payloads can differ
+// from set(get()), and to_chip_bytes makes every NaN the canonical one.
+inline void put_elem(ir::HostTensor& dst, int64_t di, const ir::HostTensor& src, int64_t si) {
+  if (src.type == ir::ElemType::f32 && dst.type == ir::ElemType::f32)
+    std::memcpy(dst.data.data() + 4 * di, src.data.data() + 4 * si, 4);
+  else
+    dst.set(di, src.get(si));
+}
+
 // Converts a constant [rows, cols] weight into the matmul dtype as a dense [K, N] constant.
 View const_weight(Lowering& L, const ir::HostTensor& w, int64_t K, int64_t N, bool transposed, DType ct) {
   ir::HostTensor t(ir::ElemType::f32, {K, N});
   if (L.constant_values())
     for (int64_t k = 0; k < K; ++k)
-      for (int64_t j = 0; j < N; ++j) t.set(k * N + j, transposed ? w.get(j * K + k) : w.get(k * N + j));
+      for (int64_t j = 0; j < N; ++j) put_elem(t, k * N + j, w, transposed ? j * K + k : k * N + j);
   return L.add_constant(t, ct);
 }
 
@@ -591,7 +602,7 @@ bool lower_matmul(Lowering& L, const ir::Node& n) {
       if (w) {
         ir::HostTensor wt(ir::ElemType::f32, {KH * KW, Co});
         for (int64_t c = 0; c < Co && L.constant_values(); ++c)
-          for (int64_t k = 0; k < KH * KW; ++k) wt.set(k * Co + c, w->get(c * KH * KW + k));
+          for (int64_t k = 0; k < KH * KW; ++k) put_elem(wt, k * Co + c, *w, c * KH * KW + k);
         wv = L.add_constant(wt, DType::fp32);
       } else {
         wv = View::dense(Space::hbm, wrt.addr, wrt.dtype, {Co, KH * KW}).permute({1, 0});
@@ -649,7 +660,7 @@ bool lower_matmul(Lowering& L, const ir::Node& n) {
       } else if (w) {
         ir::HostTensor wg(ir::ElemType::f32, {Kc, Cog});
         for (int64_t k = 0; k < Kc && L.constant_values(); ++k)
-          for (int64_t o = 0; o < Cog; ++o) wg.set(k * Cog + o, w->get((gi * Cog + o) * Kc + k));
+          for (int64_t o = 0; o < Cog; ++o) put_elem(wg, k * Cog + o, *w, (gi * Cog + o) * Kc + k);
         wv = L.add_constant(wg, ct);
       } else {
         wv = View::dense(Space::hbm, wrt.addr, wrt.dtype, {Co, Kc}).slice(0, gi * Cog, Cog).permute({1, 0});
@@ -746,7 +757,7 @@ bool lower_matmul(Lowering& L, const ir::Node& n) {
             ir::HostTensor wk(ir::ElemType::f32, {Cg, Cog});
             for (int64_t c = 0; c < Cg && L.constant_values(); ++c)
               for (int64_t o = 0; o < Cog; ++o)
-                wk.set(c * Cog + o, w->get((((gi * Cg + c) * Cog + o) * KH + kh) * KW + kw));
+                put_elem(wk, c * Cog + o, *w, (((gi * Cg + c) * Cog + o) * KH + kh) * KW + kw);
             wv = L.add_constant(wk, ct);
           } else {  // runtime weights: a strided view of w[:, :, kh, kw]
             wv = View::dense(Space::hbm, wrt.addr, wrt.dtype, {Cg, Cog});

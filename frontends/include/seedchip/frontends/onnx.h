@@ -21,10 +21,12 @@ struct ImportOptions {
   std::map<std::string, int64_t> dims;
   /// Newest opset of the default ONNX domain ("" / "ai.onnx") accepted.
   int max_opset = 17;
-  /// false: floating-point initializers whose raw_data holds at least
-  /// `skip_from` bytes keep their type and shape (and the size check) but
-  /// hold zeros, and their bytes are never read (timing-only runs: cycles do
-  /// not depend on weight values). Smaller ones (shapes, scalars) keep them.
+  /// false: floating-point and 8-bit initializers whose raw_data holds at
+  /// least `skip_from` bytes keep their type and shape (and the size check)
+  /// but hold zeros, and their bytes are never read (timing-only runs:
+  /// cycles do not depend on weight values). Smaller ones (shapes, scalars)
+  /// and wider integers keep them. Either way such bytes are read straight
+  /// from the file, not through the protobuf parser.
   bool weight_values = true;
   uint64_t skip_from = uint64_t{64} << 10;
 };

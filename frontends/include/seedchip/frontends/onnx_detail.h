@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <onnx/onnx_pb.h>
 
@@ -15,11 +16,12 @@ namespace seedchip::frontends {
 /// Converts a TensorProto (raw_data or the typed fields; every numeric type
 /// including float16, bfloat16 and bool) to a HostTensor. `what` prefixes
 /// error messages (e.g. "model.onnx: initializer 'W'"). Strings, complex
-/// numbers, segments and external data throw ImportError. `skipped_raw`:
-/// the byte count of a raw_data a timing-only import left out (the tensor
-/// then holds zeros; the count is checked against the shape as usual).
+/// numbers, segments and external data throw ImportError. `raw`: the
+/// tensor's raw_data where the importer found it in the file itself (the
+/// TensorProto then holds a placeholder); its size is checked against the
+/// shape as usual. `values` false leaves the tensor zero (timing-only).
 ir::HostTensor tensor_from_proto(const onnx::TensorProto& t, const std::string& what,
-                                 std::optional<uint64_t> skipped_raw = std::nullopt);
+                                 std::optional<std::string_view> raw = std::nullopt, bool values = true);
 
 /// The IR element type of an ONNX TensorProto::DataType, or nullopt when the
 /// IR has none (undefined, string, complex).

@@ -64,6 +64,10 @@ struct ZeroedAllocator {
 /// Bytes of a host tensor.
 using Bytes = std::vector<uint8_t, ZeroedAllocator<uint8_t>>;
 
+/// `n` zero bytes in a plain vector; large ones are advised onto 2 MiB
+/// pages before the zeros are written (first touches fault 512x less often).
+std::vector<uint8_t> zeroed_bytes(size_t n);
+
 /// A dense row-major tensor held on the host (constants, host ops, I/O).
 struct HostTensor {
   ElemType type = ElemType::f32;
