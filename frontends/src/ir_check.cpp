@@ -155,6 +155,15 @@ class Checker {
       return;
     }
     if (!n.domain.empty() && n.domain != "ai.onnx") return;  // another domain: the compiler says whether it knows it
+    if (n.op == "Constant") {
+      static const char* kValueAttrs[] = {"value", "value_float", "value_floats", "value_int", "value_ints",
+                                          "value_string", "value_strings", "sparse_value"};
+      int given = 0;
+      for (const char* k : kValueAttrs) given += n.has_attr(k) ? 1 : 0;
+      if (given != 1)
+        fail(n, fmt::format("needs exactly one value attribute (value, value_float, value_floats, value_int, "
+                            "value_ints, ...), has {}", given));
+    }
     // Ops that move data keep its element type whatever the opset says (an
     // old opset's schema may not apply to the node as written).
     static const std::set<std::string> kKeepsType = {"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity",

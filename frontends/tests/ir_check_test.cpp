@@ -48,6 +48,20 @@ TEST(IrCheck, DataMovementKeepsTheElementTypeAtAnyOpset) {
   output %y)"), "");
 }
 
+TEST(IrCheck, ConstantNeedsExactlyOneValue) {
+  // the fuzzer's finding: a misspelt attribute left Constant without a value,
+  // which failed only when the host evaluated it, in a message naming no file
+  EXPECT_THAT(check(R"(  %a : i64[1] = Constant() {va0ue=tensor<i64[1]>[0]} name="axes" opset=13
+  output %a)"),
+              HasSubstr("t.ir: node 'axes' (Constant): needs exactly one value attribute (value, value_float, "
+                        "value_floats, value_int, value_ints, ...), has 0"));
+  EXPECT_THAT(check(R"(  %a : i64[] = Constant() {value_int=3, value_float=1.5} name="two" opset=13
+  output %a)"),
+              HasSubstr("has 2"));
+  EXPECT_EQ(check(R"(  %a : i64[] = Constant() {value_int=3} name="one" opset=13
+  output %a)"), "");
+}
+
 TEST(IrCheck, RefusesAWrongBroadcastResult) {
   // the fuzzer's finding: this Add was fused into a FusedMatMul and compiled
   const auto m = check(R"(  input %x : f32[4,2]
