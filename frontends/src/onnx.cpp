@@ -111,7 +111,9 @@ void copy_typed(const Field& src, ir::HostTensor& out) {
 /// Throws ImportError naming the file when it cannot be read.
 class FileView {
  public:
-  explicit FileView(const std::string& path) {
+  /// `populate`: map every page now (one call, where faulting them in one by
+  /// one is slow) because all of them will be read.
+  explicit FileView(const std::string& path, bool populate = false) {
     std::error_code ec;
     if (std::filesystem::is_directory(path, ec)) fail(fmt::format("{}: cannot read: is a directory", path));
     fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -120,7 +122,7 @@ class FileView {
     if (::fstat(fd_, &st) != 0) fail(fmt::format("{}: cannot read: {}", path, std::strerror(errno)));
     size_ = static_cast<size_t>(st.st_size);
     if (size_ == 0) return;
-    void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd_, 0);
+    void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE | (populate ? MAP_POPULATE : 0), fd_, 0);
     if (p == MAP_FAILED) {
       // not mappable (a pipe, a special file): read it instead
       std::ifstream f(path, std::ios::binary);
@@ -692,7 +694,7 @@ ir::Graph import_onnx_bytes(const std::string& bytes, const std::string& source,
 }
 
 ir::Graph import_onnx(const std::string& path, const ImportOptions& opt) {
-  const FileView f(path);
+  const FileView f(path, opt.weight_values);
   return import_view(f.bytes(), path, opt);
 }
 

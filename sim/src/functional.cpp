@@ -47,14 +47,21 @@ class Memory {
   Memory() = default;
   Memory(uint64_t size, const std::string& what) : size_(size) {
     if (size == 0) return;
-    void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                   -1, 0);
+    // Reserved 2 MiB-aligned (transparent huge pages need aligned ones), so
+    // the first touches of activations, SRAM and accumulators fault once per
+    // 2 MiB rather than per 4 KiB; in a VM each fault is expensive.
+    constexpr uint64_t kHuge = uint64_t{2} << 20;
+    const uint64_t span = size + kHuge;
+    void* p = mmap(nullptr, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED)
       throw SimError(fmt::format("cannot reserve {} bytes of host address space for {}", size, what));
-    data_ = static_cast<uint8_t*>(p);
-    // First touches (constants, activations) page-fault; 2 MiB pages make
-    // that 512x rarer. Only advice: without transparent huge pages it is a no-op.
-    if (size >= (uint64_t{4} << 20)) madvise(p, size, MADV_HUGEPAGE);
+    const auto base = reinterpret_cast<uintptr_t>(p), aligned = (base + kHuge - 1) & ~(kHuge - 1);
+    if (aligned > base) munmap(p, aligned - base);
+    if (const uintptr_t end = aligned + ((size + 4095) & ~uint64_t{4095}), mapped_end = base + span; mapped_end > end)
+      munmap(reinterpret_cast<void*>(end), mapped_end - end);
+    data_ = reinterpret_cast<uint8_t*>(aligned);
+    // only advice: without transparent huge pages it is a no-op
+    if (size >= kHuge) madvise(data_, size, MADV_HUGEPAGE);
   }
   Memory(Memory&& o) noexcept : data_(std::exchange(o.data_, nullptr)), size_(std::exchange(o.size_, 0)) {}
   Memory& operator=(Memory&& o) noexcept {
