@@ -155,6 +155,9 @@ class Checker {
       return;
     }
     if (!n.domain.empty() && n.domain != "ai.onnx") return;  // another domain: the compiler says whether it knows it
+    // The compiler reads a missing opset as older than every change, the host
+    // evaluator as the newest: the two would disagree (ReduceMean's axes, ...)
+    if (n.opset <= 0) fail(n, "no opset given (write opset=N: an ONNX op's meaning depends on its opset)");
     if (n.op == "Constant") {
       static const char* kValueAttrs[] = {"value", "value_float", "value_floats", "value_int", "value_ints",
                                           "value_string", "value_strings", "sparse_value"};

@@ -62,6 +62,15 @@ TEST(IrCheck, ConstantNeedsExactlyOneValue) {
   output %a)"), "");
 }
 
+TEST(IrCheck, DefaultDomainNodesNeedAnOpset) {
+  // the fuzzer's finding: without opset=, the compiler reduced over the axes
+  // attribute (as before opset 18) and the host evaluator over all axes
+  EXPECT_THAT(check(R"(  input %x : f32[2,4]
+  %m : f32[2,1] = ReduceMean(%x) {axes=ints[-1]} name="rm"
+  output %m)"),
+              HasSubstr("t.ir: node 'rm' (ReduceMean): no opset given (write opset=N: an ONNX op's meaning depends on its opset)"));
+}
+
 TEST(IrCheck, RefusesAWrongBroadcastResult) {
   // the fuzzer's finding: this Add was fused into a FusedMatMul and compiled
   const auto m = check(R"(  input %x : f32[4,2]

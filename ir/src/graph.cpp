@@ -742,6 +742,7 @@ Graph parse(const std::string& text, const std::string& source) {
       lx.fail("expected input, const, output or a node");
     }
   }
+  if (!lx.eof()) lx.fail("unexpected text after the graph's closing '}'");
   try {
     g.verify();
   } catch (const IrError& e) {

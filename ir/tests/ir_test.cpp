@@ -60,6 +60,10 @@ TEST(Text, ErrorsNameTheLine) {
   EXPECT_EQ(err("graph \"g\" {\n  input %x : q32[1]\n}\n"), "e.ir:2: unknown element type 'q32'");
   EXPECT_EQ(err("graph \"g\" {\n  const %c : f32[2] = [1.0]\n}\n"), "e.ir:2: constant has 1 elements, its shape needs 2");
   EXPECT_EQ(err("graph \"g\" {\n  input %x : f32[1]\n  input %x : f32[1]\n}"), "e.ir:3: value '%x' defined twice");
+  // the fuzzer's finding: a stray '}' ended the graph and the rest was ignored
+  EXPECT_EQ(err("graph \"g\" {\n  input %x : f32[1]\n}\n  output %x\n}\n"),
+            "e.ir:4: unexpected text after the graph's closing '}'");
+  EXPECT_EQ(err("graph \"g\" {\n  input %x : f32[1]\n  output %x\n}\n; a comment\n\n"), "no error");
 }
 
 TEST(GraphTest, CompactAndVerify) {
