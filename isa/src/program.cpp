@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <iterator>
 #include <set>
@@ -200,9 +201,22 @@ void encode_instr(const Instr& in, std::vector<uint8_t>& out) {
     if (!info->params[i].empty()) w.svar(in.param[i]);
 }
 
-std::vector<uint8_t> serialize(const Program& p) {
-  std::vector<uint8_t> out(kMagic, kMagic + 8);
-  Writer w(out);
+namespace {
+
+// Emits the container in order as chunks (small sections built in a buffer,
+// data blocks passed through as they are), followed by the CRC of it all:
+// a file is then written without first copying every constant into one
+// buffer.
+void serialize_to(const Program& p, const std::function<void(std::span<const uint8_t>)>& emit) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  std::vector<uint8_t> buf;
+  Writer w(buf);
+  auto flush = [&] {
+    crc = crc32_z(crc, buf.data(), buf.size());
+    emit(buf);
+    buf.clear();
+  };
+  buf.assign(kMagic, kMagic + 8);
   w.u16(kFormatVersion);
   w.u16(0);
   w.u32(static_cast<uint32_t>(1 + p.cores.size() + 1 + p.data.size() + (p.metadata.empty() ? 0 : 1)));
@@ -240,18 +254,28 @@ std::vector<uint8_t> serialize(const Program& p) {
     }
     section(kSymbols, s);
   }
-  for (const auto& d : p.data) {
-    std::vector<uint8_t> s;
-    Writer sw(s);
-    sw.u64(d.addr);
-    sw.bytes(d.bytes);
-    section(kData, s);
+  for (const auto& d : p.data) {  // [type][size][addr], then the bytes as they are
+    w.u32(kData);
+    w.u64(8 + d.bytes.size());
+    w.u64(d.addr);
+    flush();
+    crc = crc32_z(crc, d.bytes.data(), d.bytes.size());
+    emit(d.bytes);
   }
-  if (!p.metadata.empty())
-    section(kMetadata, std::vector<uint8_t>(p.metadata.begin(), p.metadata.end()));
-  uLong crc = crc32(0L, Z_NULL, 0);
-  crc = crc32_z(crc, out.data(), out.size());
+  if (!p.metadata.empty()) section(kMetadata, std::vector<uint8_t>(p.metadata.begin(), p.metadata.end()));
+  flush();
   w.u32(static_cast<uint32_t>(crc));
+  emit(buf);
+}
+
+}  // namespace
+
+std::vector<uint8_t> serialize(const Program& p) {
+  size_t total = 0;
+  serialize_to(p, [&](std::span<const uint8_t> b) { total += b.size(); });  // cheap: no data is copied
+  std::vector<uint8_t> out;
+  out.reserve(total);
+  serialize_to(p, [&](std::span<const uint8_t> b) { out.insert(out.end(), b.begin(), b.end()); });
   return out;
 }
 
@@ -396,10 +420,11 @@ Program read_program_file(const std::string& path) {
 }
 
 void write_program_file(const Program& p, const std::string& path) {
-  auto bytes = serialize(p);
   std::ofstream f(path, std::ios::binary | std::ios::trunc);
   if (!f) throw std::runtime_error(fmt::format("{}: cannot write: {}", path, std::strerror(errno)));
-  f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  serialize_to(p, [&](std::span<const uint8_t> b) {
+    f.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+  });
   if (!f) throw std::runtime_error(fmt::format("{}: write failed", path));
 }
 
