@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -189,6 +190,27 @@ TEST(Compiler, MatMulGemmConvPool) {
             ASSERT_NEAR(out[1].get(((n * 4 + c) * 3 + oh) * 3 + ow), mx, 1e-4);
           }
   }
+}
+
+// fp32 host data goes to the chip bit for bit, NaNs as the one canonical NaN,
+// whichever path converts it (the fast fp32 paths and the general one).
+TEST(Compiler, ChipBytesKeepFp32BitsAndCanonicaliseNaNs) {
+  const std::vector<uint32_t> bits = {0x3fc00000u, 0x80000000u, 0x7f800000u, 0xff800000u,
+                                      0x7f800001u, 0xffc00001u, 0x00000001u, 0x7f7fffffu};
+  ir::HostTensor t(ir::ElemType::f32, {static_cast<int64_t>(bits.size())});
+  std::memcpy(t.data.data(), bits.data(), bits.size() * 4);
+  const auto f = compiler::to_chip_bytes(t, DType::fp32);
+  for (size_t i = 0; i < bits.size(); ++i) {
+    uint32_t got;
+    std::memcpy(&got, f.data() + 4 * i, 4);
+    const bool nan = (bits[i] & 0x7fffffffu) > 0x7f800000u;
+    EXPECT_EQ(got, nan ? 0x7fc00000u : bits[i]) << i;
+  }
+  const auto b = compiler::to_chip_bytes(t, DType::bf16);
+  ir::HostTensor d(ir::ElemType::f64, {static_cast<int64_t>(bits.size())});  // the general path, from double
+  for (size_t i = 0; i < bits.size(); ++i) d.set(static_cast<int64_t>(i), t.get(static_cast<int64_t>(i)));
+  EXPECT_EQ(b, compiler::to_chip_bytes(d, DType::bf16));
+  EXPECT_EQ(f, compiler::to_chip_bytes(d, DType::fp32));
 }
 
 // Timing-only compiles (constant_values = false) must emit the very program a
