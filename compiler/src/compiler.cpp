@@ -249,7 +249,7 @@ CompiledModel compile(const ir::Graph& input, const arch::Chip& chip, const Comp
   std::set<std::string> after_fold;
   for (const auto& n : g.nodes) after_fold.insert(n.name);
   const ir::Graph unfused = g;  // what the host reference evaluator calibrates on
-  g = fuse(std::move(g));
+  g = fuse(std::move(g), opt.constant_values);
   dump(opt, "fuse", g);
   if (opt.precision == Precision::int8 || opt.precision == Precision::fp8) {
     // Calibrate: run the fused graph in fp32 with every quantised matmul's

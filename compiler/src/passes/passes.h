@@ -20,7 +20,9 @@ ir::Graph remove_dead(ir::Graph g);
 
 /// Fusion: MatMul + bias Add (+ Relu) into FusedMatMul, Gemm/Conv + Relu as an
 /// `activation` attribute, BatchNormalization into Conv weights when constant.
-ir::Graph fuse(ir::Graph g);
+/// `constant_values` false (timing-only compiles): folded weights get their
+/// shapes but are not computed (zeros, like the weights they replace).
+ir::Graph fuse(ir::Graph g, bool constant_values = true);
 
 /// The value a quantised matmul-family node multiplies by its constant
 /// weights (its activation input), or -1 when the node is not quantisable
