@@ -223,10 +223,15 @@ TEST(Compiler, WithoutConstantValuesEmitsTheSameProgram) {
   input %w3 : f32[8,4,1,1]
   input %wf : f32[10,648]
   input %wm : f32[10,6]
+  input %sc : f32[8]
+  input %bi : f32[8]
+  input %mu : f32[8]
+  input %va : f32[8]
   %a : f32[2,8,9,9] = Conv(%x, %w1) {kernel_shape=ints[3,3], pads=ints[1,1,1,1]} name="conv" opset=11
   %b : f32[2,8,9,9] = Conv(%a, %w2) {group=8, kernel_shape=ints[3,3], pads=ints[1,1,1,1]} name="dw" opset=11
   %c : f32[2,8,9,9] = Conv(%b, %w3) {group=2, kernel_shape=ints[1,1]} name="grouped" opset=11
-  %p : f32[2,8,9,9] = AveragePool(%c) {kernel_shape=ints[3,3], pads=ints[1,1,1,1]} name="pool" opset=11
+  %n : f32[2,8,9,9] = BatchNormalization(%c, %sc, %bi, %mu, %va) {epsilon=0.00001} name="bn" opset=15
+  %p : f32[2,8,9,9] = AveragePool(%n) {kernel_shape=ints[3,3], pads=ints[1,1,1,1]} name="pool" opset=11
   %f : f32[2,648] = Flatten(%p) name="flat" opset=13
   %y : f32[2,10] = Gemm(%f, %wf) {transB=1} name="fc" opset=13
   %z : f32[2,6] = MatMul(%y, %wm) name="mm" opset=13
