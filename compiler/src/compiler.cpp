@@ -368,7 +368,16 @@ std::vector<uint8_t> to_chip_bytes(const ir::HostTensor& t, DType d, bool strict
       if (std::isinf(f) && !std::isinf(v) && std::fabs(v) < 3.4028235677973366e38) f = v > 0 ? FLT_MAX : -FLT_MAX;
       num::store_f32(d, out.data(), i, f);
     } else {
-      const int64_t v = ir::elem_is_float(t.type) ? static_cast<int64_t>(std::trunc(t.get(i))) : t.get_int(i);
+      int64_t v = 0;
+      if (ir::elem_is_float(t.type)) {
+        // NaN has no integer value (0 here, an error for inputs); beyond int64 saturates
+        const double x = t.get(i);
+        if (std::isnan(x) && strict)
+          throw CompileError(fmt::format("{}: value nan at element {} does not fit the chip's {}", what, i, dtype_name(d)));
+        v = std::isnan(x) ? 0 : x >= 9.2e18 ? INT64_MAX : x <= -9.2e18 ? INT64_MIN : static_cast<int64_t>(std::trunc(x));
+      } else {
+        v = t.get_int(i);
+      }
       if (strict) {
         const int64_t lo = d == DType::int32 ? INT32_MIN : d == DType::int8 ? -128 : 0;
         const int64_t hi = d == DType::int32 ? INT32_MAX : d == DType::int8 ? 127 : 255;

@@ -211,6 +211,13 @@ TEST(Compiler, ChipBytesKeepFp32BitsAndCanonicaliseNaNs) {
   for (size_t i = 0; i < bits.size(); ++i) d.set(static_cast<int64_t>(i), t.get(static_cast<int64_t>(i)));
   EXPECT_EQ(b, compiler::to_chip_bytes(d, DType::bf16));
   EXPECT_EQ(f, compiler::to_chip_bytes(d, DType::fp32));
+  // to integers: NaN is 0 (constants) or an error (inputs), infinities saturate (clang's UBSan found NaN
+  // weights quantised to int8 cast to int64)
+  const auto i8 = compiler::to_chip_bytes(t, DType::int8);
+  EXPECT_EQ(static_cast<int8_t>(i8[4]), 0);
+  EXPECT_EQ(static_cast<int8_t>(i8[2]), 127);
+  EXPECT_EQ(static_cast<int8_t>(i8[3]), -128);
+  EXPECT_THROW(compiler::to_chip_bytes(t, DType::int8, true, "input 'x'"), compiler::CompileError);
 }
 
 // Timing-only compiles (constant_values = false) must emit the very program a
