@@ -125,7 +125,9 @@ compiler::CompiledModel compile_graph(const ir::Graph& g, const std::string& sou
     opt.runner = [&chip](const compiler::CompiledModel& cm, const std::vector<ir::HostTensor>& ins) { return run_model(cm, chip, ins); };
   }
   try {
-    return compiler::compile(g, chip, opt);
+    auto m = compiler::compile(g, chip, opt);
+    m.source = source;
+    return m;
   } catch (const compiler::CompileError& e) {
     throw std::runtime_error(fmt::format("{}: {}", source, e.what()));
   }
@@ -158,6 +160,7 @@ compiler::CompiledModel load_model(const std::string& path, const arch::Chip& ch
   }
   compiler::CompiledModel m;
   m.program = isa::read_program_file(path);
+  m.source = path;
   for (const auto& d : m.program.data) m.constant_bytes += d.bytes.size();
   try {
     compiler::load_io_metadata(m);

@@ -58,7 +58,14 @@ std::vector<ir::HostTensor> run_model(const compiler::CompiledModel& m, const ar
     }
     std::vector<const ir::HostTensor*> ptrs;
     for (size_t i = 0; i < ins.size(); ++i) ptrs.push_back(h.inputs[i] ? &ins[i] : nullptr);
-    auto outs = hostops::eval(h.node, ptrs);
+    std::vector<ir::HostTensor> outs;
+    try {
+      outs = hostops::eval(h.node, ptrs);
+    } catch (const std::exception& e) {
+      // a value only known at run time is out of range: name the model it came from
+      if (m.source.empty()) throw;
+      throw std::runtime_error(fmt::format("{}: {}", m.source, e.what()));
+    }
     for (size_t k = 0; k < h.outputs.size(); ++k) {
       const auto& r = h.outputs[k];
       if (!r) continue;

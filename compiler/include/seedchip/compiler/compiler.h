@@ -114,6 +114,7 @@ struct CompiledModel {
   std::vector<HostOp> host_ops;  ///< indexed by host.call id
   std::vector<CodeRange> ranges; ///< which node each instruction belongs to
   uint64_t constant_bytes = 0;   ///< bytes of constant data the program places in HBM
+  std::string source;            ///< the model file it came from (run-time errors name it); may be empty
   bool constant_values = true;   ///< false: compiled without them (CompileOptions::constant_values)
 
   /// Per core, per instruction: the name of the node it was generated for.
