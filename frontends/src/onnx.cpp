@@ -148,7 +148,7 @@ class FileView {
   std::string copy_;
 };
 
-// ---- timing-only imports: weights by size, not by value ----
+// ---- large weights kept out of the protobuf parse (read directly, or not at all) ----
 
 using WFL = google::protobuf::internal::WireFormatLite;
 
@@ -228,9 +228,9 @@ std::optional<std::string> strip_tensor(std::string_view tensor, uint64_t skip_f
   return out;
 }
 
-/// The serialized model with the raw bytes of the main graph's large
-/// (skip_from bytes and more) floating-point initializers left out, without reading those bytes;
-/// skipped[i] is the byte count taken from the i-th initializer. nullopt
+/// The serialized model with the raw bytes of the main graph's weight
+/// initializers of skip_from bytes and more left out, without reading those
+/// bytes; skipped[i] views the bytes taken from the i-th initializer. nullopt
 /// when the model cannot be split (it is then parsed whole).
 std::optional<std::string> strip_weights(std::string_view model, uint64_t skip_from,
                                         std::map<int, std::string_view>& skipped) {
