@@ -132,9 +132,24 @@ std::vector<uint8_t> chip_bytes(const ir::HostTensor& t, DType d) { return to_ch
 View Lowering::scratch(DType t, std::vector<int64_t> shape) {
   int64_t n = 1;
   for (auto d : shape) n *= d;
-  const uint64_t addr = hbm_top_;
-  hbm_top_ = align64(hbm_top_ + std::max<uint64_t>(1, static_cast<uint64_t>(n) * dtype_bits(t) / 8));
+  const uint64_t addr = kScratchBase + scratch_top_;
+  scratch_top_ = align64(scratch_top_ + std::max<uint64_t>(1, static_cast<uint64_t>(n) * dtype_bits(t) / 8));
+  scratch_peak_ = std::max(scratch_peak_, scratch_top_);
+  // Refused here, before a scratch address could run past kScratchBase's range.
+  if (scratch_top_ > chip_.memory.capacity_bytes)
+    throw CompileError(fmt::format("the model needs over {} bytes of HBM scratch but chip '{}' has {} bytes of HBM",
+                                   scratch_top_, chip_.name, chip_.memory.capacity_bytes));
   return View::dense(Space::hbm, addr, t, std::move(shape));
+}
+
+void Lowering::place_scratch(std::vector<std::vector<isa::Instr>>& streams) {
+  const uint64_t base = hbm_top_;
+  hbm_top_ = align64(hbm_top_ + scratch_peak_);
+  if (scratch_peak_ == 0) return;
+  for (auto& s : streams)
+    for (auto& in : s)
+      for (isa::Operand* o : {&in.dst, &in.a, &in.b})
+        if (o->space == Space::hbm && o->addr >= kScratchBase) o->addr = o->addr - kScratchBase + base;
 }
 
 View Lowering::add_constant(const ir::HostTensor& t, DType d) {
@@ -241,6 +256,7 @@ void Lowering::record_ranges(const Emitter::Mark& before) {
 }
 
 void Lowering::lower_node(const ir::Node& n) {
+  scratch_top_ = 0;  // the previous node's scratch is free: its kernels ended at a barrier
   const auto start_mark = em_.mark();
   struct Record {  // attributes the node's instructions to its placement entry on every exit
     Lowering& L;
@@ -275,7 +291,7 @@ void Lowering::lower_node(const ir::Node& n) {
   }
   const auto mark = em_.mark();
   const size_t data_before = prog_.data.size();
-  const uint64_t top_before = hbm_top_, constants_before = constant_bytes_;
+  const uint64_t top_before = hbm_top_, constants_before = constant_bytes_, peak_before = scratch_peak_;
   try {
     if (lower_elementwise(*this, n) || lower_layout(*this, n) || lower_reduce(*this, n) || lower_matmul(*this, n) ||
         lower_attention(*this, n)) {
@@ -290,6 +306,7 @@ void Lowering::lower_node(const ir::Node& n) {
     em_.rollback(mark);
     prog_.data.resize(data_before);
     hbm_top_ = top_before;
+    scratch_peak_ = peak_before;
     constant_bytes_ = constants_before;
     lower_on_host(n);
   }
@@ -358,10 +375,11 @@ CompiledModel Lowering::run() {
   };
   for (size_t i = 0; i < g_.outputs.size(); ++i)
     m.outputs.push_back(sym(g_.outputs[i], isa::SymbolKind::output, fmt::format("out{}", i)));
+  auto streams = em_.take_streams();
+  place_scratch(streams);
   if (hbm_top_ > chip_.memory.capacity_bytes)
     throw CompileError(fmt::format("the model needs {} bytes of HBM but chip '{}' has {}", hbm_top_, chip_.name,
                                    chip_.memory.capacity_bytes));
-  auto streams = em_.take_streams();
   prog_.target = chip_.name;
   prog_.fingerprint = chip_.isa_fingerprint();
   for (size_t c = 0; c < streams.size(); ++c)

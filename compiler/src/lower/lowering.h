@@ -92,7 +92,10 @@ class Lowering {
   DType dt(int v) const;
   /// Constant data of value v, or nullptr.
   const ir::HostTensor* constant(int v) const;
-  /// Reserves a dense HBM scratch buffer for the rest of the program.
+  /// Reserves a dense HBM scratch buffer for the node being lowered. Every
+  /// node's kernels end at a barrier, so the next node reuses the same bytes:
+  /// the program needs the largest node's scratch, not the sum (the pages a
+  /// simulator must zero, the HBM a chip must have).
   View scratch(DType t, std::vector<int64_t> shape);
   /// Places a host tensor as constant data in HBM; returns its dense view.
   View add_constant(const ir::HostTensor& t, DType chip_type);
@@ -142,6 +145,12 @@ class Lowering {
   std::vector<Storage> storage_;
   uint64_t hbm_top_ = 0;
   uint64_t constant_bytes_ = 0;
+  // Scratch is addressed from kScratchBase while lowering (kernels add
+  // constants after their scratch, so its final place is known only at the
+  // end); run() moves it to just above everything else.
+  static constexpr uint64_t kScratchBase = uint64_t{1} << 62;
+  uint64_t scratch_top_ = 0, scratch_peak_ = 0;
+  void place_scratch(std::vector<std::vector<isa::Instr>>& streams);
   std::vector<OpPlacement> placement_;
   std::vector<HostOp> host_ops_;
   std::vector<CodeRange> ranges_;
