@@ -107,6 +107,32 @@ TEST(Dma, StridedMultiDimensionalCopyAndTranspose) {
   EXPECT_EQ(st.bytes_stored, 48u);
 }
 
+TEST(Dma, TransposingFp32CopiesInBlocksGiveEveryElement) {
+  // [3][53][37] fp32 transposed into [3][37][53] on load (the strided side is
+  // the source) and back on store (the strided side is the destination),
+  // sizes that are not multiples of the 16 x 16 copy blocks; then a
+  // destination whose rows collide (stride 0): there the last write wins.
+  auto p = asm_v1(R"(.core 0
+  load dst=sram:0x0:fp32[1961,53,1] a=hbm:0x0:fp32[1961,1,37] shape=[3,37,53] signal=0
+  store dst=hbm:0x10000:fp32[1] a=sram:0x0:fp32[1] shape=[5883] wait=0 signal=1
+  store dst=hbm:0x20000:fp32[1961,1,37] a=sram:0x0:fp32[1961,53,1] shape=[3,37,53] wait=1 signal=2
+  load dst=sram:0x40000:fp32[0,1] a=hbm:0x0:fp32[1,37] shape=[37,53] wait=2 signal=3
+  store dst=hbm:0x30000:fp32[1] a=sram:0x40000:fp32[1] shape=[53] wait=3
+)");
+  sim::FunctionalSim s(v1(), p);
+  std::vector<float> src(3 * 53 * 37);
+  for (size_t i = 0; i < src.size(); ++i) src[i] = static_cast<float>(i) + 0.5f;
+  put(s, 0, src);
+  s.run();
+  const auto t = get<float>(s, 0x10000, src.size());
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 37; ++j)
+      for (int k = 0; k < 53; ++k) ASSERT_EQ(t[(i * 37 + j) * 53 + k], src[(i * 53 + k) * 37 + j]) << i << " " << j << " " << k;
+  EXPECT_EQ(get<float>(s, 0x20000, src.size()), src);
+  const auto last = get<float>(s, 0x30000, 53);
+  for (int k = 0; k < 53; ++k) EXPECT_EQ(last[k], src[36 + 37 * k]) << k;
+}
+
 TEST(Dma, BroadcastAndNegativeStrides) {
   auto p = asm_v1(R"(.core 0
   load dst=sram:0x0:int32[4,1] a=hbm:0xC:int32[0,-1] shape=[2,4] signal=0
