@@ -167,6 +167,11 @@ int main(int argc, char** argv) {
   conf_cmd->add_option("dirs", conf_dirs, "Test case directories, or directories of them")->required();
   conf_cmd->add_option("--chip", conf_chip, "Chip name or YAML file")->capture_default_str();
   conf_cmd->add_option("--min-pass", conf_min, "Exit 1 when fewer cases pass");
+  std::string conf_expect, conf_write;
+  conf_cmd->add_option("--expect", conf_expect,
+                       "File listing the cases that must pass (one name per line, # comments): exit 1 naming each "
+                       "listed case that does not");
+  conf_cmd->add_option("--write-pass", conf_write, "Write the names of the cases that passed to this file (for --expect)");
 
   auto* opt_cmd = app.add_subcommand("opt", "Run compiler passes on IR text (as printed by --dump-ir) and print the result");
   std::string opt_in;
@@ -386,7 +391,7 @@ int main(int argc, char** argv) {
       for (const auto& p : opt_passes) g = compiler::run_pass(p, std::move(g));
       fmt::print("{}", ir::print(g, true));
     } else if (conf_cmd->parsed()) {
-      return cli::cmd_conformance(conf_dirs, conf_chip, conf_min);
+      return cli::cmd_conformance(conf_dirs, conf_chip, conf_min, conf_expect, conf_write);
     }
   } catch (const std::exception& e) {
     std::fflush(stdout);

@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "seedchip/arch/chip.h"
 #include "seedchip/compiler/compiler.h"
@@ -178,6 +179,16 @@ int cmd_run(const std::string& model, const ModelArgs& a, const std::vector<std:
 
 namespace {
 
+std::string read_list(const std::string& path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) throw std::runtime_error(fmt::format("{}: no such file", path));
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  if (!f) throw std::runtime_error(fmt::format("{}: cannot read", path));
+  return ss.str();
+}
+
 void collect_cases(const fs::path& p, std::vector<fs::path>& out) {
   if (fs::exists(p / "model.onnx")) {
     out.push_back(p);
@@ -193,25 +204,74 @@ void collect_cases(const fs::path& p, std::vector<fs::path>& out) {
 
 }  // namespace
 
-int cmd_conformance(const std::vector<std::string>& dirs, const std::string& chip_name, int64_t min_pass) {
+int cmd_conformance(const std::vector<std::string>& dirs, const std::string& chip_name, int64_t min_pass,
+                    const std::string& expect_file, const std::string& write_pass) {
   const arch::Chip chip = arch::find_chip(chip_name);
+  // The expected list is read first: a bad file is refused before the run.
+  std::vector<std::string> expected;
+  if (!expect_file.empty()) {
+    std::istringstream in(read_list(expect_file));
+    std::string line;
+    std::set<std::string> seen;
+    for (int ln = 1; std::getline(in, line); ++ln) {
+      const auto b = line.find_first_not_of(" \t\r"), e = line.find_last_not_of(" \t\r");
+      if (b == std::string::npos || line[b] == '#') continue;
+      const std::string name = line.substr(b, e - b + 1);
+      if (name.find_first_of(" \t/") != std::string::npos)
+        throw std::runtime_error(fmt::format("{}:{}: '{}' is not a test case name", expect_file, ln, name));
+      if (!seen.insert(name).second)
+        throw std::runtime_error(fmt::format("{}:{}: case '{}' is listed twice", expect_file, ln, name));
+      expected.push_back(name);
+    }
+  }
   std::vector<fs::path> cases;
   for (const auto& d : dirs) collect_cases(d, cases);
   int passed = 0, failed = 0, skipped = 0;
+  std::map<std::string, std::string> verdicts;
   for (const auto& c : cases) {
     const std::string name = c.filename().string();
     const std::string verdict = runtime::run_conformance_case(c.string(), chip);
     if (verdict == "PASS") ++passed;
     else if (verdict.rfind("UNSUPPORTED", 0) == 0) ++skipped;
     else ++failed;
+    verdicts[name] = verdict;
     fmt::print("{} {}\n", name, verdict);
   }
   fmt::print("{} passed, {} failed, {} skipped\n", passed, failed, skipped);
+  if (!write_pass.empty()) {
+    std::ofstream out(write_pass);
+    out << "# ONNX backend node cases that `seedchip conformance` passes (written by --write-pass)\n";
+    for (const auto& [name, v] : verdicts)
+      if (v == "PASS") out << name << "\n";
+    if (!out) throw std::runtime_error(fmt::format("{}: cannot write", write_pass));
+  }
+  int status = 0;
+  if (!expect_file.empty()) {
+    // Case by case: a regression in one case cannot hide behind a gain in another.
+    std::vector<std::string> lost;
+    std::set<std::string> listed(expected.begin(), expected.end());
+    for (const auto& name : expected) {
+      const auto it = verdicts.find(name);
+      if (it == verdicts.end()) lost.push_back(name + " (not found)");
+      else if (it->second != "PASS") lost.push_back(fmt::format("{} ({})", name, it->second.substr(0, 120)));
+    }
+    std::vector<std::string> gained;
+    for (const auto& [name, v] : verdicts)
+      if (v == "PASS" && !listed.count(name)) gained.push_back(name);
+    if (!gained.empty())
+      fmt::print("{} cases pass that {} does not list (add them with --write-pass): {}\n", gained.size(), expect_file,
+                 fmt::join(gained, ", "));
+    if (!lost.empty()) {
+      fmt::print(stderr, "seedchip: error: {}: {} of its {} cases do not pass: {}\n", expect_file, lost.size(),
+                 expected.size(), fmt::join(lost, "; "));
+      status = 1;
+    }
+  }
   if (min_pass >= 0 && passed < min_pass) {
     fmt::print(stderr, "seedchip: error: {} cases passed, fewer than the required {}\n", passed, min_pass);
-    return 1;
+    status = 1;
   }
-  return 0;
+  return status;
 }
 
 }  // namespace seedchip::cli

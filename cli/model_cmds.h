@@ -26,6 +26,7 @@ int cmd_compile(const std::string& model, const std::string& out, const ModelArg
 int cmd_run(const std::string& model, const ModelArgs& a, const std::vector<std::string>& inputs, const std::string& outdir);
 /// `seedchip conformance DIR...`: one line per ONNX backend test case, then the counts;
 /// returns 1 when fewer than `min_pass` cases pass (min_pass < 0: no minimum).
-int cmd_conformance(const std::vector<std::string>& dirs, const std::string& chip, int64_t min_pass);
+int cmd_conformance(const std::vector<std::string>& dirs, const std::string& chip, int64_t min_pass,
+                    const std::string& expect_file = "", const std::string& write_pass = "");
 
 }  // namespace seedchip::cli

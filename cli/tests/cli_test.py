@@ -295,6 +295,35 @@ class ModelBadInput(CliCase):
         from onnx import helper, TensorProto
         return helper.make_tensor_value_info(n, TensorProto.FLOAT, shape)
 
+    def test_conformance_expect_list_is_checked_case_by_case(self):
+        """--expect: every listed case must pass; new passes are reported, --write-pass writes the list."""
+        from onnx import helper, numpy_helper
+        x = np.array([[-1.0, 2.0, -3.0]], dtype=np.float32)
+        for name, want in (("test_relu_ok", np.maximum(x, 0)), ("test_relu_wrong", np.maximum(x, 0) + 1)):
+            d = self.path(os.path.join("cases", name))
+            os.makedirs(os.path.join(d, "test_data_set_0"))
+            g = helper.make_graph([helper.make_node("Relu", ["x"], ["y"], name="relu")], name,
+                                  [self.vi("x", [1, 3])], [self.vi("y", [1, 3])])
+            with open(os.path.join(d, "model.onnx"), "wb") as f:
+                f.write(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString())
+            for kind, arr in (("input", x), ("output", want)):
+                with open(os.path.join(d, "test_data_set_0", kind + "_0.pb"), "wb") as f:
+                    f.write(numpy_helper.from_array(arr, kind[0]).SerializeToString())
+        cases = self.path("cases")
+        ok = self.write("ok.txt", "# comment\n\ntest_relu_ok\n")
+        out = self.assert_ok(run("conformance", cases, "--expect", ok, "--write-pass", self.path("pass.txt")))
+        self.assertIn("1 passed, 1 failed", out)
+        self.assertEqual([l for l in slurp(self.path("pass.txt")).splitlines() if not l.startswith("#")], ["test_relu_ok"])
+        both = self.write("both.txt", "test_relu_ok\ntest_relu_wrong\ntest_gone\n")
+        line = self.assert_clean_error(run("conformance", cases, "--expect", both), "2 of its 3 cases do not pass")
+        self.assertIn("test_relu_wrong (", line)
+        self.assertIn("test_gone (not found)", line)
+        self.assertNotIn("test_relu_ok", line)
+        self.assertIn("1 cases pass that", self.assert_ok(run("conformance", cases, "--expect", self.write("none.txt", "# none\n"))))
+        self.assert_clean_error(run("conformance", cases, "--expect", self.write("twice.txt", "test_relu_ok\ntest_relu_ok\n")),
+                                "twice.txt:2: case 'test_relu_ok' is listed twice")
+        self.assert_clean_error(run("conformance", cases, "--expect", self.path("absent.txt")), "absent.txt: no such file")
+
     def test_int8_on_a_chip_without_fp32(self):
         """tpu-v1 has only an int8 array: activation scales are calibrated on the host evaluator."""
         from onnx import helper, numpy_helper
