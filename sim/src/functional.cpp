@@ -464,17 +464,29 @@ struct FunctionalSim::Impl {
     // serves every float type.
     auto& abuf = cs.mm_a;
     auto& psum = cs.mm_out;
-    abuf.resize(static_cast<size_t>(m) * k);
-    psum.resize(static_cast<size_t>(m) * n);
-    if (at == DType::fp32 && in.a.stride[1] == 1) {
-      for (uint32_t i = 0; i < m; ++i)
-        std::memcpy(&abuf[static_cast<size_t>(i) * k], ap + 4 * static_cast<int64_t>(i) * in.a.stride[0], 4 * size_t{k});
-    } else {
+    // fp32 rows are read in place and results written in place where the
+    // operands are 4-byte aligned, rows are unit-stride, and the output's rows
+    // cannot overlap (so the kernel's write order cannot matter).
+    const auto aligned = [](const uint8_t* p) { return reinterpret_cast<uintptr_t>(p) % alignof(float) == 0; };
+    const bool a_direct = at == DType::fp32 && in.a.stride[1] == 1 && aligned(ap);
+    const bool d_direct = in.dst.stride[1] == 1 && aligned(dp) && in.dst.space != in.a.space &&
+                          (m == 1 || std::abs(in.dst.stride[0]) >= static_cast<int64_t>(n));
+    const float* arows = reinterpret_cast<const float*>(ap);
+    ptrdiff_t lda = in.a.stride[0];
+    if (!a_direct) {
+      abuf.resize(static_cast<size_t>(m) * k);
       for (uint32_t i = 0; i < m; ++i)
         for (uint32_t kk = 0; kk < k; ++kk)
           abuf[static_cast<size_t>(i) * k + kk] = num::load_f32(at, ap, i * in.a.stride[0] + kk * in.a.stride[1]);
+      arows = abuf.data();
+      lda = k;
     }
-    detail::mm_f32(abuf.data(), cs.wf.data(), psum.data(), m, k, n);
+    if (d_direct) {
+      detail::mm_f32(arows, lda, cs.wf.data(), reinterpret_cast<float*>(dp), in.dst.stride[0], m, k, n, accumulate);
+      return;
+    }
+    psum.resize(static_cast<size_t>(m) * n);
+    detail::mm_f32(arows, lda, cs.wf.data(), psum.data(), n, m, k, n, false);
     for (uint32_t i = 0; i < m; ++i) {
       const float* p = &psum[static_cast<size_t>(i) * n];
       uint8_t* d = dp + 4 * static_cast<int64_t>(i) * in.dst.stride[0];  // any byte address: copy, do not cast

@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <cstddef>
+#include <vector>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -19,15 +20,18 @@ namespace seedchip::sim::detail {
 
 namespace {
 
-void mm_generic(const float* a, const float* w, float* out, uint32_t m, uint32_t k, uint32_t n) {
+void mm_generic(const float* a, ptrdiff_t lda, const float* w, float* out, ptrdiff_t ldo, uint32_t m, uint32_t k,
+                uint32_t n, bool add) {
+  std::vector<float> row(n);
   for (uint32_t i = 0; i < m; ++i) {
-    float* o = out + static_cast<size_t>(i) * n;
-    for (uint32_t j = 0; j < n; ++j) o[j] = 0.0f;
+    float* o = out + static_cast<ptrdiff_t>(i) * ldo;
+    for (uint32_t j = 0; j < n; ++j) row[j] = 0.0f;
     for (uint32_t kk = 0; kk < k; ++kk) {
-      const float av = a[static_cast<size_t>(i) * k + kk];
+      const float av = a[static_cast<ptrdiff_t>(i) * lda + kk];
       const float* wr = w + static_cast<size_t>(kk) * n;
-      for (uint32_t j = 0; j < n; ++j) o[j] = std::fma(av, wr[j], o[j]);
+      for (uint32_t j = 0; j < n; ++j) row[j] = std::fma(av, wr[j], row[j]);
     }
+    for (uint32_t j = 0; j < n; ++j) o[j] = add ? row[j] + o[j] : row[j];
   }
 }
 
@@ -36,8 +40,9 @@ void mm_generic(const float* a, const float* w, float* out, uint32_t m, uint32_t
 // ---- AVX-512: blocks of up to 8 rows x 32 columns (16 accumulators) ----
 
 template <int R>
-[[gnu::target("avx512f")]] inline void block512(const float* a, const float* w, float* out, uint32_t k, uint32_t n,
-                                                uint32_t j0, __mmask16 m0, __mmask16 m1) {
+[[gnu::target("avx512f")]] inline void block512(const float* a, ptrdiff_t lda, const float* w, float* out, ptrdiff_t ldo,
+                                                uint32_t k, uint32_t n, uint32_t j0, __mmask16 m0, __mmask16 m1,
+                                                bool add) {
   __m512 c0[R], c1[R];
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r) c0[r] = c1[r] = _mm512_setzero_ps();
@@ -46,42 +51,48 @@ template <int R>
     const __m512 w0 = _mm512_maskz_loadu_ps(m0, wr), w1 = _mm512_maskz_loadu_ps(m1, wr + 16);
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
-      const __m512 av = _mm512_set1_ps(a[static_cast<size_t>(r) * k + kk]);
+      const __m512 av = _mm512_set1_ps(a[r * lda + kk]);
       c0[r] = _mm512_fmadd_ps(av, w0, c0[r]);
       c1[r] = _mm512_fmadd_ps(av, w1, c1[r]);
     }
   }
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r) {
-    _mm512_mask_storeu_ps(out + static_cast<size_t>(r) * n + j0, m0, c0[r]);
-    _mm512_mask_storeu_ps(out + static_cast<size_t>(r) * n + j0 + 16, m1, c1[r]);
+    float* o = out + r * ldo + j0;
+    if (add) {  // the finished partial sum plus what the accumulator held (psum first, as the plain loop)
+      c0[r] = _mm512_add_ps(c0[r], _mm512_maskz_loadu_ps(m0, o));
+      c1[r] = _mm512_add_ps(c1[r], _mm512_maskz_loadu_ps(m1, o + 16));
+    }
+    _mm512_mask_storeu_ps(o, m0, c0[r]);
+    _mm512_mask_storeu_ps(o + 16, m1, c1[r]);
   }
 }
 
 template <int R>
-[[gnu::target("avx512f")]] void rows512(const float* a, const float* w, float* out, uint32_t k, uint32_t n) {
+[[gnu::target("avx512f")]] void rows512(const float* a, ptrdiff_t lda, const float* w, float* out, ptrdiff_t ldo,
+                                        uint32_t k, uint32_t n, bool add) {
   for (uint32_t j0 = 0; j0 < n; j0 += 32) {
     const uint32_t rem = n - j0;
     const auto m0 = static_cast<__mmask16>(rem >= 16 ? 0xffffu : (1u << rem) - 1);
     const auto m1 = static_cast<__mmask16>(rem >= 32 ? 0xffffu : rem > 16 ? (1u << (rem - 16)) - 1 : 0u);
-    block512<R>(a, w, out, k, n, j0, m0, m1);
+    block512<R>(a, lda, w, out, ldo, k, n, j0, m0, m1, add);
   }
 }
 
-[[gnu::target("avx512f")]] void mm_avx512(const float* a, const float* w, float* out, uint32_t m, uint32_t k,
-                                          uint32_t n) {
+[[gnu::target("avx512f")]] void mm_avx512(const float* a, ptrdiff_t lda, const float* w, float* out, ptrdiff_t ldo,
+                                          uint32_t m, uint32_t k, uint32_t n, bool add) {
   uint32_t i = 0;
-  for (; i + 8 <= m; i += 8) rows512<8>(a + static_cast<size_t>(i) * k, w, out + static_cast<size_t>(i) * n, k, n);
-  const float* ar = a + static_cast<size_t>(i) * k;
-  float* o = out + static_cast<size_t>(i) * n;
+  for (; i + 8 <= m; i += 8) rows512<8>(a + i * lda, lda, w, out + i * ldo, ldo, k, n, add);
+  const float* ar = a + i * lda;
+  float* o = out + i * ldo;
   switch (m - i) {
-    case 7: rows512<7>(ar, w, o, k, n); break;
-    case 6: rows512<6>(ar, w, o, k, n); break;
-    case 5: rows512<5>(ar, w, o, k, n); break;
-    case 4: rows512<4>(ar, w, o, k, n); break;
-    case 3: rows512<3>(ar, w, o, k, n); break;
-    case 2: rows512<2>(ar, w, o, k, n); break;
-    case 1: rows512<1>(ar, w, o, k, n); break;
+    case 7: rows512<7>(ar, lda, w, o, ldo, k, n, add); break;
+    case 6: rows512<6>(ar, lda, w, o, ldo, k, n, add); break;
+    case 5: rows512<5>(ar, lda, w, o, ldo, k, n, add); break;
+    case 4: rows512<4>(ar, lda, w, o, ldo, k, n, add); break;
+    case 3: rows512<3>(ar, lda, w, o, ldo, k, n, add); break;
+    case 2: rows512<2>(ar, lda, w, o, ldo, k, n, add); break;
+    case 1: rows512<1>(ar, lda, w, o, ldo, k, n, add); break;
     default: break;
   }
 }
@@ -94,8 +105,9 @@ template <int R>
 }
 
 template <int R>
-[[gnu::target("avx2,fma")]] inline void block256(const float* a, const float* w, float* out, uint32_t k, uint32_t n,
-                                                 uint32_t j0, __m256i m0, __m256i m1) {
+[[gnu::target("avx2,fma")]] inline void block256(const float* a, ptrdiff_t lda, const float* w, float* out, ptrdiff_t ldo,
+                                                 uint32_t k, uint32_t n, uint32_t j0, __m256i m0, __m256i m1,
+                                                 bool add) {
   __m256 c0[R], c1[R];
 #pragma GCC unroll 6
   for (int r = 0; r < R; ++r) c0[r] = c1[r] = _mm256_setzero_ps();
@@ -104,37 +116,44 @@ template <int R>
     const __m256 w0 = _mm256_maskload_ps(wr, m0), w1 = _mm256_maskload_ps(wr + 8, m1);
 #pragma GCC unroll 6
     for (int r = 0; r < R; ++r) {
-      const __m256 av = _mm256_broadcast_ss(a + static_cast<size_t>(r) * k + kk);
+      const __m256 av = _mm256_broadcast_ss(a + r * lda + kk);
       c0[r] = _mm256_fmadd_ps(av, w0, c0[r]);
       c1[r] = _mm256_fmadd_ps(av, w1, c1[r]);
     }
   }
 #pragma GCC unroll 6
   for (int r = 0; r < R; ++r) {
-    _mm256_maskstore_ps(out + static_cast<size_t>(r) * n + j0, m0, c0[r]);
-    _mm256_maskstore_ps(out + static_cast<size_t>(r) * n + j0 + 8, m1, c1[r]);
+    float* o = out + r * ldo + j0;
+    if (add) {
+      c0[r] = _mm256_add_ps(c0[r], _mm256_maskload_ps(o, m0));
+      c1[r] = _mm256_add_ps(c1[r], _mm256_maskload_ps(o + 8, m1));
+    }
+    _mm256_maskstore_ps(o, m0, c0[r]);
+    _mm256_maskstore_ps(o + 8, m1, c1[r]);
   }
 }
 
 template <int R>
-[[gnu::target("avx2,fma")]] void rows256(const float* a, const float* w, float* out, uint32_t k, uint32_t n) {
+[[gnu::target("avx2,fma")]] void rows256(const float* a, ptrdiff_t lda, const float* w, float* out, ptrdiff_t ldo,
+                                         uint32_t k, uint32_t n, bool add) {
   for (uint32_t j0 = 0; j0 < n; j0 += 16) {
     const uint32_t rem = n - j0;
-    block256<R>(a, w, out, k, n, j0, mask8(rem), mask8(rem > 8 ? rem - 8 : 0));
+    block256<R>(a, lda, w, out, ldo, k, n, j0, mask8(rem), mask8(rem > 8 ? rem - 8 : 0), add);
   }
 }
 
-[[gnu::target("avx2,fma")]] void mm_avx2(const float* a, const float* w, float* out, uint32_t m, uint32_t k, uint32_t n) {
+[[gnu::target("avx2,fma")]] void mm_avx2(const float* a, ptrdiff_t lda, const float* w, float* out, ptrdiff_t ldo,
+                                         uint32_t m, uint32_t k, uint32_t n, bool add) {
   uint32_t i = 0;
-  for (; i + 6 <= m; i += 6) rows256<6>(a + static_cast<size_t>(i) * k, w, out + static_cast<size_t>(i) * n, k, n);
-  const float* ar = a + static_cast<size_t>(i) * k;
-  float* o = out + static_cast<size_t>(i) * n;
+  for (; i + 6 <= m; i += 6) rows256<6>(a + i * lda, lda, w, out + i * ldo, ldo, k, n, add);
+  const float* ar = a + i * lda;
+  float* o = out + i * ldo;
   switch (m - i) {
-    case 5: rows256<5>(ar, w, o, k, n); break;
-    case 4: rows256<4>(ar, w, o, k, n); break;
-    case 3: rows256<3>(ar, w, o, k, n); break;
-    case 2: rows256<2>(ar, w, o, k, n); break;
-    case 1: rows256<1>(ar, w, o, k, n); break;
+    case 5: rows256<5>(ar, lda, w, o, ldo, k, n, add); break;
+    case 4: rows256<4>(ar, lda, w, o, ldo, k, n, add); break;
+    case 3: rows256<3>(ar, lda, w, o, ldo, k, n, add); break;
+    case 2: rows256<2>(ar, lda, w, o, ldo, k, n, add); break;
+    case 1: rows256<1>(ar, lda, w, o, ldo, k, n, add); break;
     default: break;
   }
 }
@@ -158,20 +177,30 @@ std::vector<MmIsa> available_mm_isas() {
   return v;
 }
 
-void mm_f32(MmIsa isa, const float* a, const float* w, float* out, uint32_t m, uint32_t k, uint32_t n) {
+void mm_f32(MmIsa isa, const float* a, ptrdiff_t lda, const float* w, float* out, ptrdiff_t ldo, uint32_t m, uint32_t k,
+            uint32_t n, bool add) {
   if (m == 0 || n == 0) return;
   switch (isa) {
 #if SEEDCHIP_X86
-    case MmIsa::avx512: return mm_avx512(a, w, out, m, k, n);
-    case MmIsa::avx2: return mm_avx2(a, w, out, m, k, n);
+    case MmIsa::avx512: return mm_avx512(a, lda, w, out, ldo, m, k, n, add);
+    case MmIsa::avx2: return mm_avx2(a, lda, w, out, ldo, m, k, n, add);
 #endif
-    default: return mm_generic(a, w, out, m, k, n);
+    default: return mm_generic(a, lda, w, out, ldo, m, k, n, add);
   }
 }
 
-void mm_f32(const float* a, const float* w, float* out, uint32_t m, uint32_t k, uint32_t n) {
+void mm_f32(const float* a, ptrdiff_t lda, const float* w, float* out, ptrdiff_t ldo, uint32_t m, uint32_t k, uint32_t n,
+            bool add) {
   static const MmIsa isa = best_isa();
-  mm_f32(isa, a, w, out, m, k, n);
+  mm_f32(isa, a, lda, w, out, ldo, m, k, n, add);
+}
+
+void mm_f32(MmIsa isa, const float* a, const float* w, float* out, uint32_t m, uint32_t k, uint32_t n) {
+  mm_f32(isa, a, k, w, out, n, m, k, n, false);
+}
+
+void mm_f32(const float* a, const float* w, float* out, uint32_t m, uint32_t k, uint32_t n) {
+  mm_f32(a, k, w, out, n, m, k, n, false);
 }
 
 }  // namespace seedchip::sim::detail

@@ -2,6 +2,7 @@
 // Internal to the simulator (and its tests).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -22,5 +23,13 @@ void mm_f32(MmIsa isa, const float* a, const float* w, float* out, uint32_t m, u
 
 /// mm_f32 with the best variant of this host.
 void mm_f32(const float* a, const float* w, float* out, uint32_t m, uint32_t k, uint32_t n);
+
+/// The same partial sums with rows `lda` floats apart in `a` and `ldo` apart
+/// in `out` (either may be negative); `add`: out = partial sum + out (the
+/// accumulator's old value added once the k chain is done), else out = sum.
+void mm_f32(MmIsa isa, const float* a, ptrdiff_t lda, const float* w, float* out, ptrdiff_t ldo, uint32_t m, uint32_t k,
+            uint32_t n, bool add);
+void mm_f32(const float* a, ptrdiff_t lda, const float* w, float* out, ptrdiff_t ldo, uint32_t m, uint32_t k, uint32_t n,
+            bool add);
 
 }  // namespace seedchip::sim::detail

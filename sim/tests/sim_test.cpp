@@ -449,6 +449,20 @@ TEST(Matrix, HostKernelVariantsGiveTheSameBits) {
             ASSERT_EQ(std::bit_cast<uint32_t>(got[i]), std::bit_cast<uint32_t>(want[i]))
                 << "variant " << static_cast<int>(isa) << " m=" << m << " k=" << k << " n=" << n << " at " << i;
           ASSERT_EQ(got[m * n], 12345.0f) << "wrote past the end";
+          // strided rows (lda = k + 3, ldo = n + 2) and out = partial sum + old
+          const uint32_t lda = k + 3, ldo = n + 2;
+          std::vector<float> as(m * lda, 777.0f), out(m * ldo, 0.0f);
+          for (uint32_t i = 0; i < m; ++i)
+            for (uint32_t kk = 0; kk < k; ++kk) as[i * lda + kk] = a[i * k + kk];
+          for (uint32_t i = 0; i < m * ldo; ++i) out[i] = static_cast<float>(i % 13) - 6.5f;
+          const std::vector<float> old = out;
+          sim::detail::mm_f32(isa, as.data(), lda, w.data(), out.data(), ldo, m, k, n, true);
+          for (uint32_t i = 0; i < m; ++i)
+            for (uint32_t j = 0; j < ldo; ++j) {
+              const float e = j < n ? want[i * n + j] + old[i * ldo + j] : old[i * ldo + j];
+              ASSERT_EQ(std::bit_cast<uint32_t>(out[i * ldo + j]), std::bit_cast<uint32_t>(e))
+                  << "strided, adding: variant " << static_cast<int>(isa) << " m=" << m << " k=" << k << " n=" << n;
+            }
         }
       }
     }
