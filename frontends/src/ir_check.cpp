@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <set>
@@ -193,6 +194,16 @@ class Checker {
     }
     const onnx::OpSchema* schema = detail::guarded_schemas()->GetSchema(n.op, opset, "");
     if (!schema) return std::nullopt;  // not an ONNX op at this opset: the compiler decides
+    // The operand counts the op allows (kernels index their operands by position).
+    const auto count = [&](const char* what, size_t got, int lo, int hi) {
+      if (static_cast<int64_t>(got) >= lo && static_cast<int64_t>(got) <= hi) return;
+      const char* s = lo == 1 && (hi == lo || hi == std::numeric_limits<int>::max()) ? "" : "s";
+      fail(n, hi == std::numeric_limits<int>::max() ? fmt::format("takes at least {} {}{}, got {}", lo, what, s, got)
+              : lo == hi ? fmt::format("takes {} {}{}, got {}", lo, what, s, got)
+                         : fmt::format("takes {} to {} {}s, got {}", lo, hi, what, got));
+    };
+    count("input", n.inputs.size(), schema->min_input(), schema->max_input());
+    count("output", n.outputs.size(), schema->min_output(), schema->max_output());
     for (int v : n.inputs)
       if (v >= 0 && !onnx_elem(g_.values[static_cast<size_t>(v)].type)) return std::nullopt;
     for (int v : n.outputs)

@@ -48,6 +48,34 @@ TEST(IrCheck, DataMovementKeepsTheElementTypeAtAnyOpset) {
   output %y)"), "");
 }
 
+TEST(IrCheck, OperandCountsFollowTheOpSchema) {
+  // the fuzzer's finding: Add() without inputs reached the elementwise
+  // kernel, which indexes its operands by position
+  EXPECT_THAT(check(R"(  input %x : f32[4,2]
+  %y : f32[4,2] = Add() name="add" opset=13
+  output %y)"),
+              HasSubstr("t.ir: node 'add' (Add): takes 2 inputs, got 0"));
+  EXPECT_THAT(check(R"(  input %x : f32[4,2]
+  %y : f32[4,2] = Relu(%x, %x) name="r" opset=14
+  output %y)"),
+              HasSubstr("node 'r' (Relu): takes 1 input, got 2"));
+  EXPECT_THAT(check(R"(  input %x : f32[4,2]
+  %y : f32[4,2] = Clip(%x, _, _, %x) name="c" opset=13
+  output %y)"),
+              HasSubstr("node 'c' (Clip): takes 1 to 3 inputs, got 4"));
+  EXPECT_THAT(check(R"(  input %x : f32[4,2]
+  %y : f32[4,2] = Concat() {axis=0} name="cat" opset=13
+  output %y)"),
+              HasSubstr("node 'cat' (Concat): takes at least 1 input, got 0"));
+  EXPECT_THAT(check(R"(  input %x : f32[4,2]
+  %y : f32[4,2], %z : f32[4,2] = Relu(%x) name="r2" opset=14
+  output %y)"),
+              HasSubstr("node 'r2' (Relu): takes 1 output, got 2"));
+  EXPECT_EQ(check(R"(  input %x : f32[4,2]
+  %y : f32[4,2] = Clip(%x) name="c" opset=13
+  output %y)"), "");
+}
+
 TEST(IrCheck, ConstantNeedsExactlyOneValue) {
   // the fuzzer's finding: a misspelt attribute left Constant without a value,
   // which failed only when the host evaluated it, in a message naming no file
