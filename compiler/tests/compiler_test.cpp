@@ -327,6 +327,25 @@ TEST(Compiler, ConvolutionsReuseOneScratchBuffer) {
   check(chain(4), 17, 1e-3, 1e-3);  // and the reused bytes give the right answer (values reach ~40: fp32 sums in another order)
 }
 
+TEST(Compiler, PointwiseConvolutionReadsItsInputInPlace) {
+  // A 1x1, stride-1, unpadded Conv is a GEMM over the input as it lies
+  // (rows = pixels, channels H*W apart): no im2col copy, so the program
+  // touches no HBM beyond its input, weights and output (all graph I/O here).
+  for (int group : {1, 2}) {
+    const std::string g = fmt::format(R"(graph "g" {{
+  input %x : f32[2,16,8,8]
+  input %w : f32[8,{},1,1]
+  input %b : f32[8]
+  %y : f32[2,8,8,8] = Conv(%x, %w, %b) {{group={}, kernel_shape=ints[1,1]}} name="pw" opset=11
+  output %y
+}})", 16 / group, group);
+    const auto m = compiler::compile(ir::parse(g, "pw.ir"), v1(), {});
+    const uint64_t io = 2 * 16 * 64 * 4 + 8 * (16 / group) * 4 + 8 * 4 + 2 * 8 * 64 * 4;
+    EXPECT_LT(top_hbm_operand(m.program), io) << "group " << group;
+    check(g, 23 + group, 1e-5, 1e-5);
+  }
+}
+
 // MLIR-style pass tests: compiler/tests/passes/NAME.ir names its pass on the
 // first line (`; pass: fold`); the printed result must equal NAME.expected.
 TEST(Passes, IrInIrOut) {

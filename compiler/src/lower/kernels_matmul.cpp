@@ -644,14 +644,18 @@ bool lower_matmul(Lowering& L, const ir::Node& n) {
     const int64_t Cog = Co / group, Kc = Cg * KH * KW;
     const QuantAttrs q = quant_attrs(L, n);
     const DType ct = q.on ? q.dtype : compute_dtype(L, n, x.dtype);
-    // im2col per group into scratch: col[n][oh*OW+ow][c*KH*KW + kh*KW + kw]
-    View col = L.scratch(x.dtype, {N, OH, OW, Cg, KH, KW});
+    // A 1x1 convolution with unit strides over an unpadded input needs no
+    // im2col: GEMM row oh*OW+ow of image b is x[b, :, oh, ow] (channels H*W
+    // apart), which the GEMM's tile loads read in place.
+    const bool direct = KH == 1 && KW == 1 && ks[0] == 1 && ks[1] == 1 && xp.addr == x.addr && OH == H && OW == W;
+    // Otherwise im2col per group into scratch: col[n][oh*OW+ow][c*KH*KW + kh*KW + kw]
+    const View col = direct ? x : L.scratch(x.dtype, {N, OH, OW, Cg, KH, KW});
     for (int64_t gi = 0; gi < group; ++gi) {
       View src = xp;
       src.addr += static_cast<uint64_t>(gi * Cg * Hp * Wp * xp.esize());
       src.shape = {N, OH, OW, Cg, KH, KW};
       src.strides = {C * Hp * Wp, ks[0] * Wp, ks[1], Hp * Wp, dl[0] * Wp, dl[1]};
-      L.copy(src, col);
+      if (!direct) L.copy(src, col);
       // weights of this group as [Kc, Cog]
       View wv, cs;
       if (w && q.on) {
@@ -672,6 +676,10 @@ bool lower_matmul(Lowering& L, const ir::Node& n) {
         G.colscale = cs;
       }
       G.A = [=](int64_t b) {
+        if (direct)
+          return View::dense(Space::hbm, x.addr + static_cast<uint64_t>((b * C + gi * Cg) * H * W * x.esize()), x.dtype,
+                             {Cg, H * W})
+              .permute({1, 0});
         return View::dense(Space::hbm, col.addr + static_cast<uint64_t>(b * OH * OW * Kc * col.esize()), col.dtype,
                            {OH * OW, Kc});
       };
