@@ -310,6 +310,13 @@ struct FunctionalSim::Impl {
           for (int64_t b2 = 0; b2 < n[2]; b2 += B)
             for (int64_t b3 = 0; b3 < n[3]; b3 += B) {
               const int64_t e2 = std::min(n[2], b2 + B), e3 = std::min(n[3], b3 + B);
+              uint8_t* db = dp + b2 * sd[2] + b3 * sd[3];
+              const uint8_t* sb = sp + b2 * ss[2] + b3 * ss[3];
+              // a whole block with each side contiguous along one of the dims: in registers
+              if (e2 - b2 == B && e3 - b3 == B &&
+                  ((ss[2] == 4 && sd[3] == 4 && detail::transpose16x16_b32(db, sd[2], sb, ss[3])) ||
+                   (sd[2] == 4 && ss[3] == 4 && detail::transpose16x16_b32(db, sd[3], sb, ss[2]))))
+                continue;
               for (int64_t i2 = b2; i2 < e2; ++i2)
                 copy_elems<4>(dp + i2 * sd[2] + b3 * sd[3], sp + i2 * ss[2] + b3 * ss[3], e3 - b3, sd[3], ss[3]);
             }

@@ -158,6 +158,38 @@ template <int R>
   }
 }
 
+// 16 x 16 transpose in registers: pairs, then quads within 128-bit lanes,
+// then lanes (the usual unpack / shuffle / shuffle_f32x4 sequence). GCC 12
+// warns inside its own header that _mm512_unpacklo_ps's unused merge operand
+// (_mm512_undefined_ps) is uninitialised; it is by design.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+[[gnu::target("avx512f")]] void transpose512(uint8_t* dst, ptrdiff_t dst_row, const uint8_t* src, ptrdiff_t src_row) {
+  __m512 r[16], t[16];
+  for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(src + i * src_row);
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 16; i += 4) {
+    r[i] = _mm512_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  for (int h = 0; h < 16; h += 8)
+    for (int i = 0; i < 4; ++i) {
+      t[h + i] = _mm512_shuffle_f32x4(r[h + i], r[h + i + 4], 0x88);
+      t[h + i + 4] = _mm512_shuffle_f32x4(r[h + i], r[h + i + 4], 0xdd);
+    }
+  for (int i = 0; i < 8; ++i) {
+    _mm512_storeu_ps(dst + i * dst_row, _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88));
+    _mm512_storeu_ps(dst + (i + 8) * dst_row, _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd));
+  }
+}
+#pragma GCC diagnostic pop
+
 #endif  // SEEDCHIP_X86
 
 MmIsa best_isa() {
@@ -197,6 +229,17 @@ void mm_f32(const float* a, ptrdiff_t lda, const float* w, float* out, ptrdiff_t
 
 void mm_f32(MmIsa isa, const float* a, const float* w, float* out, uint32_t m, uint32_t k, uint32_t n) {
   mm_f32(isa, a, k, w, out, n, m, k, n, false);
+}
+
+bool transpose16x16_b32(uint8_t* dst, ptrdiff_t dst_row, const uint8_t* src, ptrdiff_t src_row) {
+#if SEEDCHIP_X86
+  static const bool ok = best_isa() == MmIsa::avx512;
+  if (ok) transpose512(dst, dst_row, src, src_row);
+  return ok;
+#else
+  (void)dst, (void)dst_row, (void)src, (void)src_row;
+  return false;
+#endif
 }
 
 void mm_f32(const float* a, const float* w, float* out, uint32_t m, uint32_t k, uint32_t n) {

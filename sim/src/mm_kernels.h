@@ -32,4 +32,10 @@ void mm_f32(MmIsa isa, const float* a, ptrdiff_t lda, const float* w, float* out
 void mm_f32(const float* a, ptrdiff_t lda, const float* w, float* out, ptrdiff_t ldo, uint32_t m, uint32_t k, uint32_t n,
             bool add);
 
+/// Copies a 16 x 16 block of 4-byte elements transposed: dst[i][j] =
+/// src[j][i], rows of 16 contiguous elements `src_row` / `dst_row` bytes
+/// apart (the bits move unchanged). False when this host has no AVX-512: the
+/// caller then copies element by element.
+bool transpose16x16_b32(uint8_t* dst, ptrdiff_t dst_row, const uint8_t* src, ptrdiff_t src_row);
+
 }  // namespace seedchip::sim::detail
