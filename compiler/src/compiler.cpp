@@ -336,19 +336,23 @@ std::vector<std::vector<std::string>> CompiledModel::instruction_labels() const 
 
 std::vector<uint8_t> to_chip_bytes(const ir::HostTensor& t, DType d, bool strict, const std::string& what) {
   const int64_t n = t.elements();
-  std::vector<uint8_t> out = ir::zeroed_bytes(static_cast<size_t>((n * dtype_bits(d) + 7) / 8));
   if (t.type == ir::ElemType::f32 && d == DType::fp32) {
-    // the same bits but NaNs, which become the canonical quiet NaN (0x7fc00000)
-    const uint8_t* src = t.data.data();
+    // the same bits but NaNs, which become the canonical quiet NaN
+    // (0x7fc00000): one copy (no zero fill first), then a read-only scan
+    std::vector<uint8_t> out = ir::zeroed_bytes(0, static_cast<size_t>(4 * n));
+    out.insert(out.end(), t.data.begin(), t.data.begin() + 4 * n);
     uint8_t* dst = out.data();
     for (int64_t i = 0; i < n; ++i) {
       uint32_t x;
-      std::memcpy(&x, src + 4 * i, 4);
-      if ((x & 0x7fffffffu) > 0x7f800000u) x = 0x7fc00000u;
-      std::memcpy(dst + 4 * i, &x, 4);
+      std::memcpy(&x, dst + 4 * i, 4);
+      if ((x & 0x7fffffffu) > 0x7f800000u) {
+        x = 0x7fc00000u;
+        std::memcpy(dst + 4 * i, &x, 4);
+      }
     }
     return out;
   }
+  std::vector<uint8_t> out = ir::zeroed_bytes(static_cast<size_t>((n * dtype_bits(d) + 7) / 8));
   if (t.type == ir::ElemType::f32 && dtype_is_float(d)) {
     // fp32 on the host: the conversion below without the trip through double
     // (exact for every float; NaNs become the canonical quiet NaN as there)

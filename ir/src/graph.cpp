@@ -162,13 +162,14 @@ void zeroed_free(void* p, size_t bytes) noexcept {
   else munmap(p, bytes);
 }
 
-std::vector<uint8_t> zeroed_bytes(size_t n) {
+std::vector<uint8_t> zeroed_bytes(size_t n, size_t capacity) {
   std::vector<uint8_t> v;
-  v.reserve(n);
-  if (n >= kMapAtLeast) {
+  const size_t cap = std::max(n, capacity);
+  v.reserve(cap);
+  if (cap >= kMapAtLeast) {
     // the 2 MiB-aligned pages inside the buffer (THP needs aligned ones)
     const auto p = reinterpret_cast<uintptr_t>(v.data()), huge = uintptr_t{2} << 20;
-    const uintptr_t b = (p + huge - 1) & ~(huge - 1), e = (p + n) & ~(huge - 1);
+    const uintptr_t b = (p + huge - 1) & ~(huge - 1), e = (p + cap) & ~(huge - 1);
     if (e > b) madvise(reinterpret_cast<void*>(b), e - b, MADV_HUGEPAGE);
   }
   v.resize(n);

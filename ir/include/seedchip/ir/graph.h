@@ -64,9 +64,11 @@ struct ZeroedAllocator {
 /// Bytes of a host tensor.
 using Bytes = std::vector<uint8_t, ZeroedAllocator<uint8_t>>;
 
-/// `n` zero bytes in a plain vector; large ones are advised onto 2 MiB
-/// pages before the zeros are written (first touches fault 512x less often).
-std::vector<uint8_t> zeroed_bytes(size_t n);
+/// `n` zero bytes in a plain vector with room for `capacity` (at least n);
+/// large ones are advised onto 2 MiB pages before anything is written (first
+/// touches fault 512x less often). zeroed_bytes(0, c) is an empty vector to
+/// fill by insert() without writing zeros first.
+std::vector<uint8_t> zeroed_bytes(size_t n, size_t capacity = 0);
 
 /// A dense row-major tensor held on the host (constants, host ops, I/O).
 struct HostTensor {
