@@ -127,6 +127,16 @@ TEST(HostOps, UnsupportedAndBadInputsThrowWithNodeAndOp) {
   expect_throw<EvalError>(N("Add", 14), {F({2}, {1, 2}), F({3}, {1, 2, 3})}, "broadcast");
   expect_throw<EvalError>(N("Add", 14), {F({2}, {1, 2}), I1({1, 2})}, "types differ");
   expect_throw<EvalError>(N("ConstantOfShape", 9), {I1({int64_t{1} << 40, 1 << 20})}, "too large");
+  // the ir_text fuzzer's finding: a node name holding newlines broke the one-line error form
+  ir::Node named = N("Add", 14);
+  named.name = "two\nlines";
+  try {
+    run(named, {F({2}, {1, 2})});
+    ADD_FAILURE() << "no error";
+  } catch (const EvalError& e) {
+    EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("two\\nlines"), std::string::npos) << e.what();
+  }
 }
 
 TEST(HostOps, ReturnsOnePerDeclaredOutput) {

@@ -15,17 +15,21 @@
 #include <vector>
 
 #include "seedchip/ir/graph.h"
+#include "seedchip/numerics/input.h"
 
 namespace seedchip::hostops {
 
 /// Raised when an op (or an attribute/dtype combination) is not implemented; message names node and op.
+/// Messages are one line (one_line): node names may hold any text.
 class Unsupported : public std::runtime_error {
-  using runtime_error::runtime_error;
+ public:
+  explicit Unsupported(const std::string& what) : std::runtime_error(one_line(what)) {}
 };
 
-/// Raised for invalid inputs (bad shapes, out-of-range indices): message names node, op and reason.
+/// Raised for invalid inputs (bad shapes, out-of-range indices): message names node, op and reason (one line).
 class EvalError : public std::runtime_error {
-  using runtime_error::runtime_error;
+ public:
+  explicit EvalError(const std::string& what) : std::runtime_error(one_line(what)) {}
 };
 
 /// True if eval() implements node.op (for node.opset, in the default ONNX domain).
