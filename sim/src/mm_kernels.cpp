@@ -164,7 +164,9 @@ template <int R>
 // (_mm512_undefined_ps) is uninitialised; it is by design.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuninitialized"
+#if !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 [[gnu::target("avx512f")]] void transpose512(uint8_t* dst, ptrdiff_t dst_row, const uint8_t* src, ptrdiff_t src_row) {
   __m512 r[16], t[16];
   for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(src + i * src_row);
