@@ -36,15 +36,7 @@ namespace {
 
 using namespace seedchip;
 
-std::string read_text(const std::string& path) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) throw std::runtime_error(fmt::format("{}: no such file", path));
-  std::ifstream f(path);
-  if (!f) throw std::runtime_error(fmt::format("{}: cannot open", path));
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
+using cli::read_text;
 
 // A program file: assembly text (.s/.asm) is assembled, anything else is
 // read as a binary container.

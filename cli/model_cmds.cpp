@@ -177,17 +177,17 @@ int cmd_run(const std::string& model, const ModelArgs& a, const std::vector<std:
   return 0;
 }
 
-namespace {
-
-std::string read_list(const std::string& path) {
+std::string read_text(const std::string& path) {
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) throw std::runtime_error(fmt::format("{}: no such file", path));
   std::ifstream f(path);
+  if (!f) throw std::runtime_error(fmt::format("{}: cannot open", path));
   std::stringstream ss;
   ss << f.rdbuf();
-  if (!f) throw std::runtime_error(fmt::format("{}: cannot read", path));
   return ss.str();
 }
+
+namespace {
 
 void collect_cases(const fs::path& p, std::vector<fs::path>& out) {
   if (fs::exists(p / "model.onnx")) {
@@ -209,17 +209,17 @@ int cmd_conformance(const std::vector<std::string>& dirs, const std::string& chi
   const arch::Chip chip = arch::find_chip(chip_name);
   // The expected list is read first: a bad file is refused before the run.
   std::vector<std::string> expected;
+  std::set<std::string> listed;
   if (!expect_file.empty()) {
-    std::istringstream in(read_list(expect_file));
+    std::istringstream in(read_text(expect_file));
     std::string line;
-    std::set<std::string> seen;
     for (int ln = 1; std::getline(in, line); ++ln) {
       const auto b = line.find_first_not_of(" \t\r"), e = line.find_last_not_of(" \t\r");
       if (b == std::string::npos || line[b] == '#') continue;
       const std::string name = line.substr(b, e - b + 1);
       if (name.find_first_of(" \t/") != std::string::npos)
         throw std::runtime_error(fmt::format("{}:{}: '{}' is not a test case name", expect_file, ln, name));
-      if (!seen.insert(name).second)
+      if (!listed.insert(name).second)
         throw std::runtime_error(fmt::format("{}:{}: case '{}' is listed twice", expect_file, ln, name));
       expected.push_back(name);
     }
@@ -249,7 +249,6 @@ int cmd_conformance(const std::vector<std::string>& dirs, const std::string& chi
   if (!expect_file.empty()) {
     // Case by case: a regression in one case cannot hide behind a gain in another.
     std::vector<std::string> lost;
-    std::set<std::string> listed(expected.begin(), expected.end());
     for (const auto& name : expected) {
       const auto it = verdicts.find(name);
       if (it == verdicts.end()) lost.push_back(name + " (not found)");

@@ -24,8 +24,11 @@ int cmd_compile(const std::string& model, const std::string& out, const ModelArg
                 const std::vector<std::string>& calibration_inputs);
 /// `seedchip run MODEL.onnx|MODEL.scp`: inputs NAME=FILE (.npy/.pb), outputs DIR/<name>.npy.
 int cmd_run(const std::string& model, const ModelArgs& a, const std::vector<std::string>& inputs, const std::string& outdir);
+/// The whole text file at `path`; errors name it ("no such file", "cannot open").
+std::string read_text(const std::string& path);
 /// `seedchip conformance DIR...`: one line per ONNX backend test case, then the counts;
-/// returns 1 when fewer than `min_pass` cases pass (min_pass < 0: no minimum).
+/// returns 1 when fewer than `min_pass` cases pass (min_pass < 0: no minimum) or
+/// when a case listed in `expect_file` does not pass; `write_pass` receives the passing names.
 int cmd_conformance(const std::vector<std::string>& dirs, const std::string& chip, int64_t min_pass,
                     const std::string& expect_file = "", const std::string& write_pass = "");
 
